@@ -1,0 +1,1 @@
+"""Top floor: one Spark job per stage, the nightly driver and the command line."""

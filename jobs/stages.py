@@ -1,0 +1,82 @@
+"""The stage contract of a nightly run.
+
+A stage reads earlier stages' outputs from the run folder and writes its own folder. It writes into
+`<stage>.partial/`, which is renamed to `<stage>/` with a `_STAGE.json` (counts, timings, config digest) only when
+the output is whole; a rerun skips stages whose `_STAGE.json` is there, so a crash costs at most the unfinished stage.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from pyspark.sql import SparkSession
+
+from pipeline.config import Config
+from pipeline.inputs import InputFile
+from pipeline.store import Store
+
+DONE = "_STAGE.json"
+
+
+@dataclass
+class RunContext:
+    """What every stage of one run may use."""
+
+    spark: SparkSession
+    cfg: Config
+    store: Store
+    crawl_id: str
+    inputs: list[InputFile]
+    run_dir: Path
+    results: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def stage_dir(self, name: str) -> Path:
+        return self.run_dir / name
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    run: Callable[[RunContext, Path], dict[str, Any]]  # (context, output folder) -> counts
+    doc: str
+
+
+def run_stage(ctx: RunContext, stage: Stage) -> dict[str, Any]:
+    """Run a stage unless its finished output is already there; returns its counts."""
+    final = ctx.stage_dir(stage.name)
+    done = final / DONE
+    if done.is_file():
+        info = json.loads(done.read_text())
+        print(f"[{stage.name}] already complete ({info['seconds']:.1f}s earlier run), skipped", file=sys.stderr)
+        ctx.results[stage.name] = info["counts"]
+        return info["counts"]
+    partial = ctx.run_dir / f"{stage.name}.partial"
+    if partial.exists():
+        shutil.rmtree(partial)
+    if final.exists():  # a rename that happened without its marker: redo
+        shutil.rmtree(final)
+    partial.mkdir(parents=True)
+    print(f"[{stage.name}] started: {stage.doc}", file=sys.stderr, flush=True)
+    started = time.time()
+    counts = stage.run(ctx, partial)
+    seconds = time.time() - started
+    os.replace(partial, final)
+    info = {"stage": stage.name, "counts": counts, "seconds": seconds, "config_digest": ctx.cfg.digest(),
+            "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    tmp = final / f".{DONE}.tmp"
+    tmp.write_text(json.dumps(info, indent=2, sort_keys=True))
+    os.replace(tmp, done)
+    print(f"[{stage.name}] done in {seconds:.1f}s: {_summary(counts)}", file=sys.stderr, flush=True)
+    ctx.results[stage.name] = counts
+    return counts
+
+
+def _summary(counts: dict[str, Any]) -> str:
+    flat = {k: v for k, v in counts.items() if isinstance(v, (int, float))}
+    return ", ".join(f"{k}={v:,}" if isinstance(v, int) else f"{k}={v:.3g}" for k, v in flat.items())

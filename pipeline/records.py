@@ -1,0 +1,206 @@
+"""WARC file -> one row per record with its outcome: the per-record work of the extract stage.
+
+Cheap tests run first (record type, status, content type, size, charset, Japanese pre-filter) so that the
+expensive extractor only sees likely-Japanese pages; language ID runs on batches of extracted texts.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+from typing import Any, BinaryIO, Callable, Iterator
+from urllib.parse import urlsplit
+
+from filters.base import Param
+from pipeline.encoding import decode_html
+from pipeline.extract import ExtractionTimeout, extract_main_text
+from pipeline.langid import identify
+from pipeline.prefilter import html_lang, looks_japanese
+from pipeline.warc import RawRecord, iter_records
+
+log = logging.getLogger(__name__)
+
+EXTRACT_PARAMS: dict[str, Param] = {
+    "max_html_bytes": Param(5_000_000, "Pages larger than this are counted as too_large, not parsed.", 10_000, 1_000_000_000),
+    "timeout_seconds": Param(5.0, "Time limit for extracting one page; slower pages count as extraction_timeout.",
+                             0.1, 600),
+    "prefilter_min_kana": Param(
+        10, "Kana characters a page needs (or <html lang=ja>) to reach the extractor; 0 disables the pre-filter.",
+        0, 10_000),
+    "min_text_chars": Param(1, "Extracted texts shorter than this count as empty_extraction.", 1, 100_000),
+    "fast": Param(True, "Use trafilatura's fast mode (no fallback extractors).", kind=bool),
+    "html_types": Param(["text/html", "application/xhtml+xml"],
+                        "Content types treated as HTML (prefix match, case-insensitive).", kind=list),
+    "langid_batch": Param(64, "Texts per fastText call.", 1, 100_000),
+}
+LANGID_PARAMS: dict[str, Param] = {
+    "ja_threshold": Param(0.5, "Minimum fastText probability of 'ja' for a page to be kept as Japanese.", 0.0, 1.0),
+    "max_chars": Param(2000, "Characters of the text given to fastText.", 50, 1_000_000),
+}
+
+
+def doc_id_for(record_id: str, source_file: str, offset: int) -> str:
+    """Stable across reruns: derived from the WARC record id (or file and offset when the id is unreadable)."""
+    key = record_id or f"{source_file}@{offset}"
+    return hashlib.sha1(key.encode("utf-8", "replace")).hexdigest()[:20]
+
+
+def host_of(url: str) -> str:
+    try:
+        return (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        return ""
+
+
+def open_input(path: str) -> BinaryIO:
+    """Open a local path, a file: URI, or any URI pyarrow's file systems understand (hdfs://, s3://, ...)."""
+    if path.startswith("file:"):
+        path = path[5:].lstrip("/")
+        path = "/" + path
+    if "://" not in path:
+        return open(path, "rb")
+    from pyarrow import fs
+
+    filesystem, inner = fs.FileSystem.from_uri(path)
+    return filesystem.open_input_stream(inner, compression=None)
+
+
+def _row(rec: RawRecord, source_file: str, crawl_id: str, outcome: str, **extra: Any) -> dict[str, Any]:
+    row = {
+        "doc_id": doc_id_for(rec.record_id, source_file, rec.offset),
+        "outcome": outcome,
+        "url": rec.url or None,
+        "host": host_of(rec.url) or None,
+        "warc_record_id": rec.record_id or None,
+        "warc_date": rec.date or None,
+        "crawl_id": crawl_id,
+        "source_file": source_file,
+        "source_offset": rec.offset,
+        "http_status": rec.status,
+        "content_type": rec.content_type or None,
+    }
+    row.update(extra)
+    return row
+
+
+class RecordProcessor:
+    """Turns raw records into rows; holds the validated options of [extract] and [langid]."""
+
+    def __init__(self, extract: dict[str, Any], langid: dict[str, Any], crawl_id: str):
+        self.x = extract
+        self.lid = langid
+        self.crawl_id = crawl_id
+        self.html_types = tuple(t.lower() for t in extract["html_types"])
+
+    def screen(self, rec: RawRecord, source_file: str) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+        """(final row, None) when the record stops here, or (None, pending row with page) for extraction."""
+        if rec.error:
+            return _row(rec, source_file, self.crawl_id, rec.error, detail=rec.url or None, url=None), None
+        if rec.rec_type != "response":
+            return _row(rec, source_file, self.crawl_id, "not_response", detail=rec.rec_type), None
+        if rec.status != 200:
+            return _row(rec, source_file, self.crawl_id, "not_200"), None
+        ctype = rec.content_type.lower()
+        if not ctype.startswith(self.html_types):
+            return _row(rec, source_file, self.crawl_id, "not_html"), None
+        size = len(rec.payload)
+        if rec.payload_truncated:
+            return _row(rec, source_file, self.crawl_id, "too_large", html_bytes=size), None
+        decoded = decode_html(rec.payload, rec.content_type)
+        if decoded is None:
+            return _row(rec, source_file, self.crawl_id, "undecodable", html_bytes=size), None
+        lang_attr = html_lang(decoded.text)
+        base = _row(rec, source_file, self.crawl_id, "", html_bytes=size, encoding=decoded.encoding,
+                    encoding_source=decoded.source, html_lang=lang_attr or None)
+        min_kana = self.x["prefilter_min_kana"]
+        if min_kana and not looks_japanese(decoded.text, min_kana):
+            base["outcome"] = "prefilter_skip"
+            return base, None
+        base["_page"] = decoded.text
+        return None, base
+
+    def extract(self, pending: dict[str, Any]) -> dict[str, Any]:
+        """Run trafilatura on a pending row; sets outcome unless language ID is still to come."""
+        page = pending.pop("_page")
+        try:
+            result = extract_main_text(page, pending["url"] or "", self.x["timeout_seconds"], self.x["fast"])
+        except ExtractionTimeout:
+            pending["outcome"] = "extraction_timeout"
+            return pending
+        except Exception as exc:  # a parser crash on one page is that page's outcome, not the task's
+            pending["outcome"] = "extraction_error"
+            pending["detail"] = f"{type(exc).__name__}: {exc}"[:300]
+            return pending
+        if result is None or len(result.text) < self.x["min_text_chars"]:
+            pending["outcome"] = "empty_extraction"
+            return pending
+        pending["title"] = result.title or None
+        pending["text"] = result.text
+        return pending
+
+    def decide_language(self, rows: list[dict[str, Any]]) -> None:
+        """Language ID for extracted rows in one batch; non-Japanese rows lose their text."""
+        todo = [r for r in rows if r.get("text") and not r["outcome"]]
+        for row, (lang, score) in zip(todo, identify([r["text"] for r in todo], self.lid["max_chars"])):
+            row["lang"] = lang
+            row["lang_score"] = score
+            japanese = lang == "ja" and score >= self.lid["ja_threshold"]
+            row["outcome"] = "kept" if japanese else "not_japanese"
+            if not japanese:
+                row["text"] = None
+
+    def process_stream(self, stream: BinaryIO, source_file: str, gzipped: bool) -> Iterator[dict[str, Any]]:
+        """Rows for every record of one WARC stream, in batches of `langid_batch` extracted pages."""
+        batch: list[dict[str, Any]] = []
+        for rec in iter_records(stream, gzipped, int(self.x["max_html_bytes"])):
+            final, pending = self.screen(rec, source_file)
+            if final is not None:
+                batch.append(final)
+            else:
+                batch.append(self.extract(pending))
+            if len(batch) >= self.x["langid_batch"]:
+                self.decide_language(batch)
+                yield from batch
+                batch = []
+        self.decide_language(batch)
+        yield from batch
+
+    def process_file(self, path: str, on_open_error: Callable[[str, Exception], None] | None = None
+                     ) -> Iterator[dict[str, Any]]:
+        """Rows for one WARC file; an unreadable file is one row, not a crash."""
+        try:
+            raw = open_input(path)
+        except Exception as exc:
+            if on_open_error:
+                on_open_error(path, exc)
+            yield {"doc_id": doc_id_for("", path, -1), "outcome": "unreadable_file", "crawl_id": self.crawl_id,
+                   "source_file": path, "detail": f"{type(exc).__name__}: {exc}"[:300]}
+            return
+        with raw:
+            head = raw.read(2)
+            gzipped = head == b"\x1f\x8b"  # the bytes decide, not the file name
+            yield from self.process_stream(_Prefixed(head, raw), path, gzipped)
+
+
+class _Prefixed:
+    """A read-only stream that replays bytes already read from the start of another stream."""
+
+    def __init__(self, head: bytes, rest: BinaryIO):
+        self.head = head
+        self.rest = rest
+
+    def read(self, n: int = -1) -> bytes:
+        if not self.head:
+            return self.rest.read(n)
+        if n is None or n < 0:
+            out, self.head = self.head + self.rest.read(), b""
+            return out
+        out, self.head = self.head[:n], self.head[n:]
+        if len(out) < n:
+            out += self.rest.read(n - len(out))
+        return out
+
+    def readline(self, limit: int = -1) -> bytes:
+        if self.head:
+            out, self.head = self.head, b""
+            return out + self.rest.readline(limit)
+        return self.rest.readline(limit)

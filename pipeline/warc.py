@@ -1,0 +1,140 @@
+"""Read WARC files record by record, surviving damage.
+
+Common Crawl WARCs are one gzip member per record. We inflate member by member ourselves and hand each member to
+warcio, so a corrupt member costs one record: we resynchronise at the next gzip header and go on. Every event
+(record, corrupt member, truncated tail) is yielded, so the caller can account for all of them.
+"""
+from __future__ import annotations
+
+import io
+import zlib
+from dataclasses import dataclass
+from typing import BinaryIO, Iterator
+
+from warcio.archiveiterator import ArchiveIterator
+
+_GZIP_MAGIC = b"\x1f\x8b\x08"
+_CHUNK = 1 << 20
+
+
+@dataclass
+class RawRecord:
+    """One WARC record, or one damaged stretch of the file (`error` set, `rec_type` empty)."""
+
+    offset: int
+    rec_type: str = ""
+    url: str = ""
+    record_id: str = ""
+    date: str = ""
+    status: int | None = None
+    content_type: str = ""
+    payload: bytes = b""
+    payload_truncated: bool = False
+    error: str | None = None  # corrupt_member, bad_record, truncated_at_eof, unreadable_file
+
+
+def _parse(stream: BinaryIO, offset: int | None, max_payload: int) -> Iterator[RawRecord]:
+    """Parse uncompressed records with warcio; `offset=None` takes each record's own offset in the stream."""
+    it = ArchiveIterator(stream, check_digests=False, ensure_http_headers=False)
+    try:
+        for rec in it:
+            headers = rec.rec_headers
+            status = None
+            ctype = ""
+            if rec.http_headers is not None:
+                code = rec.http_headers.get_statuscode()
+                status = int(code) if code and code.isdigit() else None
+                ctype = rec.http_headers.get_header("Content-Type") or ""
+            stream = rec.content_stream()
+            payload = stream.read(max_payload + 1) if rec.rec_type == "response" else b""
+            yield RawRecord(
+                offset=it.get_record_offset() if offset is None else offset,
+                rec_type=rec.rec_type or "",
+                url=headers.get_header("WARC-Target-URI") or "",
+                record_id=headers.get_header("WARC-Record-ID") or "",
+                date=headers.get_header("WARC-Date") or "",
+                status=status,
+                content_type=ctype,
+                payload=payload[:max_payload],
+                payload_truncated=len(payload) > max_payload,
+            )
+    except Exception as exc:  # warcio raises many kinds on garbage; one bad member must not stop the file
+        yield RawRecord(offset=offset or 0, error="bad_record", url=f"{type(exc).__name__}: {exc}"[:300])
+
+
+def iter_gzip_members(stream: BinaryIO) -> Iterator[tuple[int, bytes | None, str | None]]:
+    """Yield (offset, member bytes, None) per gzip member, or (offset, None, error) for a damaged stretch."""
+    buf = b""
+    base = 0  # file offset of buf[0]
+    while True:
+        if not buf:
+            buf = stream.read(_CHUNK)
+            if not buf:
+                return
+        if not buf.startswith(_GZIP_MAGIC):
+            yield base, None, "corrupt_member"
+            skipped = _skip_to_magic(stream, buf)
+            if skipped is None:
+                return
+            base += skipped[0]
+            buf = skipped[1]
+            continue
+        d = zlib.decompressobj(31)
+        out = []
+        pos = 0
+        error = None
+        while True:
+            try:
+                out.append(d.decompress(buf[pos:]))
+            except zlib.error:
+                error = "corrupt_member"
+                break
+            if d.eof:
+                break
+            more = stream.read(_CHUNK)
+            if not more:
+                error = "truncated_at_eof"
+                break
+            pos = len(buf)
+            buf += more
+        if error is None:
+            used = len(buf) - len(d.unused_data)
+            yield base, b"".join(out), None
+            base += used
+            buf = d.unused_data
+            continue
+        yield base, None, error
+        if error == "truncated_at_eof":
+            return
+        skipped = _skip_to_magic(stream, buf)
+        if skipped is None:
+            return
+        base += skipped[0]
+        buf = skipped[1]
+
+
+def _skip_to_magic(stream: BinaryIO, buf: bytes) -> tuple[int, bytes] | None:
+    """Bytes skipped and the buffer starting at the next gzip header after buf[0]; None at end of file."""
+    skipped = 0
+    nxt = buf.find(_GZIP_MAGIC, 1)
+    while nxt < 0:
+        more = stream.read(_CHUNK)
+        if not more:
+            return None
+        keep = len(buf) - 2  # a header may straddle the chunk boundary
+        skipped += keep
+        buf = buf[keep:] + more
+        nxt = buf.find(_GZIP_MAGIC, 1)
+    return skipped + nxt, buf[nxt:]
+
+
+def iter_records(stream: BinaryIO, gzipped: bool, max_payload: int) -> Iterator[RawRecord]:
+    """Every record and every damaged stretch of one WARC stream, in file order."""
+    if not gzipped:
+        yield from _parse(stream, None, max_payload)
+        return
+    for offset, member, error in iter_gzip_members(stream):
+        if error is not None:
+            yield RawRecord(offset=offset, error=error)
+        else:
+            yield from _parse(io.BytesIO(member), offset, max_payload)

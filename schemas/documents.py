@@ -1,0 +1,54 @@
+"""Arrow schemas of the stage outputs. Bump a schema's version when a column changes meaning or type."""
+from __future__ import annotations
+
+import pyarrow as pa
+
+EXTRACT_SCHEMA_VERSION = 1
+
+# One row per WARC record or damaged stretch of a file. Rows with outcome "kept" are the documents;
+# every other outcome says why a record is not one, so nothing is lost silently.
+EXTRACT_SCHEMA = pa.schema(
+    [
+        pa.field("doc_id", pa.string(), nullable=False),
+        pa.field("outcome", pa.string(), nullable=False),
+        pa.field("detail", pa.string()),
+        pa.field("url", pa.string()),
+        pa.field("host", pa.string()),
+        pa.field("warc_record_id", pa.string()),
+        pa.field("warc_date", pa.string()),
+        pa.field("crawl_id", pa.string()),
+        pa.field("source_file", pa.string()),
+        pa.field("source_offset", pa.int64()),
+        pa.field("http_status", pa.int32()),
+        pa.field("content_type", pa.string()),
+        pa.field("html_bytes", pa.int64()),
+        pa.field("encoding", pa.string()),
+        pa.field("encoding_source", pa.string()),
+        pa.field("html_lang", pa.string()),
+        pa.field("title", pa.string()),
+        pa.field("text", pa.string()),
+        pa.field("lang", pa.string()),
+        pa.field("lang_score", pa.float64()),
+    ],
+    metadata={"schema": "jwc.extract", "version": str(EXTRACT_SCHEMA_VERSION)},
+)
+
+# Outcomes of the extract stage, in pipeline order. "kept" rows are documents.
+EXTRACT_OUTCOMES = (
+    "not_response",  # warcinfo, request, metadata, revisit, ...
+    "not_200",
+    "not_html",
+    "too_large",
+    "undecodable",
+    "prefilter_skip",
+    "extraction_timeout",
+    "extraction_error",
+    "empty_extraction",
+    "not_japanese",
+    "kept",
+    # damage in the file itself
+    "corrupt_member",
+    "bad_record",
+    "truncated_at_eof",
+    "unreadable_file",
+)

@@ -1,0 +1,70 @@
+"""Reading damaged WARC files: records before and after the damage survive, the damage is counted."""
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from pipeline.warc import iter_records
+from tests.conftest import write_warc
+
+PAGES = [(f"https://example.jp/{i}", f"<html><body><p>ページ{i}の本文です。</p></body></html>".encode(),
+          "text/html; charset=utf-8") for i in range(5)]
+
+
+def _records(data: bytes) -> list:
+    return list(iter_records(io.BytesIO(data), gzipped=True, max_payload=1_000_000))
+
+
+def test_clean_file_reads_every_record(tmp_path: Path) -> None:
+    ids = write_warc(tmp_path / "a.warc.gz", PAGES)
+    recs = _records((tmp_path / "a.warc.gz").read_bytes())
+    assert [r.record_id for r in recs] == ids
+    assert [r.status for r in recs] == [200] * 5
+    assert recs[2].payload.decode() == PAGES[2][1].decode()
+    assert all(r.error is None for r in recs)
+
+
+def test_corrupt_member_in_the_middle_costs_one_record(tmp_path: Path) -> None:
+    ids = write_warc(tmp_path / "a.warc.gz", PAGES)
+    data = bytearray((tmp_path / "a.warc.gz").read_bytes())
+    offsets = [r.offset for r in _records(bytes(data))]
+    # Overwrite the deflate data of the third member with garbage.
+    start = offsets[2] + 20
+    data[start:start + 40] = b"\xff" * 40
+    recs = _records(bytes(data))
+    good = [r.record_id for r in recs if r.error is None]
+    assert good == [ids[0], ids[1], ids[3], ids[4]]
+    assert [r.error for r in recs if r.error] == ["corrupt_member"]
+
+
+def test_truncated_tail_keeps_everything_before(tmp_path: Path) -> None:
+    ids = write_warc(tmp_path / "a.warc.gz", PAGES)
+    data = (tmp_path / "a.warc.gz").read_bytes()
+    recs = _records(data[:-30])
+    assert [r.record_id for r in recs if r.error is None] == ids[:4]
+    assert recs[-1].error == "truncated_at_eof"
+
+
+def test_garbage_between_members_is_skipped(tmp_path: Path) -> None:
+    ids = write_warc(tmp_path / "a.warc.gz", PAGES[:2])
+    data = (tmp_path / "a.warc.gz").read_bytes()
+    first_len = _records(data)[1].offset
+    spliced = data[:first_len] + b"garbage that is not gzip" * 100 + data[first_len:]
+    recs = _records(spliced)
+    assert [r.record_id for r in recs if r.error is None] == ids
+    assert [r.error for r in recs if r.error] == ["corrupt_member"]
+
+
+def test_oversized_payload_is_flagged_not_loaded(tmp_path: Path) -> None:
+    big = [("https://example.jp/big", b"<html>" + b"a" * 50_000 + b"</html>", "text/html")]
+    write_warc(tmp_path / "b.warc.gz", big)
+    recs = list(iter_records(io.BytesIO((tmp_path / "b.warc.gz").read_bytes()), True, max_payload=10_000))
+    assert recs[0].payload_truncated and len(recs[0].payload) == 10_000
+
+
+def test_uncompressed_warc(tmp_path: Path) -> None:
+    ids = write_warc(tmp_path / "c.warc", PAGES, gzip_members=False)
+    with open(tmp_path / "c.warc", "rb") as fh:
+        recs = list(iter_records(fh, gzipped=False, max_payload=1_000_000))
+    assert [r.record_id for r in recs] == ids
+    assert recs[0].offset == 0 and recs[1].offset > 0
