@@ -1,4 +1,4 @@
-"""Tokens per second per core: our export path (Tokenizer.encode_batch + IndexedDatasetWriter to disk) beside the
+"""Tokens per second per core: our export path (write_tokens: encode_batch + IndexedDatasetWriter to disk) beside the
 raw tokenizer's own batch encode on the same texts, in the same run. Prints JSON.
 
     python bench/bench_tokenize.py [--tokenizer PATH] [--copies 2] [--best-of 3] [--batch-size 1024]
@@ -32,8 +32,7 @@ from tokenizers import decoders, models, pre_tokenizers, trainers
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pipeline.megatron import IndexedDatasetWriter  # noqa: E402
-from pipeline.tokenizer import Tokenizer, load_tokenizer, train_sentencepiece  # noqa: E402
+from pipeline.tokenizer import Tokenizer, load_tokenizer, train_sentencepiece, write_tokens  # noqa: E402
 
 WIKINEWS = ROOT.parent / "shared" / "data" / "ja_text_wikinews" / "articles-a.tsv.gz"
 
@@ -97,10 +96,7 @@ def bench(tok: Tokenizer, texts: list[str], batch_size: int, reps: int, out: Pat
         return sum(a.size for b in batches for a in tok.encode_batch(b))
 
     def ours_export() -> int:
-        with IndexedDatasetWriter(out / "bench", tok.vocab_size, eos_id=tok.eos_id) as w:
-            for b in batches:
-                w.add_batch(tok.encode_batch(b))
-        return w.tokens
+        return write_tokens(texts, tok, out / "bench", batch_size=batch_size)[1]
 
     raw_r = timed(lambda: sum(raw(b) for b in batches), reps)
     enc_r = timed(ours_encode, reps)
@@ -134,7 +130,8 @@ def main() -> None:
             t0 = time.perf_counter()
             sp = train_sentencepiece(docs[:500], folder, vocab_size=args.vocab_size)
             result["sentencepiece_train_s"] = round(time.perf_counter() - t0, 2)
-            toks = [load_tokenizer(sp), load_tokenizer(hf_bpe(docs[:500], folder / "hf-bytelevel-bpe", args.vocab_size))]
+            hf = hf_bpe(docs[:500], folder / "hf-bytelevel-bpe", args.vocab_size)
+            toks = [load_tokenizer(sp), load_tokenizer(hf)]
         result["runs"] = [bench(t, texts, args.batch_size, args.best_of, folder) for t in toks]
     print(json.dumps(result, indent=2, ensure_ascii=False))
 

@@ -14,14 +14,16 @@ import os
 import secrets
 from abc import ABC, abstractmethod
 from collections import Counter
+from itertools import islice
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 
 import numpy as np
 import sentencepiece as spm
 import tokenizers
 
 from filters.base import Param
+from pipeline.megatron import IndexedDatasetWriter
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +87,8 @@ class Tokenizer(ABC):
 
 
 class SentencePieceTokenizer(Tokenizer):
+    """A SentencePiece `.model`; batches are encoded in C++ straight into numpy arrays."""
+
     kind = "sentencepiece"
 
     def __init__(self, model: bytes, name: str, eos_token: str = "", num_threads: int = 1):
@@ -113,13 +117,16 @@ class SentencePieceTokenizer(Tokenizer):
 
 
 class HFTokenizer(Tokenizer):
+    """A Hugging Face `tokenizer.json` run by the `tokenizers` library (no transformers needed)."""
+
     kind = "hf"
 
     def __init__(self, model: bytes, name: str, eos_token: str = "", config_eos: str = ""):
         super().__init__(model, name)
         self._args = (eos_token, config_eos)
         self._tok = tokenizers.Tokenizer.from_str(model.decode("utf-8"))
-        self.vocab_size = self._tok.get_vocab_size(with_added_tokens=True)
+        # The highest id + 1, not the token count: added tokens may leave holes in the id range.
+        self.vocab_size = max(self._tok.get_vocab(with_added_tokens=True).values()) + 1
         candidates = (eos_token,) if eos_token else ((config_eos,) if config_eos else _HF_EOS_CANDIDATES)
         ids = [(t, self._tok.token_to_id(t)) for t in candidates]
         found = [(t, i) for t, i in ids if i is not None]
@@ -152,6 +159,22 @@ def load_tokenizer(path: str | os.PathLike[str], eos_token: str = "", num_thread
         name = p.parent.name if p.name == "tokenizer.json" and p.parent.name else p.stem
         return HFTokenizer(model, name, eos_token, _config_eos(p.parent / "tokenizer_config.json"))
     return SentencePieceTokenizer(model, p.stem, eos_token, num_threads)
+
+
+def write_tokens(texts: Iterable[str], tokenizer: Tokenizer, prefix: str | os.PathLike[str],
+                 batch_size: int = 1024, append_eos: bool = True) -> tuple[int, int]:
+    """Tokenize a stream of documents in batches into `<prefix>.bin/.idx` (one Spark partition's export);
+    returns (documents, tokens). Memory holds one batch plus 4 bytes per document."""
+    with IndexedDatasetWriter(prefix, tokenizer.vocab_size, tokenizer.eos_id if append_eos else None) as writer:
+        for batch in _batched(texts, batch_size):
+            writer.add_batch(tokenizer.encode_batch(batch))
+    return writer.documents, writer.tokens
+
+
+def _batched(items: Iterable[str], size: int) -> Iterator[list[str]]:
+    it = iter(items)
+    while batch := list(islice(it, size)):
+        yield batch
 
 
 def _config_eos(config: Path) -> str:
@@ -237,4 +260,4 @@ def _rare_chars(chars: Counter[str], coverage: float, max_chars: int) -> list[st
 
 
 __all__ = ["TOKENIZE_PARAMS", "Tokenizer", "SentencePieceTokenizer", "HFTokenizer", "load_tokenizer",
-           "train_sentencepiece"]
+           "train_sentencepiece", "write_tokens"]

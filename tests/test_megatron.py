@@ -162,7 +162,7 @@ def test_reader_rejects_bad_files(tmp_path: Path) -> None:
 
 def test_megatron_core_reads_our_files(tmp_path: Path) -> None:
     """megatron-core's own reader gets exactly the tokenizer's ids per document, in order, also after merge;
-    and its own builder writes byte-identical files."""
+    and its own builder writes byte-identical files (per document, and merging with add_index)."""
     idx_mod = pytest.importorskip("megatron.core.datasets.indexed_dataset")
 
     from pipeline.tokenizer import load_tokenizer, train_sentencepiece
@@ -192,6 +192,12 @@ def test_megatron_core_reads_our_files(tmp_path: Path) -> None:
     builder.finalize(str(tmp_path / "ref.idx"))
     assert (tmp_path / "ref.bin").read_bytes() == bin_path(tmp_path / "merged").read_bytes()
     assert (tmp_path / "ref.idx").read_bytes() == idx_path(tmp_path / "merged").read_bytes()
+    joined = idx_mod.IndexedDatasetBuilder(str(tmp_path / "joined.bin"), dtype=np.uint16)
+    joined.add_index(str(tmp_path / "part0"))
+    joined.add_index(str(tmp_path / "part1"))
+    joined.finalize(str(tmp_path / "joined.idx"))
+    assert (tmp_path / "joined.idx").read_bytes() == idx_path(tmp_path / "merged").read_bytes()
+    assert (tmp_path / "joined.bin").read_bytes() == bin_path(tmp_path / "merged").read_bytes()
 
 
 def test_megatron_core_reads_int32_files(tmp_path: Path) -> None:

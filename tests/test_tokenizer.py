@@ -16,9 +16,9 @@ import tokenizers
 from tokenizers import decoders, models, pre_tokenizers, trainers
 
 from filters.base import resolve
-from pipeline.megatron import IndexedDatasetWriter, read_documents
+from pipeline.megatron import read_documents
 from pipeline.tokenizer import (TOKENIZE_PARAMS, HFTokenizer, SentencePieceTokenizer, load_tokenizer,
-                                train_sentencepiece)
+                                train_sentencepiece, write_tokens)
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 WIKINEWS = DATA / "ja_text_wikinews" / "articles-a.tsv.gz"
@@ -79,16 +79,18 @@ def test_round_trip_and_byte_fallback(sp_model: Path) -> None:
     assert "<unk>" not in [sp.id_to_piece(int(i)) for i in ids[5]]
 
 
-def test_eos_is_appended_by_the_writer(sp_model: Path, tmp_path: Path) -> None:
+def test_write_tokens_appends_eos(sp_model: Path, tmp_path: Path) -> None:
     tok = load_tokenizer(sp_model)
     assert tok.eos_id == 2 and spm.SentencePieceProcessor(model_file=str(sp_model)).id_to_piece(2) == "</s>"
-    ids = tok.encode_batch(JA_TEXTS[:3] + [UNSEEN])
-    with IndexedDatasetWriter(tmp_path / "ja", tok.vocab_size, eos_id=tok.eos_id) as w:
-        w.add_batch(ids)
+    texts = JA_TEXTS[:3] + ["", UNSEEN]
+    ids = tok.encode_batch(texts)
+    assert write_tokens(iter(texts), tok, tmp_path / "ja", batch_size=2) == (5, sum(a.size + 1 for a in ids))
     back = list(read_documents(tmp_path / "ja"))
-    assert [d[-1] for d in back] == [2, 2, 2, 2]
+    assert [d[-1] for d in back] == [2] * 5
     assert [d[:-1].tolist() for d in back] == [a.tolist() for a in ids]
-    assert tok.decode(back[3][:-1]) == UNSEEN
+    assert tok.decode(back[4][:-1]) == UNSEEN
+    assert write_tokens(texts, tok, tmp_path / "plain", append_eos=False) == (5, sum(a.size for a in ids))
+    assert [d.tolist() for d in read_documents(tmp_path / "plain")] == [a.tolist() for a in ids]
 
 
 def test_training_is_deterministic(sp_model: Path, tmp_path: Path) -> None:
@@ -107,7 +109,8 @@ def test_tokenizer_id_and_pickling(sp_model: Path, tmp_path: Path) -> None:
     assert load_tokenizer(copy).id == tok.id  # the id depends on the bytes and name, not the folder
     clone = pickle.loads(pickle.dumps(tok))
     assert clone.id == tok.id and clone.eos_id == tok.eos_id
-    assert [a.tolist() for a in clone.encode_batch(JA_TEXTS[:3])] == [a.tolist() for a in tok.encode_batch(JA_TEXTS[:3])]
+    same = [a.tolist() for a in tok.encode_batch(JA_TEXTS[:3])]
+    assert [a.tolist() for a in clone.encode_batch(JA_TEXTS[:3])] == same
 
 
 def test_bpe_and_small_vocab(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
