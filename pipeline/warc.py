@@ -67,9 +67,13 @@ def iter_gzip_members(stream: BinaryIO) -> Iterator[tuple[int, bytes | None, str
     buf = b""
     base = 0  # file offset of buf[0]
     while True:
-        if not buf:
-            buf = stream.read(_CHUNK)
-            if not buf:
+        if len(buf) < len(_GZIP_MAGIC):  # a header may straddle the chunk boundary
+            more = stream.read(_CHUNK)
+            if not more and not buf:
+                return
+            buf += more
+            if not more:
+                yield base, None, "truncated_at_eof"
                 return
         if not buf.startswith(_GZIP_MAGIC):
             yield base, None, "corrupt_member"

@@ -68,3 +68,16 @@ def test_uncompressed_warc(tmp_path: Path) -> None:
         recs = list(iter_records(fh, gzipped=False, max_payload=1_000_000))
     assert [r.record_id for r in recs] == ids
     assert recs[0].offset == 0 and recs[1].offset > 0
+
+
+def test_member_boundary_on_a_chunk_boundary(tmp_path: Path, monkeypatch) -> None:
+    """A gzip header split across two reads is still a header (a bug once cost one record per such split)."""
+    import pipeline.warc as warc
+
+    ids = write_warc(tmp_path / "a.warc.gz", PAGES)
+    data = (tmp_path / "a.warc.gz").read_bytes()
+    second = _records(data)[1].offset
+    for cut in (second - 2, second - 1, second + 1):
+        monkeypatch.setattr(warc, "_CHUNK", cut)
+        recs = _records(data)
+        assert [r.record_id for r in recs] == ids, cut

@@ -1,0 +1,51 @@
+"""Helpers shared by the benchmarks: locating ../shared, generating crawls, timing, JSON results."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+RESULTS = REPO / "bench" / "results"
+
+
+def generated_crawl(out_dir: Path, records: int, seed: int, ja_fraction: float) -> tuple[Path, Path]:
+    """A Common-Crawl-like WARC from ../shared/tools/make_warc_corpus.py (cached by its arguments)."""
+    tool = SHARED / "tools" / "make_warc_corpus.py"
+    if not tool.exists():
+        sys.exit(f"benchmark needs {tool} (the shared folder beside the checkout)")
+    warc = out_dir / f"crawl-{records}-{seed}-{ja_fraction}.warc.gz"
+    truth = warc.with_suffix("").with_suffix(".truth.jsonl")
+    if not warc.exists():
+        out_dir.mkdir(parents=True, exist_ok=True)
+        data = SHARED / "data"
+        subprocess.run([sys.executable, str(tool), "--text", str(data / "ja_text_wikinews"), "--text",
+                        str(data / "ja_text_ud_gsd"), "--records", str(records), "--seed", str(seed),
+                        "--ja-fraction", str(ja_fraction), "--out", str(warc), "--truth", str(truth)],
+                       check=True, capture_output=True)
+    return warc, truth
+
+
+@contextmanager
+def timed() -> Iterator[dict[str, float]]:
+    out: dict[str, float] = {}
+    start = time.perf_counter()
+    cpu = time.process_time()
+    yield out
+    out["seconds"] = time.perf_counter() - start
+    out["cpu_seconds"] = time.process_time() - cpu
+
+
+def save(name: str, result: dict) -> None:
+    """Print the result and write it to bench/results/<name>.json for comparisons between runs."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    result = {"benchmark": name, "cores": os.cpu_count(), "when": time.strftime("%Y-%m-%dT%H:%M:%SZ",
+                                                                             time.gmtime()), **result}
+    (RESULTS / f"{name}.json").write_text(json.dumps(result, indent=2, ensure_ascii=False))
+    print(json.dumps(result, indent=2, ensure_ascii=False))
