@@ -1,0 +1,65 @@
+"""Sentence shape: average and longest sentence, truncated (ellipsis-ending) sentences, and whether the text
+uses the Japanese full stop 。 at all.
+
+Sentences end at 。！？!? (closing brackets and repeated marks stay with their sentence) and at line ends.
+Ellipsis endings include the trailing "続きを読む"/"（続く）"/"more" links of truncated summaries.
+"""
+from __future__ import annotations
+
+import re
+
+from filters.base import Doc, Filter, Param, Rule
+from filters.composition import class_counts, ratio
+
+_CLOSE = "」』）)\\]】〉》\"”’"
+# A sentence: from a non-space character up to its terminators and closing brackets, or up to the line end.
+SENTENCE_RE = re.compile(f"[^。！？!?\\s][^。！？!?\\n]*[。！？!?]*[{_CLOSE}]*|[。！？!?]+[{_CLOSE}]*")
+ELLIPSIS_END_RE = re.compile(
+    r"(?:…|‥|\.{3,}|・{3,}|。{3,}|．{3,})\s*"
+    r"(?:[\[［(（【]?\s*(?:続きを読む|続く|つづく|もっと見る|全文を読む|more|read more|Read more)\s*[\]］)）】]?)?$"
+)
+
+
+def sentences(doc: Doc) -> list[str]:
+    """Non-empty sentences, without leading whitespace (cached: the split is shared)."""
+    return doc.cached("sentences", lambda: SENTENCE_RE.findall(doc.text))
+
+
+class SentenceFilter(Filter):
+    """Prose has sentences of a few dozen characters that end in 。; menus and keyword lists have none or tiny
+    ones, machine-joined text has endless ones, and scraped summaries end in ellipses."""
+
+    name = "sentences"
+    params = {
+        "min_avg_len": Param(10.0, "minimum average sentence length (characters)", lo=0.0),
+        "max_avg_len": Param(250.0, "maximum average sentence length (characters)", lo=0.0),
+        "max_len": Param(1000, "maximum length of the longest sentence (characters)", lo=0, kind=int),
+        "max_ellipsis_frac": Param(0.4, "maximum share of sentences ending in an ellipsis", lo=0.0, hi=1.0),
+        "max_chars_per_kuten": Param(300.0, "maximum non-whitespace characters per 。 (too few 。 for the length)",
+                                     lo=1.0),
+    }
+    signal_names = ("sent_count", "sent_avg_len", "sent_max_len", "sent_ellipsis_frac", "sent_chars_per_kuten")
+    rules = (
+        Rule("short_sentences", "sent_avg_len", "min", "min_avg_len"),
+        Rule("long_sentences", "sent_avg_len", "max", "max_avg_len"),
+        Rule("longest_sentence", "sent_max_len", "max", "max_len"),
+        Rule("ellipsis", "sent_ellipsis_frac", "max", "max_ellipsis_frac"),
+        Rule("few_kuten", "sent_chars_per_kuten", "max", "max_chars_per_kuten"),
+    )
+
+    def signals(self, doc: Doc) -> dict[str, float]:
+        sents = sentences(doc)
+        lengths = list(map(len, sents))
+        n = len(sents)
+        ellipsis = sum(1 for s in sents if ELLIPSIS_END_RE.search(s[-20:]))
+        chars = int(class_counts(doc).sum())
+        return {
+            "sent_count": float(n),
+            "sent_avg_len": ratio(sum(lengths), n),
+            "sent_max_len": float(max(lengths, default=0)),
+            "sent_ellipsis_frac": ratio(ellipsis, n),
+            "sent_chars_per_kuten": ratio(chars, max(1, doc.text.count("。"))),
+        }
+
+
+FILTERS = (SentenceFilter,)

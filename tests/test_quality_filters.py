@@ -1,0 +1,311 @@
+"""Japanese quality cleaners and filters on texts written for the tests: exact signal values, edge cases
+(supplementary-plane kanji, full-width digits, empty text, one enormous line) and the filter contract."""
+from __future__ import annotations
+
+import math
+import random
+import time
+
+import pytest
+
+from filters import cleaners, composition, junk, morphology, repetition, sentences
+from filters.base import Cleaner, Doc, Filter
+from filters.cleaners import (
+    BoilerplateLineRemover,
+    NonJapaneseLineRemover,
+    PunctuationNormalizer,
+    RepeatedLineRemover,
+    UnicodeNormalizer,
+)
+from filters.composition import CompositionFilter, class_counts, lines
+from filters.junk import JunkFilter, is_menu_line, longest_run
+from filters.morphology import MorphologyFilter, tagger, tokens
+from filters.repetition import RepetitionFilter, char_ngram_repetition, duplicate_share
+from filters.sentences import SentenceFilter, sentences as split_sentences
+
+FILTER_CLASSES: tuple[type[Filter], ...] = (composition.FILTERS + sentences.FILTERS + repetition.FILTERS
+                                            + junk.FILTERS + morphology.FILTERS)
+PROSE = ("昨日は朝から雨が降っていたので、駅まで歩いて行くのをやめてバスに乗った。"
+         "車内は混んでいたが、窓の外の景色を眺めているうちに気分が落ち着いてきた。")
+
+
+def signals(cls: type[Filter], text: str, **options) -> dict[str, float]:
+    return cls(options).signals(Doc(text))
+
+
+# --- the contract -------------------------------------------------------------------------------------------
+
+
+def test_filters_declare_unique_prefixed_signals_and_valid_rules():
+    names = [n for cls in FILTER_CLASSES for n in cls.signal_names]
+    assert len(names) == len(set(names))
+    prefixes = {"composition": "comp_", "sentences": "sent_", "repetition": "rep_", "junk": "junk_",
+                "morphology": "morph_"}
+    for cls in FILTER_CLASSES:
+        assert all(n.startswith(prefixes[cls.name]) for n in cls.signal_names)
+        for rule in cls.rules:
+            assert rule.signal in cls.signal_names and rule.param in cls.params
+    assert len({cls.name for cls in FILTER_CLASSES}) == len(FILTER_CLASSES)
+    assert [c.name for c in cleaners.CLEANERS] == ["unicode", "punctuation", "non_japanese_lines", "boilerplate",
+                                                   "repeated_lines"]
+    assert all(issubclass(c, Cleaner) for c in cleaners.CLEANERS)
+
+
+@pytest.mark.parametrize("text", ["", "　\n\n ", PROSE, "𠮷", "１２３４５", "★" * 50, "ab\n" * 30])
+def test_signals_are_exactly_the_declared_finite_floats(text):
+    for cls in FILTER_CLASSES:
+        out = signals(cls, text)
+        assert tuple(out) == cls.signal_names
+        assert all(type(v) is float and math.isfinite(v) for v in out.values()), (cls.name, out)
+
+
+def test_unknown_option_and_bad_word_list_are_refused():
+    with pytest.raises(ValueError, match="unknown key"):
+        CompositionFilter({"min_length": 10})
+    with pytest.raises(ValueError, match="extra_words"):
+        BoilerplateLineRemover({"extra_words": ["ok", 3]})
+
+
+# --- composition --------------------------------------------------------------------------------------------
+
+
+def test_composition_counts_supplementary_kanji_and_keeps_full_width_digits_out_of_letters():
+    s = signals(CompositionFilter, "𠮷野家で３０分待った。")
+    # 𠮷 野 家 分 待 = 5 kanji, で っ た = 3 hiragana; ３ ０ 。 are Japanese typography but not letters.
+    assert s["comp_chars"] == 11.0
+    assert s["comp_ja_letters"] == 8.0
+    assert s["comp_hiragana_frac"] == pytest.approx(3 / 8)
+    assert s["comp_katakana_frac"] == 0.0
+    assert s["comp_japanese_frac"] == 1.0
+
+
+def test_composition_katakana_marks_and_other_scripts():
+    doc = Doc("ABC テスト ｱｲｳ ーヶ 々〆〇 123 ★")
+    c = class_counts(doc)
+    assert (c[composition.KATAKANA], c[composition.KANJI], c[composition.OTHER]) == (8, 3, 3)
+    assert (c[composition.NEUTRAL], c[composition.SYMBOL], c[composition.SPACE]) == (3, 1, 0)
+    s = CompositionFilter().signals(doc)
+    assert s["comp_katakana_frac"] == pytest.approx(8 / 11)
+    # Digits and symbols are neutral: only the three Latin letters count against Japanese.
+    assert s["comp_japanese_frac"] == pytest.approx(11 / 14)
+    assert CompositionFilter().decide(s) == ["composition.too_short", "composition.few_ja_letters",
+                                             "composition.low_hiragana", "composition.high_katakana"]
+
+
+def test_composition_empty_text_is_zero_and_too_short():
+    f = CompositionFilter()
+    s = f.signals(Doc(""))
+    assert set(s.values()) == {0.0}
+    assert f.decide(s)[0] == "composition.too_short"
+
+
+def test_composition_keeps_prose():
+    f = CompositionFilter()
+    assert f.decide(f.signals(Doc(PROSE * 3))) == []
+
+
+# --- sentences ----------------------------------------------------------------------------------------------
+
+
+def test_sentence_split_lengths_and_kuten_density():
+    text = "今日は晴れ。明日は雨！本当？\n見出し"
+    assert split_sentences(Doc(text)) == ["今日は晴れ。", "明日は雨！", "本当？", "見出し"]
+    s = signals(SentenceFilter, text)
+    assert s == {"sent_count": 4.0, "sent_avg_len": 17 / 4, "sent_max_len": 6.0, "sent_ellipsis_frac": 0.0,
+                 "sent_chars_per_kuten": 17.0}
+
+
+def test_closing_brackets_stay_with_their_sentence():
+    assert split_sentences(Doc("「行く。」と彼は言った。そうか！！")) == ["「行く。」", "と彼は言った。", "そうか！！"]
+
+
+def test_ellipsis_endings_include_read_more_links():
+    text = "速報です…\n続報は…続きを読む\n詳しくは...\n次回へ……（続く）\n普通の文。"
+    s = signals(SentenceFilter, text)
+    assert s["sent_ellipsis_frac"] == pytest.approx(4 / 5)
+    assert "sentences.ellipsis" in SentenceFilter().decide(s)
+
+
+def test_text_without_kuten_reports_its_length_per_kuten():
+    s = signals(SentenceFilter, "キャンプ テント ランタン " * 40)
+    assert s["sent_chars_per_kuten"] == 11 * 40
+    assert "sentences.few_kuten" in SentenceFilter().decide(s)
+
+
+# --- repetition ---------------------------------------------------------------------------------------------
+
+
+def test_duplicate_lines_and_paragraphs_by_count_and_characters():
+    assert duplicate_share(["あ", "いい", "あ", "あ"]) == (0.5, 2 / 5)
+    s = signals(RepetitionFilter, "段落その一\n\n段落その二\n\n段落その一")
+    assert s["rep_dup_para_frac"] == pytest.approx(1 / 3)
+    assert s["rep_dup_para_char_frac"] == pytest.approx(1 / 3)
+    assert s["rep_dup_line_frac"] == pytest.approx(1 / 3)
+
+
+def test_character_ngram_repetition_exact_values():
+    text = "あいうえおかきくけこ" * 3  # 30 characters, the 10-character block three times
+    doc = Doc(text)
+    g = char_ngram_repetition(composition.codepoints(doc))
+    # Every n-gram occurs 3 times: the top n-gram covers 3n of 30 characters; everything after the first block
+    # repeats the first block.
+    assert (g[2], g[3], g[4]) == (pytest.approx(0.2), pytest.approx(0.3), pytest.approx(0.4))
+    assert all(g[n] == pytest.approx(20 / 30) for n in range(5, 11))
+
+
+def test_ngram_repetition_ignores_whitespace_and_unique_text_is_zero():
+    g = char_ngram_repetition(composition.codepoints(Doc("あいうえおかきくけこさしすせそ")))
+    assert set(g.values()) == {0.0}
+    spaced = char_ngram_repetition(composition.codepoints(Doc("あいう えおかきく けこ\n" * 3)))
+    assert spaced[5] == pytest.approx(20 / 30)
+
+
+def test_repetition_rejects_a_repeated_paragraph_and_keeps_prose():
+    f = RepetitionFilter()
+    assert f.decide(f.signals(Doc(PROSE))) == []
+    reasons = f.decide(f.signals(Doc("\n\n".join([PROSE] * 4))))
+    assert "repetition.dup_paragraphs" in reasons and "repetition.dup10gram" in reasons
+
+
+# --- junk ---------------------------------------------------------------------------------------------------
+
+
+def test_ad_and_bbs_marks_per_thousand_characters():
+    s = signals(JunkFilter, "送料無料！税込1,980円。今すぐクリック")
+    assert s["junk_ad_per_kchar"] == 4.0  # short texts count as 1,000 characters
+    bbs = "1 名前：名無しさん 2024/01/02(火) 12:34:56.78 ID:abcd1234\n草"
+    assert signals(JunkFilter, bbs)["junk_bbs_per_kchar"] == 4.0  # 名前： 名無し ID: and the time stamp
+    assert signals(JunkFilter, "2024年1月2日、東京で会見した。午後の予定は未定。")["junk_bbs_per_kchar"] == 0.0
+
+
+def test_menu_like_lines():
+    assert is_menu_line("ホーム | 会社概要 | 採用情報", 12)
+    assert is_menu_line("ホーム > ニュース > 経済", 12)
+    assert is_menu_line("- ヨガマット 6mm ￥3,698（税込）", 12)
+    assert is_menu_line("ダイエット サプリメント コラーゲン ビタミン", 12)
+    assert not is_menu_line("今日は晴れ。", 12)
+    assert not is_menu_line("- 接続タイプは、有線と無線の二種類から選べます。", 12)
+
+
+def test_short_lines_runs_symbols_and_compression():
+    s = signals(JunkFilter, "あ\nいい\n今日はとても良い天気でした。")
+    assert s["junk_short_line_frac"] == pytest.approx(2 / 3)
+    assert signals(JunkFilter, "わ" + "ー" * 40 + "い")["junk_max_char_run"] == 40.0
+    assert longest_run(composition.codepoints(Doc("ああ あ い"))) == 3  # whitespace is ignored
+    assert signals(JunkFilter, "★★★☆☆ 😀😀 テスト")["junk_symbol_frac"] == pytest.approx(7 / 10)
+    assert signals(JunkFilter, "ここをクリック。" * 200)["junk_compression_ratio"] > 20
+    assert signals(JunkFilter, PROSE)["junk_compression_ratio"] < 2
+
+
+def test_junk_keeps_prose_and_rejects_a_product_list():
+    f = JunkFilter()
+    assert f.decide(f.signals(Doc(PROSE + "\n" + PROSE))) == []
+    listing = "\n".join(f"- 商品{i} ￥{i * 100:,}（税込） 送料無料 ポイント10倍" for i in range(1, 30))
+    assert f.decide(f.signals(Doc(listing)))[:2] == ["junk.ads", "junk.menu_lines"]
+
+
+# --- morphology ---------------------------------------------------------------------------------------------
+
+
+def test_tokens_are_computed_once_per_document_and_the_tagger_once_per_process():
+    doc = Doc(PROSE)
+    first = tokens(doc)
+    MorphologyFilter().signals(doc)
+    assert tokens(doc) is first
+    assert tagger() is tagger()
+    assert ("雨", "名詞") in first and all(pos != "補助記号" for _, pos in first)
+
+
+def test_noun_ratio_word_repetition_and_word_length():
+    f = MorphologyFilter()
+    prose = f.signals(Doc(PROSE))
+    assert prose["morph_noun_frac"] < 0.5 and prose["morph_word_dup_frac"] == 0.0
+    assert 1.0 < prose["morph_avg_word_len"] < 2.0
+    nouns = f.signals(Doc("ダイエット サプリメント コラーゲン プラセンタ ビタミン スキンケア"))
+    assert nouns["morph_noun_frac"] == 1.0
+    assert f.decide(nouns) == ["morphology.nouns", "morphology.long_words"]
+    assert f.signals(Doc("今日は晴れです。" * 10))["morph_word_dup_frac"] > 0.9
+
+
+def test_morphology_handles_supplementary_kanji_and_empty_text():
+    # unidic-lite does not know supplementary-plane kanji: MeCab calls 𠮷 a symbol, so it is not a word token.
+    assert tokens(Doc("𠮷野家に行った")) == [("野家", "名詞"), ("に", "助詞"), ("行っ", "動詞"), ("た", "助動詞")]
+    assert set(MorphologyFilter().signals(Doc("")).values()) == {0.0}
+
+
+# --- cleaners -----------------------------------------------------------------------------------------------
+
+
+def test_unicode_normalizer_whitespace_controls_and_optional_nfkc():
+    raw = "\ufeffＡＢＣ\r\nテ\u200bスト\t\tです\u3000。  \n\n\n\n  次の行  "
+    assert UnicodeNormalizer().clean(raw) == "ＡＢＣ\nテスト です\u3000。\n\n次の行"
+    assert UnicodeNormalizer({"nfkc": True}).clean("ＡＢＣ　ｶﾀｶﾅ ㈱") == "ABC カタカナ (株)"
+
+
+def test_punctuation_normalized_only_where_that_style_dominates():
+    p = PunctuationNormalizer()
+    assert p.clean("これは，テストです．円周率は３．１４です，３，０００円．") == "これは、テストです。円周率は３．１４です、３，０００円。"
+    mixed = "これは、テストです。Ｈｉ，それは．"
+    assert p.clean(mixed) == mixed
+
+
+def test_lines_without_japanese_are_dropped():
+    assert NonJapaneseLineRemover().clean("Home\n本文です。\n123\n| |\n\nEnglish only\nまた𠮷。") == "本文です。\n\nまた𠮷。"
+    assert NonJapaneseLineRemover({"min_ja_letters": 3}).clean("OK です\n日本語です") == "日本語です"
+
+
+def test_boilerplate_lines_and_footer_are_removed_but_the_body_stays():
+    body = ("市は十日、駅前の再開発計画を発表した。総事業費は約三百億円で、二〇三〇年の完成を目指す。"
+            "市長は「ランキング上位の住みやすい街にしたい」と話し、利用規約の改定にも触れた。")
+    page = "\n".join([
+        "トップページ > ニュース一覧", "ログイン | 新規会員登録", "2024年5月10日(金) 12:00 配信",
+        body, "この記事をシェアする", "詳しくはこちら",
+        "市の担当者は今後も説明会を開く。", "関連記事", "会社概要｜プライバシーポリシー｜お問い合わせ",
+        "Copyright © 2024 Example News All Rights Reserved.", "市民の声",
+    ])
+    assert BoilerplateLineRemover().clean(page) == body + "\n市の担当者は今後も説明会を開く。"
+
+
+def test_footer_search_never_reaches_into_a_short_pages_body():
+    text = "会員登録で便利に\n本文の一行目です。\n本文の二行目です。"
+    assert BoilerplateLineRemover().clean(text) == "本文の一行目です。\n本文の二行目です。"
+    assert BoilerplateLineRemover({"extra_words": ["市民の声"]}).clean("本文です。\n市民の声") == "本文です。"
+
+
+def test_repeated_short_lines_dropped_long_ones_kept():
+    long_line = "この段落は三十文字より長いので繰り返されても掃除では消さずにフィルタに任せる。"
+    text = f"続きを読む\n本文A。\n続きを読む\n{long_line}\n{long_line}\nいいね！\nいいね！"
+    assert RepeatedLineRemover().clean(text) == f"続きを読む\n本文A。\n{long_line}\n{long_line}\nいいね！"
+
+
+# --- whole chain on enormous input ---------------------------------------------------------------------------
+
+
+def _run_chain(text: str) -> tuple[Doc, list[str]]:
+    for cls in cleaners.CLEANERS:
+        text = cls().clean(text)
+    doc = Doc(text)
+    reasons = []
+    for cls in FILTER_CLASSES:
+        f = cls()
+        reasons += f.decide(f.signals(doc))
+    return doc, reasons
+
+
+@pytest.mark.parametrize("kind", ["prose", "random"])
+def test_one_megabyte_line_is_fast(kind):
+    if kind == "prose":
+        text = (PROSE * (1_000_000 // len(PROSE) + 1))[:1_000_000]
+    else:
+        rng = random.Random(5)
+        alphabet = [chr(c) for c in range(0x3041, 0x3097)] + [chr(c) for c in range(0x4E00, 0x4E00 + 3000)]
+        text = "".join(rng.choices(alphabet, k=1_000_000))
+    start = time.perf_counter()
+    doc, reasons = _run_chain(text)
+    elapsed = time.perf_counter() - start
+    assert len(lines(doc)) == 1 and len(doc.text) == 1_000_000
+    assert elapsed < 10, elapsed  # a quadratic step would take many minutes on 10^6 characters
+    if kind == "prose":
+        assert "repetition.dup10gram" in reasons and "sentences.longest_sentence" not in reasons
+    else:
+        assert "sentences.longest_sentence" in reasons and "repetition.dup10gram" not in reasons
