@@ -1,0 +1,363 @@
+"""Japanese NG-word (toxicity) filter over the adult, discrimination and violence dictionaries of `hojichar`.
+
+Matching those lists as plain substrings flags most clean pages (アスパラガス contains アス, バイク contains イク,
+死亡 contains 死, 経済援助 contains 援助). This filter keeps recall on pages that really carry sexual or abusive
+words and stays quiet on news and encyclopaedic text by three means:
+
+1. Boundaries. Text and entries are NFKC-normalised and lower-cased, then matched with one Aho-Corasick automaton.
+   An entry edge in Latin letters (or digits) must not touch letters (digits): SM is not in SMBC. An edge in
+   hiragana, both edges of kanji entries of one or two characters (死 is not in 死亡), and a katakana or kanji edge
+   next to the same script must fall on a MeCab (fugashi) token boundary: スラム is not in イスラム, 中出し is not in
+   背中出し, but アダルト is in アダルトサイト. MeCab runs only on a small window around such a hit.
+2. Weights. Each entry has a weight: 1.0 for words that are sexual or abusive on their own (a single one makes a
+   page toxic), 0.5 for words that are explicit but also appear in news and health text, and 0.3 down to 0 for
+   ordinary vocabulary that the lists contain (news words such as 殺人・自殺・性的, brand names, body parts in
+   medical use, dated job names of the discrimination list). Defaults per category, then `WEIGHT_OVERRIDES`.
+3. One combined score per document (`score_matches`): the sum over distinct matched entries of
+   weight * (1 + ln(count) / 2), where all entries under 0.5 together add at most `weak_cap`, divided by
+   sqrt(length / reference_chars) for long documents. Distinct words count fully and repeats add slowly, so a news
+   article naming a crime many times stays below the threshold while a short page with two explicit words, or one
+   repeated, does not.
+
+User lists (one word a line, optional tab + weight, `#` comments) are added to the same automaton, category "user".
+"""
+from __future__ import annotations
+
+import importlib.util
+import math
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping
+
+import ahocorasick
+
+from filters.base import Doc, Filter, Param, Rule
+
+CATEGORIES = ("adult", "violence", "discrimination", "user")
+HOJICHAR_FILES = {
+    "adult": "adult_keywords_ja.txt",
+    "violence": "violence_keywords_ja.txt",
+    "discrimination": "discrimination_keywords_ja.txt",
+}
+# Adult entries are mostly explicit; the violence list is mostly news vocabulary (殺人, 死刑, 拉致) and the
+# discrimination list mostly dated or discouraged words (保母, 八百屋, 処女作), so those start low.
+CATEGORY_WEIGHTS = {"adult": 1.0, "violence": 0.1, "discrimination": 0.2}
+
+# Per-entry weights (keys NFKC-normalised and lower-cased like the text). Chosen by reading the lists and the
+# entries that fire on Wikinews / Wikipedia / blog text; see docs/safety.md. Entries not named keep their
+# category weight.
+_W0 = (  # ordinary words, names and brands: counted in the signals, never a reason to drop
+    "同性愛 妃殿下 巨万 表日本 聖女 脳膜炎 女傑 処女作 処女峰 おかもと オカモト okamoto サガミ sagami 援助 えんじょ "
+    "エンジョ 自殺 性的 子宮 卵子 精子 梅毒 淋病 露出 レントゲン技師 スチュワーデス 保母 助産婦 八百屋 パーマ屋 "
+    "共稼ぎ 出稼ぎ 他力本願 紅一点 男らしく 女らしく 健全なる精神は健全なる身体に宿る 令嬢 インディアン嘘つかない"
+)
+# Left out of the automaton: nearly every occurrence is something else ("太郎くんに" is くん + particle に).
+IGNORED_ENTRIES = frozenset({"くんに"})
+_W01 = (  # mostly innocent in running text
+    "死 死ぬ 挿入 前立腺 割れ目 ストッキング ローター ダッチ ディック カント ハプニング モザイク ピストン ピス "
+    "ポーン バージン ヴァージン サック ジイ 性病 性暴力 性虐待 排尿 女装 側室 女中 下女 下男 三助 丁稚 亀甲 座位 "
+    "側位 立位 触手 二次画像 手ぶら 恥辱 恥骨 尺八 こうもん せいき せいし せいこう 乳房まっさーじゃー 痴 妾 "
+    "バイブレーター 官能 惨殺 殺人 死刑 犯罪 暴力 二号 人夫 人足 乞食 処女 アル中 スラム ガキ イモ デカ サツ シマ ブツ "
+    "ガサ チビ ヤンキー エスキモー ジプシー インチキ イカサマ パクる チャリンコ アカ スケ ヒモ 出戻り 毒女 鬼女"
+)
+_W02 = (
+    "18+ 3p 48手 av sm jk hな hの hを hに aカップ bカップ cカップ dカップ eカップ fカップ gカップ 不倫 不貞 体位 "
+    "全裸 痴漢 風俗 ふうぞく フウゾク ライブチャット ナンパ ソープ へるす ヘルス デリ でり ショタ サド シット バガー "
+    "ポロリ ぽろり ビクビク ちつ でっち 浣腸 海綿体 聖水 心障児 心障者 精薄 回春 情夫 情婦 女給 女衒 避妊具 一物 "
+    "ルンペン マラ ニガ オルガ えんこう エンコウ エンコー 両刀使い 両刀遣い 種付け 犯す 犯る 濡れる 濡らす ガーターベルト "
+    "ハイレグ トップレス オナ 乱パ 低開発国 北鮮 中共 三国人 不具 人非人 三つ口 ババア ブス クソ 殺す 殺した"
+)
+_W03 = (
+    "人妻 幼女 ようじょ ヨウジョ ロリータ 童貞 どうてい ドウテイ 盗撮 わいせつ 猥褻 卑猥 売春 買春 キャバクラ フェチ マゾ "
+    "まぞ 発情 欲情 欲求不満 性欲 性癖 性生活 性行為 肉体関係 股間 こかん コカン 恥部 秘所 陰部 陰茎 膣 睾丸 肛門 包茎 "
+    "短小 初夜 夜這い 姦通 剃毛 破廉恥 破瓜 喘ぐ 喘げ 放尿 脱糞 隠し撮り 鬼畜 コンドーム こんどーむ ストリップ ストリッパー "
+    "ノンケ ニューハーフ ボイン ムラムラ むらむら むちむち むっちり もっこり はだか ぱんつ ぶらじゃー ちんちん チンチン "
+    "エクスタシー アブノーマル エロス イク こうび コウビ しょじょ ショジョ じょうふ らんこう ランコウ へんたい "
+    "マイクロビキニ 児童ポルノ 児童ぽるの 春画 汚辱 姫始め 姫納め 低脳 低脳児 オールドミス 女々しい"
+)
+_W05 = (  # explicit, but also in news, health or romance writing: one alone does not make a page toxic
+    "アス セイコウ エロ えろ えろい エッチ えっち アダルト 変態 ヘンタイ ロリ ろり ロリコン ろりこん 性器 愛撫 喘ぎ 喘ぎ声 あえぎ アエギ "
+    "av女優 av男優 アダルトビデオ 娼婦 媚薬 淫ら 淫 ポルノ ぽるの レズ ビッチ びっち ノーパン ノーブラ ラブホ らぶほ ラブホテル パパ活 ママ活 テレクラ "
+    "バイブ ばいぶ 女陰 男根 陰毛 いんもう インモウ 早漏 遅漏 裏ビデオ 貧乳 美乳 金玉 性感 和姦 夢精 恥毛 エロティック "
+    "スケベ すけべ hした hしたい hして hする hしよ m字 d乳 r18 hentai tenga テンガ av監督 スパンキング スワッピング "
+    "ブルセラ シーメール 催淫 巨根 尻穴 菊門 緊縛 絶倫 秘部 神待ち キ印"
+)
+_W1 = (  # explicit or abusive whatever the context, and rare in news and encyclopaedic text
+    "セックス せっくす sex おっぱい オッパイ 巨乳 乳首 ちくび チクビ 射精 精液 勃起 ぼっき ボッキ 性交 無修正 売女 自慰 "
+    "前戯 性奴隷 寝取 筆おろし 筆下ろし 乱交 援交 "
+    "死ね 氏ね 4ね タヒね ジャップ チャンコロ ニガー クロンボ キチガイ キ●ガイ キチガ● ポコペン ロンパリ"
+)
+
+
+def _norm(s: str) -> str:
+    return unicodedata.normalize("NFKC", s).lower()
+
+
+_TIERS = ((_W0, 0.0), (_W01, 0.1), (_W02, 0.2), (_W03, 0.3), (_W05, 0.5), (_W1, 1.0))
+WEIGHT_OVERRIDES: dict[str, float] = {
+    _norm(w): weight
+    for words, weight in _TIERS
+    for w in words.split()
+}
+
+
+@dataclass(frozen=True)
+class Entry:
+    word: str
+    categories: tuple[str, ...]
+    weight: float
+    # "latin", "digit": must not touch that script; "token": on a token boundary; "kata", "kanji": on a token
+    # boundary when the neighbour is of the same script; "": no check
+    check_start: str
+    check_end: str
+
+
+def _script(ch: str) -> str:
+    o = ord(ch)
+    if 0x30A1 <= o <= 0x30FA or ch == "ー":
+        return "kata"
+    if 0x3041 <= o <= 0x3096:
+        return "hira"
+    if ch.isascii() and ch.isalpha():
+        return "latin"
+    if ch.isascii() and ch.isdigit():
+        return "digit"
+    if 0x4E00 <= o <= 0x9FFF or ch in "々〆ヶ":
+        return "kanji"
+    return "other"
+
+
+def _script_at(text: str, i: int) -> str:
+    """Script of text[i]; an apostrophe between letters counts as a letter (lebanon's ex-premier)."""
+    ch = text[i]
+    if ch in "'’" and 0 < i < len(text) - 1 and text[i - 1].isascii() and text[i - 1].isalpha():
+        return "latin"
+    return _script(ch)
+
+
+def _is_reading(text: str, start: int, end: int) -> bool:
+    """A kana gloss in parentheses after kanji, 強姦(ごうかん): the reading of a word, not a use of the entry."""
+    return 1 < start and end < len(text) and text[start - 1] == "(" and text[end] == ")" \
+        and _script(text[start - 2]) == "kanji"
+
+
+def _edge_check(word: str, ch: str) -> str:
+    script = _script(ch)
+    if script in ("kata", "latin", "digit"):
+        return script
+    if script == "hira" or (script == "kanji" and len(word) <= 2):
+        return "token"
+    return "kanji" if script == "kanji" else ""
+
+
+def hojichar_dict_dir() -> Path:
+    """The folder of dictionaries inside the installed hojichar package (only its data files are used)."""
+    try:  # locates the package without importing it (it was installed without its dependencies)
+        spec = importlib.util.find_spec("hojichar")
+    except (ImportError, ValueError):
+        spec = None
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError(
+            "ngwords: the NG-word dictionaries come from the PyPI package 'hojichar', which is not installed; "
+            "install it with `pip install --no-deps hojichar`"
+        )
+    path = Path(list(spec.submodule_search_locations)[0]) / "dict"
+    if not path.is_dir():
+        raise RuntimeError(f"ngwords: hojichar is installed but has no dictionary folder at {path}")
+    return path
+
+
+def read_word_list(path: Path) -> list[tuple[str, float | None]]:
+    """Words (normalised) with an optional weight from a `word<TAB>weight` line; `#` starts a comment line."""
+    out = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        word, _, weight = line.partition("\t")
+        word = _norm(word.strip().strip('"').strip())
+        if word and "test_string_of_" not in word and word not in IGNORED_ENTRIES:  # and hojichar's test markers
+            out.append((word, float(weight) if weight.strip() else None))
+    return out
+
+
+def build_entries(user_lists: list[str], user_weight: float, categories: list[str]) -> dict[str, Entry]:
+    """All entries by normalised word; a word in several lists keeps every category and its largest weight."""
+    cats: dict[str, set[str]] = {}
+    weight: dict[str, float] = {}
+    folder = hojichar_dict_dir() if set(categories) & set(HOJICHAR_FILES) else None
+    sources: list[tuple[str, Path, float]] = [
+        (c, folder / HOJICHAR_FILES[c], CATEGORY_WEIGHTS[c]) for c in HOJICHAR_FILES if c in categories and folder
+    ]
+    sources += [("user", Path(p), user_weight) for p in user_lists]
+    for category, path, default in sources:
+        if not path.is_file():
+            raise FileNotFoundError(f"ngwords: word list {path} not found")
+        for word, given in read_word_list(path):
+            w = given if given is not None else WEIGHT_OVERRIDES.get(word, default) if category != "user" else default
+            cats.setdefault(word, set()).add(category)
+            weight[word] = max(weight.get(word, 0.0), w)
+    return {
+        w: Entry(w, tuple(sorted(cats[w])), weight[w], _edge_check(w, w[0]), _edge_check(w, w[-1])) for w in cats
+    }
+
+
+_tagger: Any = None
+
+
+def _token_bounds(text: str) -> set[int]:
+    """Offsets in `text` where a MeCab token starts or ends (one module-level fugashi tagger, wakati output)."""
+    global _tagger
+    if _tagger is None:
+        import fugashi
+
+        _tagger = fugashi.Tagger("-Owakati")
+    bounds = {0, len(text)}
+    pos = 0
+    for tok in _tagger.parse(text).split(" "):
+        if not tok:
+            continue
+        found = text.find(tok, pos)
+        if found < 0:
+            continue
+        bounds.add(found)
+        pos = found + len(tok)
+        bounds.add(pos)
+    return bounds
+
+
+def _on_token_boundary(text: str, at: int, windows: list[tuple[int, int, set[int]]]) -> bool:
+    """Whether offset `at` is a token boundary, judged by tokenising 24 characters either side of it (windows
+    already tokenised for other hits are reused when `at` lies 8 or more characters inside them)."""
+    n = len(text)
+    if at <= 0 or at >= n:
+        return True
+    for lo, hi, bounds in windows:
+        if (lo == 0 or lo + 8 <= at) and (hi == n or at <= hi - 8):
+            return at in bounds
+    lo, hi = max(0, at - 24), min(n, at + 24)
+    bounds = {lo + b for b in _token_bounds(text[lo:hi])}
+    windows.append((lo, hi, bounds))
+    return at in bounds
+
+
+class NGWordMatcher:
+    """Finds accepted NG-word occurrences in text; built once per process."""
+
+    def __init__(self, entries: Mapping[str, Entry]):
+        self.entries = dict(entries)
+        self._automaton = ahocorasick.Automaton()
+        for word, entry in self.entries.items():
+            self._automaton.add_word(word, entry)
+        if self.entries:
+            self._automaton.make_automaton()
+
+    def find(self, text: str) -> list[tuple[Entry, int, int]]:
+        """(entry, start, end) in normalised `text` for every occurrence that passes its boundary checks."""
+        if not self.entries:
+            return []
+        out = []
+        windows: list[tuple[int, int, set[int]]] = []
+        for last, entry in self._automaton.iter(text):
+            start, end = last + 1 - len(entry.word), last + 1
+            if entry.check_start == "token" and _is_reading(text, start, end):
+                continue
+            if _edge_ok(entry, text, start, False, windows) and _edge_ok(entry, text, end, True, windows):
+                out.append((entry, start, end))
+        return out
+
+
+_FINAL_PARTICLES = ("よ", "や", "っ", "ぇ", "ー")
+
+
+def _edge_ok(entry: Entry, text: str, at: int, is_end: bool, windows: list[tuple[int, int, set[int]]]) -> bool:
+    """Whether the entry may start (end) at offset `at`, given the character on the other side of it."""
+    check = entry.check_end if is_end else entry.check_start
+    neighbour = at if is_end else at - 1
+    if not check or not 0 <= neighbour < len(text):
+        return True
+    script = _script_at(text, neighbour)
+    if check in ("latin", "digit"):
+        return script != check
+    if check in ("kata", "kanji"):  # inside a run of the same script, only where MeCab splits (アダルト|サイト)
+        return script != check or _on_token_boundary(text, at, windows)
+    if _on_token_boundary(text, at, windows):
+        return True
+    if is_end and text[at:at + 1] in _FINAL_PARTICLES and _on_token_boundary(text, at + 1, windows):
+        return True  # a sentence-final particle MeCab fused to the word: 死ねよ is one token
+    # MeCab sometimes glues a final okurigana to the next particle (中出|しの): accept a boundary one kana earlier
+    # for entries that start in kanji or katakana, but not inside one token (死ねる is not 死ね)
+    return is_end and _script(entry.word[0]) in ("kanji", "kata") and _script(text[at - 1]) == "hira" \
+        and _on_token_boundary(text, at - 1, windows)
+
+
+def score_matches(matches: list[tuple[Entry, int, int]], length: int, reference_chars: float, weak_cap: float) -> float:
+    """Sum over distinct entries of weight * (1 + ln(count) / 2), where entries weighing under 0.5 together add at
+    most `weak_cap` (news vocabulary alone never drops a page), damped by sqrt(length / reference_chars) for
+    documents longer than reference_chars: distinct words weigh most, repeats and sheer length add slowly."""
+    counts: dict[str, int] = {}
+    weights: dict[str, float] = {}
+    for entry, _, _ in matches:
+        counts[entry.word] = counts.get(entry.word, 0) + 1
+        weights[entry.word] = entry.weight
+    parts = {w: weights[w] * (1 + math.log(c) / 2) for w, c in counts.items()}
+    strong = sum(v for w, v in parts.items() if weights[w] >= 0.5)
+    weak = sum(v for w, v in parts.items() if weights[w] < 0.5)
+    return (strong + min(weak, weak_cap)) / math.sqrt(max(1.0, length / reference_chars))
+
+
+class NGWordFilter(Filter):
+    """Drops pages that carry sexual or abusive words, scored with per-entry weights (see module doc)."""
+
+    name = "ngwords"
+    params = {
+        "max_score": Param(0.9, "drop when ng_score is above this; one weight-1.0 word scores 1.0, two distinct "
+                           "0.5 words 1.0, a 0.5 word repeated 8 times 1.02", lo=0.0),
+        "max_char_share": Param(0.25, "drop when more than this share of characters is inside matches of entries "
+                                "weighing 0.5 or more: keyword-stuffed pages, whatever their length", lo=0.0, hi=1.0),
+        "reference_chars": Param(3000.0, "documents longer than this get their score divided by "
+                                 "sqrt(length / reference_chars)", lo=1.0),
+        "weak_cap": Param(0.5, "most that entries weighing under 0.5 (news vocabulary, ambiguous words) add to "
+                          "ng_score together; below max_score, they can tip a page only with an explicit word",
+                          lo=0.0),
+        "categories": Param(["adult", "violence", "discrimination"], "hojichar dictionaries to use", kind=list),
+        "user_lists": Param([], "paths of extra word lists (UTF-8, one word a line, optional TAB weight)", kind=list),
+        "user_weight": Param(1.0, "weight of user-list words that give none", lo=0.0),
+    }
+    rules = (
+        Rule("toxic_score", "ng_score", "max", "max_score"),
+        Rule("toxic_share", "ng_char_share", "max", "max_char_share"),
+    )
+    signal_names = (
+        "ng_adult", "ng_violence", "ng_discrimination", "ng_user", "ng_distinct", "ng_char_share", "ng_score",
+    )
+
+    def __init__(self, options: Mapping[str, Any] | None = None):
+        super().__init__(options)
+        unknown = sorted(set(self.options["categories"]) - set(HOJICHAR_FILES))
+        if unknown:
+            raise ValueError(f"ngwords.categories: unknown {', '.join(map(str, unknown))}; known: "
+                             f"{', '.join(HOJICHAR_FILES)}")
+        entries = build_entries(list(self.options["user_lists"]), self.options["user_weight"],
+                                list(self.options["categories"]))
+        self.matcher = NGWordMatcher(entries)
+
+    def signals(self, doc: Doc) -> dict[str, float]:
+        text = doc.cached("ng_normalised", lambda: _norm(doc.text))
+        matches = self.matcher.find(text)
+        per_category = dict.fromkeys(CATEGORIES, 0)
+        covered = bytearray(len(text))
+        for entry, start, end in matches:
+            for c in entry.categories:
+                per_category[c] += 1
+            if entry.weight >= 0.5:
+                covered[start:end] = b"\x01" * (end - start)
+        out = {f"ng_{c}": float(per_category[c]) for c in CATEGORIES}
+        out["ng_distinct"] = float(len({e.word for e, _, _ in matches}))
+        out["ng_char_share"] = covered.count(1) / len(text) if text else 0.0
+        out["ng_score"] = score_matches(matches, len(text), self.options["reference_chars"], self.options["weak_cap"])
+        return out
+
+
+FILTERS = (NGWordFilter,)

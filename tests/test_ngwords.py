@@ -1,0 +1,189 @@
+"""NG-word filter: boundary rules, weights, user lists, clean text and the toxic pages of a generated crawl."""
+from __future__ import annotations
+
+import csv
+import gzip
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from filters.base import Doc
+from filters.ngwords import NGWordFilter, hojichar_dict_dir
+
+DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+GENERATOR = DATA.parent / "tools" / "make_warc_corpus.py"
+REPO = Path(__file__).resolve().parents[1]
+
+# Innocent words that contain dictionary entries (アス, イク, スケ, スラム, アカ, ロリ, 死, マラ, SM, AV, sex, 痴 ...).
+INNOCENT = [
+    "朝食にアスパラガスのソテーを作った。", "バイクで通勤するのが好きだ。", "イクラ丼を食べに北海道へ行った。",
+    "来週のスケジュールを確認してください。", "イスラム教の礼拝について学んだ。", "アカデミー賞の授賞式が行われた。",
+    "新しいアカウントを作成しました。", "このお菓子はカロリーが高い。", "東京マラソンに参加した。",
+    "アスマラはエリトリアの首都である。", "スケートボードの大会が開かれた。", "事故で3人が死亡した。",
+    "必死に勉強して合格した。", "ロリポップキャンディーを買った。", "ピザのデリバリーを頼んだ。",
+    "ヘルスケア産業が成長している。", "ピストルの形をした玩具。", "カントリーミュージックを聴く。",
+    "サックスを演奏する。", "SMBCの口座を開設した。", "AVXの命令に対応したCPU。",
+    "SMAPの曲が流れていた。", "Essex is a county in England.", "She wore a sexy dress.",
+    "Lebanon's ex-premier visited Paris.", "太郎くんに本を貸した。", "愚痴をこぼしても仕方がない。",
+    "彼は音痴だと言われる。", "以下女性の参加者を募集します。", "背中出しのワンピースが流行している。",
+    "姦しい声が廊下に響いた。", "アナリストの予測が外れた。", "オナガガモが池にいた。",
+    "チンパンジーの研究をしている。", "バイブレーション機能付きの時計。", "エロンゴ州はナミビアにある。",
+    "パンツスーツを買った。", "クリトンはプラトンの対話篇だ。", "彼女は事業に成功した。", "20世紀の歴史を学ぶ。",
+    "車が静止していた。", "1893年に創業した。", "死ねる覚悟",
+]
+# Compounds MeCab splits at the entry, which carries its ordinary sense here; such entries weigh 0.1.
+WEAK_COMPOUNDS = ["ダッチオーブンで料理をした。", "スラムダンクを全巻読んだ。", "モザイクアートの展示会。"]
+
+
+@pytest.fixture(scope="module")
+def ng() -> NGWordFilter:
+    return NGWordFilter()
+
+
+def words(f: NGWordFilter, text: str) -> list[str]:
+    return [e.word for e, _, _ in f.matcher.find(text.lower())]
+
+
+@pytest.mark.parametrize("sentence", INNOCENT)
+def test_innocent_words_do_not_hit(ng: NGWordFilter, sentence: str) -> None:
+    assert words(ng, sentence) == []
+
+
+@pytest.mark.parametrize("sentence", WEAK_COMPOUNDS)
+def test_weak_compound_hits_stay_far_below_threshold(ng: NGWordFilter, sentence: str) -> None:
+    assert [e.weight for e, _, _ in ng.matcher.find(sentence)] == [0.1]
+    assert ng.signals(Doc(sentence))["ng_score"] == pytest.approx(0.1)
+
+
+def test_real_uses_hit_and_score(ng: NGWordFilter) -> None:
+    assert words(ng, "アスが見えた") == ["アス"]  # the entry standing alone still matches
+    assert words(ng, "フェラハメ撮り動画") == ["フェラ", "ハメ撮り"]  # a katakana run MeCab splits
+    assert words(ng, "アダルトサイトを運営") == ["アダルト"]
+    assert words(ng, "強姦(ごうかん)致死容疑") == []  # a kana reading in parentheses
+    assert words(ng, "中出しの動画") == ["中出し"]  # MeCab cuts this as 中出|しの: the okurigana rule
+    assert words(ng, "死ねよ") == ["死ね"]
+    sig = ng.signals(Doc("当サイトでは無修正の中出し動画を毎日公開中。今月は巨乳の人妻が登場します。会員登録は無料です。"))
+    assert sig["ng_adult"] == 4.0 and sig["ng_distinct"] == 4.0
+    assert sig["ng_score"] == pytest.approx(1.0 + 1.0 + 1.0 + 0.3)  # 無修正, 中出し, 巨乳 and 人妻
+    assert ng.decide(sig) == ["ngwords.toxic_score"]
+
+
+def test_one_medium_word_is_not_enough_but_two_are(ng: NGWordFilter) -> None:
+    one = ng.signals(Doc("記事によると、容疑者はアダルトサイトを運営していた。"))
+    two = ng.signals(Doc("記事によると、容疑者はアダルトサイトを運営し、変態的な画像を掲載していたという。"))
+    assert one["ng_score"] == pytest.approx(0.5) and ng.decide(one) == []
+    assert two["ng_score"] == pytest.approx(1.0) and ng.decide(two) == ["ngwords.toxic_score"]
+
+
+def test_news_vocabulary_stays_below_threshold(ng: NGWordFilter) -> None:
+    text = ("警察によると、男は殺人と死体遺棄の疑いで逮捕された。男は暴力団員で、拳銃を所持していた。"
+            "検察は死刑を求刑した。被害者は事故で死亡したとみられていたが、犯罪の可能性が浮上した。")
+    sig = ng.signals(Doc(text))
+    assert sig["ng_violence"] >= 4 and sig["ng_score"] == pytest.approx(0.5) and ng.decide(sig) == []  # weak_cap
+
+
+def test_signals_and_share(ng: NGWordFilter) -> None:
+    spam = "エロ動画 無料 巨乳 中出し フェラ " * 10
+    sig = ng.signals(Doc(spam))
+    assert list(sig) == list(NGWordFilter.signal_names)
+    assert sig["ng_char_share"] == pytest.approx((4 + 2 + 3 + 3) * 10 / len(spam))  # エロ動画 巨乳 中出し フェラ
+    assert ng.decide(sig) == ["ngwords.toxic_score", "ngwords.toxic_share"]
+    empty = ng.signals(Doc(""))
+    assert empty["ng_score"] == 0.0 and empty["ng_char_share"] == 0.0
+
+
+def test_long_documents_are_damped(ng: NGWordFilter) -> None:
+    filler = "今日は晴れて気持ちのよい一日だった。" * 600  # about 10,800 characters
+    short, long = ng.signals(Doc("巨乳" + "。")), ng.signals(Doc("巨乳。" + filler))
+    assert short["ng_score"] == pytest.approx(1.0)
+    assert long["ng_score"] == pytest.approx(1.0 / ((len(filler) + 3) / 3000) ** 0.5)
+
+
+def test_user_lists_and_categories(tmp_path: Path) -> None:
+    lst = tmp_path / "mine.txt"
+    lst.write_text("# comment\nゴミ野郎\nきもい\t0.5\n", encoding="utf-8")
+    f = NGWordFilter({"user_lists": [str(lst)], "categories": ["adult"]})
+    sig = f.signals(Doc("あのゴミ野郎は本当にきもい。殺人事件のニュース。"))
+    assert (sig["ng_user"], sig["ng_violence"], sig["ng_adult"]) == (2.0, 0.0, 0.0)
+    assert sig["ng_score"] == pytest.approx(1.5)
+    with pytest.raises(FileNotFoundError):
+        NGWordFilter({"user_lists": [str(tmp_path / "missing.txt")]})
+    with pytest.raises(ValueError, match="unknown"):
+        NGWordFilter({"categories": ["adult", "spam"]})
+
+
+def test_dictionaries_come_from_installed_hojichar() -> None:
+    folder = hojichar_dict_dir()
+    assert (folder / "adult_keywords_ja.txt").is_file() and not (REPO / "filters" / "adult_keywords_ja.txt").exists()
+    hide = ("import sys, importlib.abc\n"
+            "class Hide(importlib.abc.MetaPathFinder):\n"
+            "    def find_spec(self, name, path, target=None):\n"
+            "        if name == 'hojichar': raise ModuleNotFoundError(name)\n"
+            "sys.meta_path.insert(0, Hide())\n"
+            "from filters.ngwords import NGWordFilter\n"
+            "NGWordFilter()\n")
+    run = subprocess.run([sys.executable, "-c", hide], cwd=REPO, capture_output=True, text=True)
+    assert run.returncode != 0 and "pip install --no-deps hojichar" in run.stderr
+
+
+# --- measured on data -----------------------------------------------------------------------------------------
+
+needs_data = pytest.mark.skipif(not (DATA.is_dir() and GENERATOR.is_file()), reason="../shared data not present")
+
+# Explicit and abusive words for the generator's toxic pages; some are not in hojichar's lists (デブ, ガイジ ...).
+TOXIC_WORDS = """セックス まんこ ちんこ ちんぽ フェラ フェラチオ 中出し 顔射 手コキ パイズリ 巨乳 爆乳 乳首 潮吹き オナニー
+手マン クンニ 淫乱 痴女 ヤリマン 肉便器 生ハメ ハメ撮り 無修正 エロ動画 アナル 騎乗位 正常位 射精 精液 ザーメン 勃起 童貞
+援交 乱交 人妻 熟女 死ね 殺すぞ ぶっ殺す キチガイ ガイジ クズ ゴミ野郎 氏ね ブス デブ きもい うざい ビッチ 売女 チンカス
+おっぱい エッチ SEX porn 18禁 アダルト動画 素人ナンパ オフパコ""".split()
+
+
+def despace(s: str) -> str:
+    """Undo MeCab segmentation: keep a space only between two ASCII letters/digits."""
+    return re.sub(r" +", lambda m: " " if re.fullmatch(r"[A-Za-z0-9] +[A-Za-z0-9]", s[max(0, m.start() - 1):m.end() + 1])
+                  else "", s).strip()
+
+
+@needs_data
+def test_clean_text_flag_rate(ng: NGWordFilter) -> None:
+    with gzip.open(DATA / "ja_text_wikinews" / "articles-a.tsv.gz", "rt", encoding="utf-8") as f:
+        rows = csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE)
+        next(rows)
+        articles = [despace(r[1]) for r in rows if len(r) > 1]
+    sentences = [json.loads(line)["text"] for p in sorted((DATA / "ja_text_ud_gsd").glob("*.jsonl"))
+                 for line in p.open(encoding="utf-8")]
+    docs = articles + ["".join(sentences[i:i + 10]) for i in range(0, len(sentences), 10)]
+    flagged = [d for d in docs if ng.decide(ng.signals(Doc(d)))]
+    assert len(docs) > 1900
+    assert len(flagged) / len(docs) <= 0.01, len(flagged)
+
+
+@needs_data
+def test_toxic_pages_of_generated_crawl(tmp_path: Path, ng: NGWordFilter) -> None:
+    word_file = tmp_path / "ng.txt"
+    word_file.write_text("\n".join(TOXIC_WORDS) + "\n", encoding="utf-8")
+    truth = tmp_path / "c.truth.jsonl"
+    subprocess.run([sys.executable, str(GENERATOR), "--text", str(DATA / "ja_text_wikinews"), "--text",
+                    str(DATA / "ja_text_ud_gsd"), "--ng-words", str(word_file), "--records", "3000", "--seed", "31",
+                    "--out", str(tmp_path / "c.warc.gz"), "--truth", str(truth)], check=True, capture_output=True)
+    pages = [json.loads(line) for line in truth.open(encoding="utf-8")]
+    toxic = [p for p in pages if p["kind"] == "toxic"]
+    clean = [p for p in pages if p["kind"] == "article" and p["lang"] == "ja"]
+    with_list = NGWordFilter({"user_lists": [str(word_file)]})
+
+    def caught(f: NGWordFilter, ps: list[dict]) -> float:
+        return sum(bool(f.decide(f.signals(Doc(p["article_text"])))) for p in ps) / len(ps)
+
+    several = [p for p in toxic if len(set(p["ng_words"])) >= 2]
+    assert len(toxic) >= 60 and len(several) >= 30
+    # hojichar's lists alone: pages with two or more different inserted words are caught; one medium word
+    # (人妻, 童貞) or a word missing from the lists (デブ, ガイジ) alone is not, by design
+    assert caught(ng, several) >= 0.95
+    assert caught(ng, toxic) >= 0.75
+    # with the same words given as a user list, what remains are words glued into other words by the generator
+    assert caught(with_list, toxic) >= 0.95
+    # clean articles (news): the default stays within 1%; the user list weighs 人妻, 熟女, ブス ... at 1.0
+    assert caught(ng, clean) <= 0.01 and caught(with_list, clean) <= 0.02
