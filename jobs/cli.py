@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Callable
 
 EXIT_USAGE = 2
@@ -50,6 +51,61 @@ def _cmd_config(a: argparse.Namespace) -> int:
     return 0
 
 
+def _dataset_dir(a: argparse.Namespace) -> Path:
+    from pipeline import config as config_mod
+    from pipeline.store import Store
+
+    name = a.dataset or config_mod.load(a.config)["run"]["dataset"]
+    return Store.open(a.store, create=False).dataset_dir(name)
+
+
+def _cmd_versions(a: argparse.Namespace) -> int:
+    from pipeline import versions as versions_mod
+    from pipeline.errors import UserError
+
+    wanted = {"list": 0, "show": 1, "diff": 2}[a.action]
+    if len(a.ids) != wanted:
+        raise UserError(f"versions {a.action} takes {wanted} version id(s), got {len(a.ids)}")
+    dataset_dir = _dataset_dir(a)
+    if a.action == "list":
+        rows = versions_mod.list_versions(dataset_dir)
+        if a.json:
+            print(json.dumps(rows, indent=2, ensure_ascii=False))
+            return 0
+        print(f"{'version':<8} {'created':<20} {'parent':<8} {'documents':>11} {'tokens':>14} {'shards':>6}  crawls")
+        for r in rows:
+            print(f"{r['version']:<8} {r['created']:<20} {r['parent'] or '-':<8} {r['documents']:>11,} "
+                  f"{r['tokens']:>14,} {r['shards']:>6}  {','.join(r['crawl_ids'])}")
+        return 0
+    if a.action == "show":
+        print(json.dumps(versions_mod.read_manifest(dataset_dir, a.ids[0]), indent=2, ensure_ascii=False))
+        return 0
+    from pipeline.spark import get_session
+
+    spark = get_session("jwc-versions", master=a.master)
+    diff = versions_mod.diff_versions(spark, dataset_dir, a.ids[0], a.ids[1], a.top_hosts)
+    print(json.dumps(diff, indent=2, ensure_ascii=False))
+    return 0
+
+
+def _cmd_train_tokenizer(a: argparse.Namespace) -> int:
+    from jobs.tokenize import train_tokenizer
+    from pipeline import config as config_mod
+    from pipeline import versions as versions_mod
+    from pipeline.errors import UserError
+    from pipeline.spark import get_session
+
+    cfg = config_mod.load(a.config)
+    dataset_dir = _dataset_dir(a)
+    version = a.version or versions_mod.latest_version(dataset_dir)
+    if version is None:
+        raise UserError(f"dataset {dataset_dir.name} has no published version to train on")
+    spark = get_session("jwc-train-tokenizer", master=a.master or cfg["spark"]["master"] or None)
+    print(json.dumps(train_tokenizer(spark, dataset_dir, version, cfg["tokenize"], a.pin), indent=2,
+                     ensure_ascii=False))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="jwc", description="Japanese web-corpus curation pipeline (PySpark).")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -84,6 +140,25 @@ def build_parser() -> argparse.ArgumentParser:
     c = add("config", _cmd_config, "Print the documented defaults, or check a config file.")
     c.add_argument("action", choices=("defaults", "check"))
     c.add_argument("file", nargs="?")
+
+    v = add("versions", _cmd_versions, "List the published versions of a dataset, show one's manifest, or diff two.")
+    v.add_argument("action", choices=("list", "show", "diff"))
+    v.add_argument("ids", nargs="*", metavar="VERSION", help="show: one version id; diff: OLD NEW")
+    v.add_argument("--store", required=True, help="dataset store folder")
+    v.add_argument("--dataset", help="dataset name (default: the config's run.dataset)")
+    v.add_argument("--config", help="TOML config file (for the default dataset name)")
+    v.add_argument("--json", action="store_true", help="list: print JSON instead of a table")
+    v.add_argument("--top-hosts", type=int, default=20, help="diff: hosts with the most changes to list")
+    v.add_argument("--master", help="diff: Spark master (default local[*])")
+
+    t = add("train-tokenizer", _cmd_train_tokenizer,
+            "Train a SentencePiece tokenizer on a sample of a published version and store it in the dataset.")
+    t.add_argument("--store", required=True, help="dataset store folder")
+    t.add_argument("--dataset", help="dataset name (default: the config's run.dataset)")
+    t.add_argument("--version", help="version to sample (default: the latest)")
+    t.add_argument("--config", help="TOML config file ([tokenize] training settings)")
+    t.add_argument("--pin", action="store_true", help="pin the dataset to it (refused when pinned to another)")
+    t.add_argument("--master", help="Spark master")
     return p
 
 

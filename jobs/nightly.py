@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from jobs.extract import extract_stage
+from jobs.filter import filter_stage, validate_chain
 from jobs.stages import RunContext, Stage, run_stage
 from pipeline import config as config_mod
 from pipeline.errors import UserError
@@ -21,6 +22,7 @@ from pipeline.store import Store
 
 STAGES: tuple[Stage, ...] = (
     Stage("extract", extract_stage, "WARC records -> Japanese documents"),
+    Stage("filter", filter_stage, "clean, measure, decide and mask every document"),
 )
 
 
@@ -36,6 +38,7 @@ def nightly(crawl_id: str, inputs: list[str], store: str, config_path: str | Non
             master: str | None = None, restart: bool = False) -> dict[str, dict[str, Any]]:
     """Run every stage for one crawl; returns each stage's counts."""
     cfg = config_mod.load(config_path)
+    validate_chain(cfg)  # filter options (word lists, models) are checked before any work
     st = Store.open(store)
     run_dir = st.run_dir(crawl_id)
     spark = get_session("jwc-nightly", master=master or cfg["spark"]["master"] or None, ui=cfg["spark"]["ui"],

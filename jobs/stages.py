@@ -78,5 +78,5 @@ def run_stage(ctx: RunContext, stage: Stage) -> dict[str, Any]:
 
 
 def _summary(counts: dict[str, Any]) -> str:
-    flat = {k: v for k, v in counts.items() if isinstance(v, (int, float))}
+    flat = {k: v for k, v in counts.items() if isinstance(v, (int, float)) and v}
     return ", ".join(f"{k}={v:,}" if isinstance(v, int) else f"{k}={v:.3g}" for k, v in flat.items())

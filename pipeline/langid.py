@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 from functools import lru_cache
 
 import fasttext
@@ -37,11 +38,21 @@ def load_model() -> "fasttext.FastText._FastText":
     return fasttext.load_model(model_path())
 
 
-def identify(texts: list[str], max_chars: int = 2000) -> list[tuple[str, float]]:
-    """(language code, probability) per text; fastText predicts the whole batch in one native call."""
+def identify(texts: list[str], max_chars: int = 2000, k: int = 3) -> list[dict[str, float]]:
+    """The top-k {language: probability} per text; fastText predicts the whole batch in one native call."""
     if not texts:
         return []
     lines = [" ".join(t[:max_chars].split()) for t in texts]
-    labels, probs = load_model().predict(lines, k=1)
-    return [(lab[0].removeprefix("__label__") if lab else "", float(p[0]) if len(p) else 0.0)
-            for lab, p in zip(labels, probs)]
+    labels, probs = load_model().predict(lines, k=k)
+    return [{lab.removeprefix("__label__"): float(p) for lab, p in zip(labs, ps)} for labs, ps in zip(labels, probs)]
+
+
+_KANA = re.compile(r"[\u3041-\u3096\u30a1-\u30fa\u30fc]")
+_WORD_CHAR = re.compile(r"\w")
+
+
+def kana_share(text: str) -> float:
+    """Kana among word characters. Only Japanese writes kana, so a high share settles the language whatever a
+    statistical model says about short or repetitive text."""
+    words = len(_WORD_CHAR.findall(text))
+    return len(_KANA.findall(text)) / words if words else 0.0

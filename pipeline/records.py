@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from filters.base import Param
 from pipeline.encoding import decode_html
 from pipeline.extract import ExtractionTimeout, extract_main_text
-from pipeline.langid import identify
+from pipeline.langid import identify, kana_share
 from pipeline.prefilter import html_lang, looks_japanese
 from pipeline.warc import RawRecord, iter_records
 
@@ -35,6 +35,9 @@ EXTRACT_PARAMS: dict[str, Param] = {
 LANGID_PARAMS: dict[str, Param] = {
     "ja_threshold": Param(0.5, "Minimum fastText probability of 'ja' for a page to be kept as Japanese.", 0.0, 1.0),
     "max_chars": Param(2000, "Characters of the text given to fastText.", 50, 1_000_000),
+    "kana_override": Param(
+        0.2, "A text whose word characters are at least this share kana is Japanese whatever fastText says "
+        "(fastText misreads short or repetitive Japanese); 1.0 turns the override off.", 0.0, 1.0),
 }
 
 
@@ -140,10 +143,15 @@ class RecordProcessor:
     def decide_language(self, rows: list[dict[str, Any]]) -> None:
         """Language ID for extracted rows in one batch; non-Japanese rows lose their text."""
         todo = [r for r in rows if r.get("text") and not r["outcome"]]
-        for row, (lang, score) in zip(todo, identify([r["text"] for r in todo], self.lid["max_chars"])):
-            row["lang"] = lang
-            row["lang_score"] = score
-            japanese = lang == "ja" and score >= self.lid["ja_threshold"]
+        max_chars = self.lid["max_chars"]
+        for row, scores in zip(todo, identify([r["text"] for r in todo], max_chars)):
+            top = max(scores, key=scores.get) if scores else ""
+            row["lang_score"] = scores.get("ja", 0.0)
+            japanese = top == "ja" and row["lang_score"] >= self.lid["ja_threshold"]
+            if not japanese and kana_share(row["text"][:max_chars]) >= self.lid["kana_override"]:
+                japanese = True
+                row["detail"] = f"kana_override (fastText: {top} {scores.get(top, 0.0):.2f})"
+            row["lang"] = "ja" if japanese else top
             row["outcome"] = "kept" if japanese else "not_japanese"
             if not japanese:
                 row["text"] = None

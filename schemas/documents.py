@@ -52,3 +52,23 @@ EXTRACT_OUTCOMES = (
     "truncated_at_eof",
     "unreadable_file",
 )
+
+FILTERED_SCHEMA_VERSION = 1
+SIGNAL_PREFIX = "sig_"
+# Columns the filter stage adds to a document; signal columns (`sig_<name>`, double) follow them.
+_FILTER_COLUMNS = [
+    pa.field("raw_chars", pa.int64()),  # length of the extracted text before cleaning
+    pa.field("chars", pa.int64()),  # length of the stored (cleaned, masked) text
+    pa.field("keep", pa.bool_()),
+    pa.field("reject_reason", pa.string()),
+    pa.field("reject_reasons", pa.list_(pa.string())),
+]
+
+
+def filtered_schema(document_columns: list[str], signal_names: list[str]) -> pa.Schema:
+    """The filter stage's output: the input document columns, the decision columns, then one column per signal."""
+    by_name = {f.name: f for f in EXTRACT_SCHEMA}
+    fields = [by_name[c] for c in document_columns if c in by_name]
+    fields += _FILTER_COLUMNS
+    fields += [pa.field(SIGNAL_PREFIX + s, pa.float64()) for s in signal_names]
+    return pa.schema(fields, metadata={"schema": "jwc.filtered", "version": str(FILTERED_SCHEMA_VERSION)})

@@ -1,0 +1,233 @@
+"""The near-dedup stage: exact dedup, MinHash LSH with verified edges, connected components, keep policy, and
+matching against the index of already published versions.
+
+Why the steps are shaped this way (details and measurements in docs/dedup.md):
+- One Python pass over the texts (mapInArrow on the executors) makes the exact-dedup hash, the signature and the
+  band keys together, so text is read once; everything after is Spark SQL on ids, keys and int arrays.
+- Node ids are assigned in keep-policy order (published index rows first, then oldest or newest, then doc_id), so
+  the smallest id of a component is the document to keep and connected components by minimum label do the rest.
+  The ids themselves may differ between runs; their order, and so every decision, does not.
+- LSH buckets only propose pairs; every proposed edge is verified by the Jaccard estimate of the full signatures.
+  Small buckets propose all member pairs, large ones (boilerplate) only member-to-minimum, to bound the edges.
+- Intermediate tables are written under output_dir/_work and read back, which fixes the ids once and cuts lineage;
+  both that and the checkpoint directory are deleted at the end.
+"""
+from __future__ import annotations
+
+import functools
+from typing import Any, Mapping
+
+from pyspark.sql import Column, DataFrame, SparkSession, Window
+from pyspark.sql import functions as F
+
+from pipeline import dedup_index
+from pipeline.components import connected_components
+from pipeline.minhash import arrow_signatures, resolve_params
+
+REQUIRED_COLUMNS = ("doc_id", "text", "url", "host", "warc_date")
+REASONS = ("exact", "near", "published")
+_SIGNATURE_SCHEMA = "doc_id string, warc_date string, text_hash binary, signature array<int>, bands array<bigint>"
+_INDEX_NODE_OFFSET = 2**62  # index rows get negative node ids: they sort before every new document
+
+
+def _policy_order(keep: str) -> list[Column]:
+    """Sort order in which the first document of a group is the one to keep."""
+    date = F.col("warc_date")
+    first = date.asc_nulls_last() if keep == "oldest" else date.desc_nulls_last()
+    return [first, F.col("doc_id").asc()]
+
+
+def _jaccard(a: str, b: str) -> Column:
+    """Share of equal positions of two signature arrays, in Spark SQL (no Python round trip)."""
+    return F.size(F.filter(F.zip_with(a, b, lambda x, y: x == y), lambda same: same)) / F.size(a)
+
+
+def _stage(df: DataFrame, path: str) -> DataFrame:
+    """Write an intermediate table and read it back: computed once, no lineage carried forward."""
+    df.write.mode("overwrite").parquet(path)
+    return df.sparkSession.read.parquet(path)
+
+
+def _candidate_edges(nodes: DataFrame, pair_bucket_max: int) -> DataFrame:
+    """(src, dst) pairs sharing an LSH bucket, src > dst, at least one of them a new document (src >= 0)."""
+    entries = nodes.select("node", F.posexplode("bands").alias("band", "key"))
+    buckets = (
+        entries.groupBy("band", "key")
+        .agg(F.count(F.lit(1)).alias("size"), F.min("node").alias("root"), F.max("node").alias("top"))
+        .where((F.col("size") >= 2) & (F.col("top") >= 0))
+    )
+    members = entries.join(buckets, ["band", "key"])
+    star = members.where((F.col("size") > pair_bucket_max) & (F.col("node") != F.col("root"))).select(
+        F.col("node").alias("src"), F.col("root").alias("dst")
+    )
+    small = members.where(F.col("size") <= pair_bucket_max).select("band", "key", "node")
+    pairs = (
+        small.alias("a")
+        .join(small.alias("b"), ["band", "key"])
+        .where(F.col("a.node") > F.col("b.node"))
+        .select(F.col("a.node").alias("src"), F.col("b.node").alias("dst"))
+    )
+    return star.unionByName(pairs).where(F.col("src") >= 0).distinct()
+
+
+def _index_nodes(index: DataFrame, new_nodes: DataFrame, keep: str, path: str) -> DataFrame:
+    """Index rows sharing a band key with a new document, as nodes with negative ids (published ones win).
+
+    Kept published documents come before removed ones so a component's representative is a kept one when it can be.
+    """
+    new_keys = new_nodes.select(F.posexplode("bands").alias("band", "key")).distinct()
+    hits = (
+        index.select("doc_id", F.posexplode("bands").alias("band", "key"))
+        .join(new_keys, ["band", "key"], "left_semi")
+        .select("doc_id")
+        .distinct()
+    )
+    matched = index.join(hits, "doc_id", "left_semi")
+    ordered = matched.orderBy((F.col("cluster_id") != F.col("doc_id")).asc(), *_policy_order(keep))
+    return _stage(
+        ordered.select(
+            (F.monotonically_increasing_id() - F.lit(_INDEX_NODE_OFFSET)).alias("node"),
+            "doc_id", "cluster_id", "warc_date", "signature", "bands", F.lit(True).alias("published"),
+        ),
+        path,
+    )
+
+
+def run_dedup(
+    spark: SparkSession,
+    docs_path: str,
+    output_dir: str,
+    params: Mapping[str, Any] | None,
+    index_dir: str | None = None,
+    version_id: str | None = None,
+) -> dict[str, int]:
+    """Deduplicate the documents at `docs_path` (Parquet with doc_id, text, url, host, warc_date, ...).
+
+    Writes output_dir/documents/ (kept documents, every input column plus cluster_id and cluster_size),
+    output_dir/duplicates/ (doc_id, url, host, duplicate_of, reason, jaccard) and output_dir/signatures/ (what
+    `add_to_index` needs at publish time). With `index_dir`, documents that near-duplicate a published document
+    are removed with reason "published"; the index's version `version_id`, if present, is ignored (a re-run).
+    Returns the counts input, exact_removed, near_removed, published_removed, output.
+    """
+    opts = resolve_params(params)
+    if index_dir:
+        dedup_index.check_params(spark, index_dir, opts)
+    out = output_dir.rstrip("/")
+    work = f"{out}/_work"
+    spark.sparkContext.setCheckpointDir(f"{out}/_checkpoints")
+    docs = spark.read.parquet(docs_path)
+    missing = [c for c in REQUIRED_COLUMNS if c not in docs.columns]
+    if missing:
+        raise ValueError(f"{docs_path} lacks column(s) {', '.join(missing)}")
+    docs = docs.drop("cluster_id", "cluster_size")
+    order = _policy_order(opts["keep"])
+
+    # 1. One Python pass on the executors: exact hash, signature, band keys.
+    sigs = _stage(
+        docs.select("doc_id", F.col("warc_date").cast("string"), "text").mapInArrow(
+            functools.partial(arrow_signatures, params=opts), _SIGNATURE_SCHEMA
+        ),
+        f"{work}/signatures",
+    )
+    total, distinct = sigs.agg(F.count(F.lit(1)), F.countDistinct("doc_id")).first()
+    if total != distinct:
+        raise ValueError(f"{docs_path}: doc_id is not unique ({total} rows, {distinct} distinct ids)")
+
+    # 2. Exact dedup: the first document of each normalised-text group in policy order survives.
+    if opts["exact"]:
+        sigs = sigs.withColumn("exact_of", F.first("doc_id").over(Window.partitionBy("text_hash").orderBy(*order)))
+    else:
+        sigs = sigs.withColumn("exact_of", F.col("doc_id"))
+    exact = sigs.where(F.col("doc_id") != F.col("exact_of")).select("doc_id", "exact_of")
+    survivors = sigs.where(F.col("doc_id") == F.col("exact_of"))
+
+    # 3. Nodes: ids in policy order; matching index rows before them.
+    new_nodes = _stage(
+        survivors.orderBy(*order).select(
+            F.monotonically_increasing_id().alias("node"), "doc_id", F.col("doc_id").alias("cluster_id"),
+            "warc_date", "signature", "bands", F.lit(False).alias("published"),
+        ),
+        f"{work}/nodes_new",
+    )
+    nodes = new_nodes
+    index = None
+    if index_dir:
+        index = dedup_index.read_index(spark, index_dir, exclude_version=version_id)
+    if index is not None:
+        nodes = new_nodes.unionByName(_index_nodes(index, new_nodes, opts["keep"], f"{work}/nodes_index"))
+
+    # 4. LSH candidates -> verified edges -> components.
+    candidates = _candidate_edges(nodes, opts["pair_bucket_max"])
+    signature = nodes.select("node", "signature")
+    verified = _stage(
+        candidates.join(signature.select(F.col("node").alias("src"), F.col("signature").alias("s1")), "src")
+        .join(signature.select(F.col("node").alias("dst"), F.col("signature").alias("s2")), "dst")
+        .where(_jaccard("s1", "s2") >= opts["threshold"])
+        .select("src", "dst"),
+        f"{work}/edges",
+    )
+    components = connected_components(verified, opts["max_cc_iterations"])
+
+    # 5. Decisions: the component minimum is kept; others point to it (or to its published cluster).
+    reps = nodes.select(
+        F.col("node").alias("component"), F.col("cluster_id").alias("rep_cluster"),
+        F.col("published").alias("rep_published"), F.col("signature").alias("rep_signature"),
+    )
+    decided = (
+        new_nodes.select("node", "doc_id", "signature")
+        .join(components, "node", "left")
+        .withColumn("component", F.coalesce("component", "node"))
+        .join(reps, "component")
+        .select(
+            "doc_id",
+            (F.col("component") == F.col("node")).alias("kept"),
+            F.when(F.col("component") != F.col("node"), F.col("rep_cluster")).alias("duplicate_of"),
+            F.when(F.col("component") == F.col("node"), None)
+            .when(F.col("rep_published"), "published").otherwise("near").alias("reason"),
+            F.when(F.col("component") != F.col("node"), _jaccard("signature", "rep_signature")).alias("jaccard"),
+        )
+    )
+    decided = _stage(decided, f"{work}/decided")
+    keepers = decided.select(
+        F.col("doc_id").alias("exact_of"), "kept", F.col("duplicate_of").alias("keeper_dup"),
+        F.col("jaccard").alias("keeper_jaccard"),
+    )
+    exact_removed = exact.join(keepers, "exact_of").select(
+        "doc_id",
+        F.lit(False).alias("kept"),
+        F.when(F.col("kept"), F.col("exact_of")).otherwise(F.col("keeper_dup")).alias("duplicate_of"),
+        F.lit("exact").alias("reason"),
+        F.when(F.col("kept"), F.lit(1.0)).otherwise(F.col("keeper_jaccard")).alias("jaccard"),
+    )
+    decisions = _stage(decided.unionByName(exact_removed), f"{work}/decisions")
+
+    # 6. Outputs.
+    removed = decisions.where(~F.col("kept")).select("doc_id", "duplicate_of", "reason", "jaccard")
+    sizes = removed.where(F.col("reason") != "published").groupBy(F.col("duplicate_of").alias("doc_id")).count()
+    kept = (
+        decisions.where(F.col("kept"))
+        .select("doc_id")
+        .join(sizes, "doc_id", "left")
+        .select("doc_id", F.col("doc_id").alias("cluster_id"),
+                (F.coalesce(F.col("count"), F.lit(0)) + 1).cast("int").alias("cluster_size"))
+    )
+    docs.join(kept, "doc_id").write.mode("overwrite").parquet(f"{out}/documents")
+    docs.select("doc_id", "url", "host").join(removed, "doc_id").write.mode("overwrite").parquet(f"{out}/duplicates")
+    new_nodes.select("doc_id", "warc_date", "signature", "bands").join(
+        decided.select("doc_id", F.coalesce("duplicate_of", "doc_id").alias("cluster_id")), "doc_id"
+    ).select(*dedup_index.INDEX_COLUMNS).write.mode("overwrite").parquet(f"{out}/signatures")
+
+    row = decisions.agg(
+        *[F.sum((F.col("reason") == reason).cast("long")).alias(reason) for reason in REASONS],
+        F.sum(F.col("kept").cast("long")).alias("kept"),
+    ).first()
+    counts = {
+        "input": int(total),
+        "exact_removed": int(row["exact"] or 0),
+        "near_removed": int(row["near"] or 0),
+        "published_removed": int(row["published"] or 0),
+        "output": int(row["kept"] or 0),
+    }
+    dedup_index.remove(spark, work)
+    dedup_index.remove(spark, f"{out}/_checkpoints")
+    return counts

@@ -1,0 +1,164 @@
+"""Filter stage: documents -> the same documents with cleaned, PII-masked text, every signal, and the decision.
+
+Every document is written, kept or not, with `keep`, `reject_reason` (first failing rule) and `reject_reasons`
+(all failing rules), so stats and re-thresholding never need extraction again. `redecide` applies new thresholds
+to stored signals with Spark SQL alone.
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterator
+
+import pyarrow as pa
+from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from filters.chain import Chain
+from filters.registry import FILTERS
+from jobs.extract import kept_documents
+from jobs.progress import Progress
+from pipeline.config import Config, ConfigError
+from schemas.documents import SIGNAL_PREFIX, filtered_schema
+
+if TYPE_CHECKING:
+    from jobs.stages import RunContext
+
+_chains: dict[str, Chain] = {}  # one chain per worker process and config
+
+
+def _chain(key: str, cleaners: dict, filters: dict) -> Chain:
+    if key not in _chains:
+        _chains[key] = Chain.from_config(cleaners, filters)
+    return _chains[key]
+
+
+def validate_chain(cfg: Config) -> list[str]:
+    """Build the chain on the driver once, so option errors surface before any work; returns signal names."""
+    try:
+        return _chain(cfg.digest(), cfg.cleaners, cfg.filters).signal_names
+    except (ValueError, FileNotFoundError) as exc:
+        raise ConfigError(str(exc)) from None
+
+
+def _task(cfg: Config, schema: pa.Schema, acc: Any):
+    key, cleaners, filters = cfg.digest(), cfg.cleaners, cfg.filters
+    names = [f.name for f in schema]
+
+    def task(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        chain = _chain(key, cleaners, filters)
+        signal_names = chain.signal_names
+        for batch in batches:
+            cols = batch.to_pydict()
+            n = batch.num_rows
+            texts, keep, first, reasons = [], [], [], []
+            sigs: dict[str, list[float]] = {s: [] for s in signal_names}
+            for i in range(n):
+                v = chain.run(cols["text"][i] or "", cols["url"][i] or "", cols["host"][i] or "",
+                              cols["title"][i] or "")
+                texts.append(v.text)
+                keep.append(v.keep)
+                first.append(v.reject_reason)
+                reasons.append(v.reasons)
+                for s in signal_names:
+                    sigs[s].append(v.signals.get(s))
+            out = {k: cols[k] for k in names if k in cols}
+            out["raw_chars"] = [len(t or "") for t in cols["text"]]
+            out["text"] = texts
+            out["chars"] = [len(t) for t in texts]
+            out["keep"] = keep
+            out["reject_reason"] = first
+            out["reject_reasons"] = reasons
+            for s in signal_names:
+                out[SIGNAL_PREFIX + s] = sigs[s]
+            acc.add(n)
+            yield pa.RecordBatch.from_pydict({k: out[k] for k in names}, schema=schema)
+
+    return task
+
+
+def run_filter(spark: SparkSession, docs: DataFrame, output_dir: str, cfg: Config, progress_every: float = 0
+               ) -> dict[str, Any]:
+    """Write `output_dir/documents` (every document, decided) and return counts by outcome and reason."""
+    signal_names = validate_chain(cfg)
+    schema = filtered_schema(docs.schema.fieldNames(), signal_names)
+    acc = spark.sparkContext.accumulator(0)
+    out = docs.mapInArrow(_task(cfg, schema, acc), _spark_schema(schema))
+    path = os.path.join(output_dir, "documents")
+    with Progress(spark.sparkContext, "filter", "partitions", docs.rdd.getNumPartitions(), lambda: acc.value,
+                  progress_every, item="documents"):
+        out.write.mode("overwrite").parquet(path)
+    counts = decision_counts(spark.read.parquet(path))
+    _write_json(os.path.join(output_dir, "counts.json"), counts)
+    return counts
+
+
+def decision_counts(filtered: DataFrame) -> dict[str, Any]:
+    """Documents in, kept, and removed by first reason; also every rule's own firing count."""
+    first = {r[0]: r[1] for r in filtered.groupBy("reject_reason").count().collect()}
+    fired = {r[0]: r[1] for r in filtered.select(F.explode("reject_reasons").alias("r")).groupBy("r").count()
+             .collect()}
+    total = int(sum(first.values()))
+    kept = int(first.pop(None, 0))
+    return {"documents": total, "kept": kept, "removed": total - kept,
+            "removed_by_first_reason": dict(sorted(first.items())), "fired_by_rule": dict(sorted(fired.items()))}
+
+
+def decision_columns(filters_cfg: dict[str, dict[str, Any]]) -> dict[str, Column]:
+    """`keep`, `reject_reason`, `reject_reasons` as Spark expressions over stored `sig_*` columns."""
+    failing = []
+    for f in FILTERS:
+        table = filters_cfg.get(f.name, {})
+        if not table.get("enabled", True):
+            continue
+        for rule in f.rules:
+            sig = F.col(SIGNAL_PREFIX + rule.signal)
+            threshold = F.lit(float(table[rule.param]))
+            fails = (sig < threshold) if rule.op == "min" else (sig > threshold)
+            failing.append(F.when(sig.isNotNull() & ~F.isnan(sig) & fails, F.lit(f"{f.name}.{rule.name}")))
+    reasons = F.filter(F.array(*failing), lambda x: x.isNotNull()) if failing else F.array().cast("array<string>")
+    return {"reject_reasons": reasons, "reject_reason": F.element_at(reasons, 1),
+            "keep": F.size(reasons) == 0}
+
+
+def redecide(spark: SparkSession, filtered_path: str, cfg: Config, output_dir: str) -> dict[str, Any]:
+    """Apply `cfg`'s thresholds to stored signals (no text is re-read); writes a re-decided copy and counts.
+
+    Filters that were not run when the signals were stored cannot be re-decided: that is refused.
+    """
+    df = spark.read.parquet(os.path.join(filtered_path, "documents") if os.path.isdir(
+        os.path.join(filtered_path, "documents")) else filtered_path)
+    missing = sorted({SIGNAL_PREFIX + r.signal for f in FILTERS if cfg.filters.get(f.name, {}).get("enabled", True)
+                      for r in f.rules} - set(df.columns))
+    if missing:
+        raise ConfigError(f"stored signals lack {', '.join(missing)}: re-run the filter stage for those filters")
+    before = decision_counts(df)
+    cols = decision_columns(cfg.filters)
+    out = df.withColumns(cols)
+    path = os.path.join(output_dir, "documents")
+    out.write.mode("overwrite").parquet(path)
+    after = decision_counts(spark.read.parquet(path))
+    result = {"before": before, "after": after,
+              "kept_change": after["kept"] - before["kept"]}
+    _write_json(os.path.join(output_dir, "counts.json"), result)
+    return result
+
+
+def _spark_schema(schema: pa.Schema) -> str:
+    kinds = {pa.string(): "string", pa.int64(): "bigint", pa.int32(): "int", pa.float64(): "double",
+             pa.bool_(): "boolean", pa.list_(pa.string()): "array<string>"}
+    return ", ".join(f"`{f.name}` {kinds[f.type]}" for f in schema)
+
+
+def _write_json(path: str, data: Any) -> None:
+    with open(path, "w", encoding="utf-8") as fh:
+        json.dump(data, fh, indent=2, sort_keys=True, ensure_ascii=False)
+
+
+def filter_stage(ctx: RunContext, out: Path) -> dict[str, Any]:
+    """Nightly stage: extract's kept documents -> `filter/documents`."""
+    docs = kept_documents(ctx.spark, str(ctx.stage_dir("extract")))
+    counts = run_filter(ctx.spark, docs, str(out), ctx.cfg, ctx.cfg["run"]["progress_seconds"])
+    return {"documents": counts["documents"], "kept": counts["kept"], "removed": counts["removed"],
+            **{f"removed_{k}": v for k, v in counts["removed_by_first_reason"].items()}}

@@ -1,0 +1,192 @@
+"""Publish stage: assemble the run's outputs as a version in staging, validate, write the manifest, make the version
+visible with one rename, then add the run's dedup signatures to the dataset's index.
+
+Order of the steps, and why (a run may be killed at any point and rerun):
+1. staging/<id>/version/ is rebuilt from scratch on every attempt: files are hard-linked from the run folder (no copy,
+   and the run folder stays whole for a rerun), made read-only, and described by Spark tasks (bytes, sha256, rows,
+   tokens; every file read back whole).
+2. Counts must agree: shard rows = token documents per shard, the totals = what the shards, tokenize and dedup stages
+   reported. Only then is manifest.json written.
+3. One rename makes versions/<id>/ appear complete. A rerun that finds it published skips to step 4.
+4. The signatures go into the dedup index after the rename: an index entry must never point at an unpublished
+   version (a later run would drop documents as duplicates of text nobody can see). Re-adding a version replaces it.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from filters.base import Param
+from jobs.shards import SHARD_GLOB
+from pipeline import dedup_index
+from pipeline.megatron import merge
+from pipeline.versions import (MANIFEST, TOKENIZER_INFO, RunVersion, code_version, describe_files, die_at,
+                               make_read_only, now_utc, publish_folder, read_manifest, read_pin, release_staging,
+                               run_version, staging_dir, write_json_atomic)
+from schemas.manifest import MANIFEST_SCHEMA_VERSION, validate_manifest
+
+if TYPE_CHECKING:
+    from jobs.stages import RunContext
+
+PUBLISH_PARAMS: dict[str, Param] = {
+    "merge_tokens": Param(False, "Also write tokens/all.bin/.idx: every shard's tokens concatenated in manifest "
+                                 "order, for trainers that want one file pair (doubles the token bytes).", kind=bool),
+}
+MERGED = "tokens/all"
+
+
+class PublishError(RuntimeError):
+    """The staged version does not validate; nothing was published."""
+
+
+def _link(src: Path, dst: Path) -> None:
+    """Hard-link (same file system: instant, no extra space), else copy."""
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copyfile(src, dst)
+
+
+def _visible_files(root: Path) -> list[Path]:
+    """Files under root except bookkeeping (`_STAGE.json`, `_SUCCESS`, Spark's `.crc`, temporaries)."""
+    return sorted(p for p in root.rglob("*") if p.is_file()
+                  and not any(part.startswith(("_", ".")) for part in p.relative_to(root).parts))
+
+
+def _plan(ctx: RunContext) -> list[tuple[Path, str]]:
+    """(source in the run folder, path in the version) for every file of the version, in manifest order."""
+    shards = sorted(ctx.stage_dir("shards").glob(SHARD_GLOB))
+    plan = [(p, f"shards/{p.name}") for p in shards]
+    tokens = ctx.stage_dir("tokenize")
+    for p in shards:
+        for ext in (".bin", ".idx"):
+            src = tokens / f"{p.stem}{ext}"
+            if not src.is_file():
+                raise PublishError(f"{src} is missing: the tokenize stage did not finish this shard")
+            plan.append((src, f"tokens/{p.stem}{ext}"))
+    stats = ctx.stage_dir("stats")
+    if stats.is_dir():
+        plan += [(p, f"stats/{p.relative_to(stats).as_posix()}") for p in _visible_files(stats)]
+    report = ctx.stage_dir("report") / "report.html"
+    if report.is_file():
+        plan.append((report, "report.html"))
+    return plan
+
+
+def _kind(rel: str) -> str:
+    if rel.startswith("shards/"):
+        return "shard"
+    if rel.startswith("tokens/"):
+        return "tokens_" + rel.rsplit(".", 1)[1]
+    return rel.split("/", 1)[0].removesuffix(".html")
+
+
+def _check(ctx: RunContext, entries: list[dict[str, Any]], shard_names: list[str], merged: bool) -> list[str]:
+    """Every way the described files disagree with each other or with the stage counts."""
+    by_path = {e["path"]: e for e in entries}
+    problems = []
+    docs = tokens = 0
+    for name in shard_names:
+        rows = by_path[f"shards/{name}.parquet"]["rows"]
+        idx = by_path[f"tokens/{name}.idx"]
+        if idx["rows"] != rows:
+            problems.append(f"{name}: {rows} rows in the shard, {idx['rows']} documents in its token file")
+        docs += rows
+        tokens += idx["tokens"]
+    expected = {"shards.documents": ctx.results.get("shards", {}).get("documents"),
+                "tokenize.documents": ctx.results.get("tokenize", {}).get("documents"),
+                "dedup.output": ctx.results.get("dedup", {}).get("output")}
+    for where, value in expected.items():
+        if value is not None and value != docs:
+            problems.append(f"the shards hold {docs} documents, {where} says {value}")
+    if ctx.results.get("tokenize", {}).get("tokens") != tokens:
+        problems.append(f"the token files hold {tokens} tokens, tokenize says {ctx.results.get('tokenize')}")
+    if merged and (by_path[f"{MERGED}.idx"]["rows"], by_path[f"{MERGED}.idx"]["tokens"]) != (docs, tokens):
+        problems.append(f"{MERGED} does not hold the {docs} documents and {tokens} tokens of the shards")
+    return problems
+
+
+def assemble_version(ctx: RunContext, rv: RunVersion, dataset_dir: Path) -> dict[str, Any]:
+    """Build, validate and describe the version in its staging folder; returns the manifest written there."""
+    signatures = ctx.stage_dir("dedup") / "signatures"
+    if not signatures.is_dir():
+        raise PublishError(f"{signatures} is missing: nothing to add to the dedup index")
+    pin = read_pin(dataset_dir)
+    tokenizer_id = ctx.results.get("tokenize", {}).get("tokenizer_id")
+    if pin is None or pin["id"] != tokenizer_id:
+        raise PublishError(f"the run was tokenized with {tokenizer_id}, the dataset is pinned to {pin}")
+    staged = staging_dir(dataset_dir, rv.version)
+    if staged.exists():  # left by a killed attempt: start over
+        shutil.rmtree(staged)
+    staged.mkdir(parents=True)
+    plan = _plan(ctx)
+    for src, rel in plan:
+        _link(src, staged / rel)
+    rels = [rel for _, rel in plan]
+    shard_names = [Path(rel).stem for rel in rels if rel.startswith("shards/")]
+    merged = ctx.cfg["publish"]["merge_tokens"] and bool(shard_names)
+    if merged:
+        merge([staged / "tokens" / name for name in shard_names], staged / MERGED)
+        rels += [f"{MERGED}.bin", f"{MERGED}.idx"]
+    make_read_only(staged)
+    die_at("publish:staged")
+    entries = describe_files(ctx.spark, staged, rels)
+    problems = _check(ctx, entries, shard_names, merged)
+    if problems:
+        raise PublishError(f"{rv.dataset} {rv.version} not published: " + "; ".join(problems))
+    by_path = {e["path"]: e for e in entries}
+    info = json.loads((dataset_dir / "tokenizer" / pin["folder"] / TOKENIZER_INFO).read_text(encoding="utf-8"))
+    manifest = {
+        "schema": "jwc.manifest", "schema_version": MANIFEST_SCHEMA_VERSION,
+        "dataset": rv.dataset, "version": rv.version, "created": now_utc(), "parent": rv.parent,
+        "crawl_ids": [ctx.crawl_id],
+        "inputs": [{"path": f.path, "bytes": f.size} for f in ctx.inputs],
+        "config": ctx.cfg.to_dict(), "config_digest": ctx.cfg.digest(),
+        "code": code_version(),
+        "counts": ctx.results,
+        "tokenizer": {"id": info["id"], "vocab_size": info["vocab_size"], "eos_id": info["eos_id"],
+                      "folder": f"tokenizer/{pin['folder']}", "append_eos": ctx.cfg["tokenize"]["append_eos"]},
+        "totals": {"documents": sum(by_path[f"shards/{n}.parquet"]["rows"] for n in shard_names),
+                   "tokens": sum(by_path[f"tokens/{n}.idx"]["tokens"] for n in shard_names),
+                   "shards": len(shard_names), "bytes": sum(e["bytes"] for e in entries)},
+        "shards": [{"name": n, "parquet": f"shards/{n}.parquet", "tokens_prefix": f"tokens/{n}",
+                    "documents": by_path[f"shards/{n}.parquet"]["rows"],
+                    "tokens": by_path[f"tokens/{n}.idx"]["tokens"]} for n in shard_names],
+        "files": [{**e, "kind": _kind(e["path"])} for e in entries],
+    }
+    if merged:
+        manifest["merged_tokens_prefix"] = MERGED
+    validate_manifest(manifest)
+    write_json_atomic(staged / MANIFEST, manifest)
+    (staged / MANIFEST).chmod(0o444)
+    die_at("publish:manifest")
+    return manifest
+
+
+def publish_stage(ctx: RunContext, out: Path) -> dict[str, Any]:
+    """Nightly stage: the run's shards, tokens, stats and report -> datasets/<name>/versions/<id>/."""
+    dataset_dir = ctx.store.dataset_dir(ctx.cfg["run"]["dataset"])
+    rv = run_version(dataset_dir, ctx.run_dir, ctx.crawl_id)
+    final = dataset_dir / "versions" / rv.version
+    if (final / MANIFEST).is_file():
+        manifest = read_manifest(dataset_dir, rv.version)
+        print(f"[publish] {rv.version} was already published; finishing the index update", file=sys.stderr)
+    else:
+        manifest = assemble_version(ctx, rv, dataset_dir)
+        publish_folder(staging_dir(dataset_dir, rv.version), final)
+        die_at("publish:renamed")
+    index_dir = dataset_dir / "dedup-index"
+    signatures = ctx.spark.read.parquet(str(ctx.stage_dir("dedup") / "signatures"))
+    dedup_index.add_to_index(ctx.spark, signatures, str(index_dir), rv.version, ctx.cfg.sections.get("dedup"))
+    release_staging(dataset_dir, rv.version)
+    totals = manifest["totals"]
+    write_json_atomic(out / "published.json", {"dataset": rv.dataset, "version": rv.version, "path": str(final)})
+    print(f"[publish] {rv.dataset} {rv.version}: {totals['documents']:,} documents, {totals['tokens']:,} tokens, "
+          f"{totals['bytes']:,} bytes -> {final}", file=sys.stderr, flush=True)
+    return {"version": rv.version, "documents": totals["documents"], "tokens": totals["tokens"],
+            "files": len(manifest["files"]), "bytes": totals["bytes"]}

@@ -1,0 +1,127 @@
+"""The "stats" and "report" stages of the nightly run, and the report of a published version (`jwc report`).
+
+The report stage compares the run with the version it will follow: the newest head of the dataset's version chain
+(a version no other version names as `parent` in its manifest.json). Drift does not stop the run: the stage writes
+`report/drift.json` and returns `drift_alarm` (true when there is drift and `[stats] fail_on_drift` is set) in its
+counts, so the nightly driver can publish and still exit non-zero.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Mapping
+
+from filters.base import resolve
+from pipeline.config import Config
+from pipeline.errors import UserError
+from pipeline.report import write_report
+from pipeline.stats import STATS_PARAMS, SUMMARY, DriftFinding, compute_stats
+from pipeline.store import Store
+
+if TYPE_CHECKING:
+    from jobs.stages import RunContext
+
+MANIFEST = "manifest.json"
+
+
+def stats_params(cfg: Config) -> dict[str, Any]:
+    """The `[stats]` section; its defaults while the config loader does not know the section yet."""
+    return dict(cfg.sections["stats"]) if "stats" in cfg.sections else resolve("stats", STATS_PARAMS, {})
+
+
+def stats_stage(ctx: RunContext, out: Path) -> dict[str, Any]:
+    """Nightly stage: the run's stage outputs -> `stats/` (Parquet tables, summary.json, removed samples)."""
+    info = {"crawl_id": ctx.crawl_id, "dataset": ctx.cfg["run"]["dataset"], "config_digest": ctx.cfg.digest()}
+    summary = compute_stats(ctx.spark, ctx.run_dir, out, stats_params(ctx.cfg), ctx.cfg.filters, info)
+    return {"documents": summary["totals"]["documents"], "final_documents": summary["totals"]["final_documents"]}
+
+
+def parent_version(dataset_dir: Path) -> Path | None:
+    """The version a new one will follow: the head of the chain of published versions (newest manifest first
+    when there are several heads), or None when nothing is published."""
+    versions = dataset_dir / "versions"
+    if not versions.is_dir():
+        return None
+    published = {d: json.loads((d / MANIFEST).read_text()) for d in versions.iterdir() if (d / MANIFEST).is_file()}
+    named = {m.get("parent") for m in published.values()}
+    heads = [d for d in published if d.name not in named]
+    return max(heads, key=lambda d: ((d / MANIFEST).stat().st_mtime_ns, d.name), default=None)
+
+
+def _parent_stats(version_dir: Path | None) -> Path | None:
+    if version_dir is None:
+        return None
+    stats = version_dir / "stats"
+    if not (stats / SUMMARY).is_file():
+        print(f"WARNING: parent version {version_dir.name} has no stats; the report has no comparison",
+              file=sys.stderr, flush=True)
+        return None
+    return stats
+
+
+def print_findings(findings: list[DriftFinding], alarm: bool) -> None:
+    """Drift on the console, one line each, so a nightly log shows it without opening the report."""
+    if not findings:
+        return
+    head = "DRIFT ALARM" if alarm else "drift (fail_on_drift is off)"
+    print(f"{head}: {len(findings)} change(s) from the parent version beyond tolerance", file=sys.stderr)
+    for f in findings:
+        print(f"  {f.kind} {f.subject}: {f.message}", file=sys.stderr)
+    sys.stderr.flush()
+
+
+def report_stage(ctx: RunContext, out: Path) -> dict[str, Any]:
+    """Nightly stage: `stats/` and the parent version's stats -> `report/report.html` and `report/drift.json`."""
+    params = stats_params(ctx.cfg)
+    dataset = ctx.cfg["run"]["dataset"]
+    parent = parent_version(ctx.store.dataset_dir(dataset))
+    findings = write_report(ctx.stage_dir("stats"), out / "report.html", _parent_stats(parent), params,
+                            f"{dataset}: {ctx.crawl_id}")
+    alarm = bool(findings) and bool(params["fail_on_drift"])
+    (out / "drift.json").write_text(json.dumps(
+        {"parent": parent.name if parent else None, "fail_on_drift": bool(params["fail_on_drift"]),
+         "alarm": alarm, "findings": [f.to_dict() for f in findings]}, indent=2, ensure_ascii=False))
+    print_findings(findings, alarm)
+    return {"drift_findings": len(findings), "drift_alarm": alarm}
+
+
+def find_version(version: str, store: str | Path, dataset: str | None = None) -> Path:
+    """A version folder: `version` itself when it is a folder with stats/, else datasets/*/versions/<version>."""
+    direct = Path(version)
+    if (direct / "stats" / SUMMARY).is_file():
+        return direct
+    root = Store.open(store, create=False).root
+    names = [dataset] if dataset else sorted(p.name for p in (root / "datasets").glob("*") if p.is_dir())
+    found = [root / "datasets" / n / "versions" / version for n in names
+             if (root / "datasets" / n / "versions" / version).is_dir()]
+    if len(found) > 1:
+        raise UserError(f"version {version} exists in several datasets ({', '.join(p.parts[-3] for p in found)}); "
+                        "pass --dataset")
+    if not found:
+        known = sorted(p.name for n in names for p in (root / "datasets" / n / "versions").glob("*") if p.is_dir())
+        raise UserError(f"no version {version} in store {root}; published: {', '.join(known) or 'none'}")
+    if not (found[0] / "stats" / SUMMARY).is_file():
+        raise UserError(f"version {version} has no stats/{SUMMARY}: {found[0]}")
+    return found[0]
+
+
+def report_version(version_dir: Path, out_file: str | Path, params: Mapping[str, Any]) -> list[DriftFinding]:
+    """Write the report of a published version, compared with the parent named in its manifest."""
+    manifest_path = version_dir / MANIFEST
+    manifest = json.loads(manifest_path.read_text()) if manifest_path.is_file() else {}
+    parent_id = manifest.get("parent")
+    parent_dir = version_dir.parent / parent_id if parent_id else None
+    if parent_dir is not None and not parent_dir.is_dir():
+        print(f"WARNING: parent version {parent_id} is not in {version_dir.parent}; the report has no comparison",
+              file=sys.stderr, flush=True)
+        parent_dir = None
+    findings = write_report(version_dir / "stats", out_file, _parent_stats(parent_dir), params,
+                            f"{version_dir.parent.parent.name}: version {version_dir.name}")
+    print_findings(findings, bool(findings) and bool(params["fail_on_drift"]))
+    return findings
+
+
+def default_store() -> str:
+    return os.environ.get("JWC_STORE", ".")

@@ -1,0 +1,171 @@
+"""Tokenize stage: each Parquet shard -> a Megatron indexed dataset (`shard-NNNNN.bin/.idx`), one Spark task per shard.
+
+The dataset is pinned to one tokenizer (datasets/<name>/tokenizer/PINNED.json) so every version's tokens are
+comparable. The tokenizer is, in order: the pinned one; else the one `[tokenize] tokenizer` names (stored and
+pinned); else a SentencePiece model trained on a deterministic sample of this run's shards (stored and pinned).
+A configured tokenizer that differs from the pin is refused rather than silently mixing vocabularies.
+"""
+from __future__ import annotations
+
+import functools
+import json
+import sys
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterator, Mapping
+
+import pyarrow.parquet as pq
+from pyspark.sql import SparkSession
+from pyspark.sql import functions as F
+
+from jobs.progress import Progress
+from jobs.shards import SHARD_GLOB
+from pipeline.errors import UserError
+from pipeline.tokenizer import Tokenizer, load_tokenizer, train_sentencepiece, write_tokens
+from pipeline.versions import (TOKENIZER_INFO, die_at, load_stored_tokenizer, pin_tokenizer, read_manifest,
+                               read_pin, store_tokenizer)
+
+if TYPE_CHECKING:
+    from jobs.stages import RunContext
+
+TRAIN_KEYS = ("vocab_size", "model_type", "character_coverage", "train_sample_docs", "max_sentence_length",
+              "split_digits", "normalization", "train_threads", "seed")
+
+
+class TokenizerMismatch(UserError):
+    """The config names a tokenizer other than the one the dataset is pinned to."""
+
+
+def sample_texts(spark: SparkSession, parquet_path: str, n: int, seed: int) -> list[str]:
+    """The texts of the n documents with the smallest seeded hash of doc_id, in that order.
+
+    Spark keeps a top-n per partition (TakeOrderedAndProject), so only n texts reach the driver, and the choice and
+    order depend on the doc_ids alone, not on how the data is split into files.
+    """
+    docs = spark.read.parquet(parquet_path)
+    ranked = docs.orderBy(F.xxhash64(F.lit(seed), "doc_id"), "doc_id").limit(n).select("text")
+    return [r["text"] or "" for r in ranked.collect()]
+
+
+def train_and_store(spark: SparkSession, dataset_dir: Path, parquet_path: str, tcfg: Mapping[str, Any],
+                    source: Mapping[str, Any]) -> tuple[str, str]:
+    """Train SentencePiece (byte fallback) on a sample of `parquet_path` and store it; returns (folder, id)."""
+    texts = sample_texts(spark, parquet_path, tcfg["train_sample_docs"], tcfg["seed"])
+    if not texts:
+        raise UserError(f"no documents in {parquet_path} to train a tokenizer on")
+    with tempfile.TemporaryDirectory() as tmp:
+        model = train_sentencepiece(
+            texts, tmp, tcfg["vocab_size"], model_type=tcfg["model_type"],
+            character_coverage=tcfg["character_coverage"], sample_docs=tcfg["train_sample_docs"],
+            max_sentence_length=tcfg["max_sentence_length"], split_digits=tcfg["split_digits"],
+            normalization=tcfg["normalization"], num_threads=tcfg["train_threads"], seed=tcfg["seed"],
+            name=dataset_dir.name)
+        tok = load_tokenizer(model, tcfg["eos_token"])
+    trained_on = {**source, "sample_docs": len(texts), **{k: tcfg[k] for k in TRAIN_KEYS}}
+    return store_tokenizer(dataset_dir, tok, tcfg["eos_token"], {"trained_on": trained_on}), tok.id
+
+
+def pinned_tokenizer(spark: SparkSession, dataset_dir: Path, tcfg: Mapping[str, Any], sample_path: str | None,
+                     source: Mapping[str, Any]) -> Tokenizer:
+    """The dataset's tokenizer, pinning one first when there is none (see the module doc).
+
+    `sample_path` is the Parquet to train on when training is needed; None refuses to train.
+    """
+    pin = read_pin(dataset_dir)
+    if pin is None:
+        if tcfg["tokenizer"]:
+            tok = load_tokenizer(tcfg["tokenizer"], tcfg["eos_token"])
+            folder, tok_id = store_tokenizer(dataset_dir, tok, tcfg["eos_token"], {"path": tcfg["tokenizer"]}), tok.id
+        elif sample_path is not None:
+            folder, tok_id = train_and_store(spark, dataset_dir, sample_path, tcfg, source)
+        else:
+            raise UserError(f"dataset {dataset_dir.name} has no pinned tokenizer and none is configured")
+        pin = pin_tokenizer(dataset_dir, folder, tok_id)
+    tok = load_stored_tokenizer(dataset_dir, pin["folder"], tcfg["num_threads"])
+    if tcfg["tokenizer"]:
+        wanted = load_tokenizer(tcfg["tokenizer"], tcfg["eos_token"])
+    elif tcfg["eos_token"]:
+        wanted = type(tok)(tok.model, tok.name, tcfg["eos_token"])
+    else:
+        return tok
+    if wanted.id != tok.id or wanted.eos_id != tok.eos_id:
+        raise TokenizerMismatch(
+            f"dataset {dataset_dir.name} is pinned to {tok.id} (eos id {tok.eos_id}); the config asks for "
+            f"{wanted.id} (eos id {wanted.eos_id}). Use another dataset name for another tokenizer.")
+    return tok
+
+
+def _tokenize_shard(item: tuple[str, str, str], tok_bc: Any, batch_size: int, append_eos: bool,
+                    docs_acc: Any) -> tuple[str, int, int]:
+    """One Spark task: stream one shard's texts (by row group) into `<prefix>.bin/.idx`."""
+    name, parquet, prefix = item
+
+    def texts() -> Iterator[str]:
+        for batch in pq.ParquetFile(parquet).iter_batches(batch_size=batch_size, columns=["text"]):
+            yield from (t if t is not None else "" for t in batch.column(0).to_pylist())
+
+    docs, tokens = write_tokens(texts(), tok_bc.value, prefix, batch_size, append_eos)
+    docs_acc.add(docs)
+    return name, docs, tokens
+
+
+def tokenize_shards(spark: SparkSession, shards_dir: Path, out_dir: Path, tok: Tokenizer, batch_size: int,
+                    append_eos: bool, progress_seconds: float = 0) -> list[tuple[str, int, int]]:
+    """Tokenize every shard-NNNNN.parquet of `shards_dir` into out_dir/shard-NNNNN.bin/.idx, in parallel;
+    returns (name, documents, tokens) per shard in shard order."""
+    shards = sorted(shards_dir.glob(SHARD_GLOB))
+    if not shards:
+        return []
+    items = [(p.stem, str(p), str(out_dir / p.stem)) for p in shards]
+    sc = spark.sparkContext
+    tok_bc = sc.broadcast(tok)
+    acc = sc.accumulator(0)
+    task = functools.partial(_tokenize_shard, tok_bc=tok_bc, batch_size=batch_size, append_eos=append_eos,
+                             docs_acc=acc)
+    with Progress(sc, "tokenize", "shards", len(items), lambda: acc.value, progress_seconds, item="documents"):
+        results = sc.parallelize(items, len(items)).map(task).collect()
+    tok_bc.destroy()
+    return results
+
+
+def tokenize_stage(ctx: RunContext, out: Path) -> dict[str, Any]:
+    """Nightly stage: shards/shard-NNNNN.parquet -> tokenize/shard-NNNNN.bin/.idx with the pinned tokenizer."""
+    tcfg = ctx.cfg["tokenize"]
+    shards_dir = ctx.stage_dir("shards")
+    dataset_dir = ctx.store.dataset_dir(ctx.cfg["run"]["dataset"])
+    has_shards = any(shards_dir.glob(SHARD_GLOB))
+    tok = pinned_tokenizer(ctx.spark, dataset_dir, tcfg, str(shards_dir) if has_shards else None,
+                           {"crawl_id": ctx.crawl_id})
+    die_at("tokenize:pinned")
+    results = tokenize_shards(ctx.spark, shards_dir, out, tok, tcfg["batch_size"], tcfg["append_eos"],
+                              ctx.cfg["run"]["progress_seconds"])
+    rows = json.loads((shards_dir / "shards.json").read_text())["rows"]
+    if [d for _, d, _ in results] != rows:
+        raise RuntimeError(f"token files hold {[d for _, d, _ in results]} documents, the shards {rows}")
+    info = {"tokenizer_id": tok.id, "vocab_size": tok.vocab_size, "eos_id": tok.eos_id,
+            "append_eos": tcfg["append_eos"], "shards": [{"name": n, "documents": d, "tokens": t}
+                                                         for n, d, t in results]}
+    (out / "tokens.json").write_text(json.dumps(info, indent=2))
+    die_at("tokenize:written")
+    counts = {"documents": sum(d for _, d, _ in results), "tokens": sum(t for _, _, t in results),
+              "shards": len(results), "tokenizer_id": tok.id, "vocab_size": tok.vocab_size}
+    print(f"[tokenize] {counts['tokens']:,} tokens in {counts['documents']:,} documents with {tok.id}",
+          file=sys.stderr, flush=True)
+    return counts
+
+
+def train_tokenizer(spark: SparkSession, dataset_dir: Path, version: str, tcfg: Mapping[str, Any],
+                    pin: bool = False) -> dict[str, Any]:
+    """`jwc train-tokenizer`: train on a sample of a published version, store it, and pin it when asked (refused
+    when the dataset is pinned to another tokenizer). Returns the stored tokenizer's record."""
+    manifest = read_manifest(dataset_dir, version)
+    shards = dataset_dir / "versions" / version / "shards"
+    folder, tok_id = train_and_store(spark, dataset_dir, str(shards), tcfg, {
+        "dataset": dataset_dir.name, "version": version, "crawl_ids": manifest["crawl_ids"]})
+    info = json.loads((dataset_dir / "tokenizer" / folder / TOKENIZER_INFO).read_text(encoding="utf-8"))
+    if pin:
+        current = pin_tokenizer(dataset_dir, folder, tok_id)
+        if current["id"] != info["id"]:
+            raise TokenizerMismatch(f"dataset {dataset_dir.name} is already pinned to {current['id']}; "
+                                    f"stored {info['id']} in tokenizer/{folder} without pinning it")
+    return {**info, "folder": folder, "pinned": (read_pin(dataset_dir) or {}).get("id") == info["id"]}

@@ -1,0 +1,133 @@
+"""The nightly driver end to end on the bundled sample, in real Spark: stages, resume, refusals."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from jobs.cli import main as cli
+from jobs.nightly import nightly
+from pipeline.sample.generate import generate_sample
+
+CRAWL = "SAMPLE-2026-48"
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory) -> tuple[Path, list[dict]]:
+    tmp = tmp_path_factory.mktemp("sample")
+    warc = tmp / "sample.warc.gz"
+    summary = generate_sample(str(warc), records=300, seed=0)
+    truth = [json.loads(line) for line in (tmp / "sample.truth.jsonl").read_text().splitlines()]
+    truth[0]["_warc_records"] = summary["warc_records"]
+    return warc, truth
+
+
+@pytest.fixture(scope="module")
+def run(spark, sample, tmp_path_factory):
+    warc, truth = sample
+    store = tmp_path_factory.mktemp("store") / "store"
+    results = nightly(CRAWL, [str(warc)], str(store))
+    return store, results, truth
+
+
+def _japanese_pages(truth: list[dict]) -> set[str]:
+    return {t["warc_record_id"] for t in truth
+            if t["lang"] == "ja" and t["status"] == 200 and t["kind"] not in ("revisit", "nonhtml")}
+
+
+def test_extract_keeps_exactly_the_japanese_pages(spark, run) -> None:
+    store, results, truth = run
+    records = spark.read.parquet(str(store / "runs" / CRAWL / "extract" / "records"))
+    kept = {r[0] for r in records.where("outcome = 'kept'").select("warc_record_id").collect()}
+    japanese = _japanese_pages(truth)
+    assert kept == japanese
+    assert results["extract"]["kept"] == len(japanese)
+    # Every WARC record is accounted for: one row each (warcinfo, requests, responses, metadata, revisits).
+    assert results["extract"]["records"] == records.count() == truth[0]["_warc_records"]
+
+
+def test_filter_drops_junk_and_toxic_keeps_articles(spark, run) -> None:
+    store, _, truth = run
+    docs = spark.read.parquet(str(store / "runs" / CRAWL / "filter" / "documents"))
+    keep = {r[0]: r[1] for r in docs.select("warc_record_id", "keep").collect()}
+    kind = {t["warc_record_id"]: t["kind"] for t in truth}
+    junk = [rid for rid in keep if kind[rid].startswith("lowquality")]
+    toxic = [rid for rid in keep if kind[rid] == "toxic"]
+    good = [rid for rid in keep if kind[rid] in ("article", "pii")]
+    assert len(junk) >= 30 and len(good) >= 150
+    assert sum(not keep[r] for r in junk) / len(junk) >= 0.9
+    assert all(not keep[r] for r in toxic)
+    assert sum(not keep[r] for r in good) / len(good) <= 0.05
+
+
+def test_pii_is_masked_in_stored_text(spark, run) -> None:
+    store, _, truth = run
+    docs = spark.read.parquet(str(store / "runs" / CRAWL / "filter" / "documents"))
+    text = {r[0]: r[1] for r in docs.where("keep").select("warc_record_id", "text").collect()}
+    checked = 0
+    for t in truth:
+        if t["kind"] == "pii" and t["warc_record_id"] in text:
+            for item in t["pii"]:
+                if item["type"] in ("email", "phone", "credit_card", "my_number"):
+                    checked += 1
+                    assert item["value"] not in text[t["warc_record_id"]], item
+    assert checked >= 20
+
+
+def test_rerun_skips_finished_stages(run, sample, capsys) -> None:
+    store, results, _ = run
+    warc, _ = sample
+    marker = store / "runs" / CRAWL / "extract" / "_STAGE.json"
+    before = marker.stat().st_mtime_ns
+    again = nightly(CRAWL, [str(warc)], str(store))
+    assert marker.stat().st_mtime_ns == before
+    assert again == results
+    assert "already complete" in capsys.readouterr().err
+
+
+def test_rerun_with_other_config_is_refused(run, sample, tmp_path, capsys) -> None:
+    store, _, _ = run
+    warc, _ = sample
+    cfg = tmp_path / "c.toml"
+    cfg.write_text("[langid]\nja_threshold = 0.9\n")
+    code = cli(["nightly", "--crawl-id", CRAWL, "--input", str(warc), "--store", str(store), "--config", str(cfg)])
+    assert code == 2
+    assert "--restart" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("config_text,message", [
+    ("[langid]\nja_treshold = 0.5\n", "unknown key(s) ja_treshold"),
+    ("[langid]\nja_threshold = 'high'\n", "langid.ja_threshold: expected a number"),
+    ("[langid]\nja_threshold = 1.5\n", "above the allowed maximum"),
+    ("[filters.composition]\nenabled = 1\n", "filters.composition.enabled: expected true/false"),
+    ("[nosuchsection]\n", "unknown config section [nosuchsection]"),
+])
+def test_bad_config_is_refused_before_work(spark, sample, tmp_path, capsys, config_text, message) -> None:
+    warc, _ = sample
+    cfg = tmp_path / "bad.toml"
+    cfg.write_text(config_text)
+    store = tmp_path / "store"
+    code = cli(["nightly", "--crawl-id", "X", "--input", str(warc), "--store", str(store), "--config", str(cfg)])
+    err = capsys.readouterr().err.strip()
+    assert code == 2
+    assert message in err and len(err.splitlines()) == 1
+    assert not store.exists()  # refused before the store was touched
+
+
+def test_bad_inputs_and_stores_are_refused(spark, sample, tmp_path, capsys) -> None:
+    warc, _ = sample
+    cases = [
+        (["--input", str(tmp_path / "missing.warc.gz"), "--store", str(tmp_path / "s1")], "does not exist"),
+        (["--input", str(tmp_path / "none-*.warc.gz"), "--store", str(tmp_path / "s2")], "glob matched no files"),
+    ]
+    not_store = tmp_path / "not-a-store"
+    not_store.mkdir()
+    (not_store / "somefile.txt").write_text("x")
+    cases.append((["--input", str(warc), "--store", str(not_store)], "not a jwc store"))
+    for args, message in cases:
+        code = cli(["nightly", "--crawl-id", "X", *args])
+        err = capsys.readouterr().err.strip()
+        assert code == 2, args
+        assert message in err and len(err.splitlines()) == 1, err
+    assert not (tmp_path / "s1" / "runs").exists()
