@@ -163,20 +163,26 @@ class ToxicityClassifierFilter(FastTextFilter):
     """Toxicity by a trained classifier: drops pages whose P(toxic) is above max_prob."""
 
     name = "toxicity_classifier"
-    signal = "toxicity_prob"
+    signal = "clf_toxicity_prob"
     params = _params("toxic", 0.0, 0.9, "e.g. labels toxic / clean")
-    rules = (Rule("low_prob", "toxicity_prob", "min", "min_prob"), Rule("high_prob", "toxicity_prob", "max", "max_prob"))
-    signal_names = ("toxicity_prob",)
+    rules = (
+        Rule("low_prob", "clf_toxicity_prob", "min", "min_prob"),
+        Rule("high_prob", "clf_toxicity_prob", "max", "max_prob"),
+    )
+    signal_names = ("clf_toxicity_prob",)
 
 
 class QualityClassifierFilter(FastTextFilter):
     """Quality by a trained classifier (Wikipedia-like vs web): drops pages whose P(wiki) is below min_prob."""
 
     name = "quality_classifier"
-    signal = "quality_prob"
+    signal = "clf_quality_prob"
     params = _params("wiki", 0.1, 1.0, "e.g. labels wiki / web")
-    rules = (Rule("low_prob", "quality_prob", "min", "min_prob"), Rule("high_prob", "quality_prob", "max", "max_prob"))
-    signal_names = ("quality_prob",)
+    rules = (
+        Rule("low_prob", "clf_quality_prob", "min", "min_prob"),
+        Rule("high_prob", "clf_quality_prob", "max", "max_prob"),
+    )
+    signal_names = ("clf_quality_prob",)
 
 
 FILTERS = (ToxicityClassifierFilter, QualityClassifierFilter)

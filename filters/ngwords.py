@@ -47,7 +47,7 @@ CATEGORY_WEIGHTS = {"adult": 1.0, "violence": 0.1, "discrimination": 0.2}
 # Per-entry weights (keys NFKC-normalised and lower-cased like the text). Chosen by reading the lists and the
 # entries that fire on Wikinews / Wikipedia / blog text; see docs/safety.md. Entries not named keep their
 # category weight.
-_W0 = (  # ordinary words, names and brands: counted in the signals, never a reason to drop
+_W0 = (  # ordinary words, names and brands: not matched at all
     "同性愛 妃殿下 巨万 表日本 聖女 脳膜炎 女傑 処女作 処女峰 おかもと オカモト okamoto サガミ sagami 援助 えんじょ "
     "エンジョ 自殺 性的 子宮 卵子 精子 梅毒 淋病 露出 レントゲン技師 スチュワーデス 保母 助産婦 八百屋 パーマ屋 "
     "共稼ぎ 出稼ぎ 他力本願 紅一点 男らしく 女らしく 健全なる精神は健全なる身体に宿る 令嬢 インディアン嘘つかない"
@@ -228,25 +228,26 @@ def _token_bounds(text: str) -> set[int]:
 
 
 def _on_token_boundary(text: str, at: int, windows: list[tuple[int, int, set[int]]]) -> bool:
-    """Whether offset `at` is a token boundary, judged by tokenising 24 characters either side of it (windows
-    already tokenised for other hits are reused when `at` lies 8 or more characters inside them)."""
+    """Whether offset `at` is a token boundary, judged by tokenising 16 characters either side of it (windows
+    already tokenised for other hits are reused when `at` lies 6 or more characters inside them)."""
     n = len(text)
     if at <= 0 or at >= n:
         return True
     for lo, hi, bounds in windows:
-        if (lo == 0 or lo + 8 <= at) and (hi == n or at <= hi - 8):
+        if (lo == 0 or lo + 6 <= at) and (hi == n or at <= hi - 6):
             return at in bounds
-    lo, hi = max(0, at - 24), min(n, at + 24)
+    lo, hi = max(0, at - 16), min(n, at + 16)
     bounds = {lo + b for b in _token_bounds(text[lo:hi])}
     windows.append((lo, hi, bounds))
     return at in bounds
 
 
 class NGWordMatcher:
-    """Finds accepted NG-word occurrences in text; built once per process."""
+    """Finds accepted NG-word occurrences in text; built once per process. Entries weighing 0 (ordinary words
+    such as 自殺, 援助, 同性愛) are left out: they could never change a decision, only cost boundary checks."""
 
     def __init__(self, entries: Mapping[str, Entry]):
-        self.entries = dict(entries)
+        self.entries = {w: e for w, e in entries.items() if e.weight > 0}
         self._automaton = ahocorasick.Automaton()
         for word, entry in self.entries.items():
             self._automaton.add_word(word, entry)
@@ -263,16 +264,23 @@ class NGWordMatcher:
             start, end = last + 1 - len(entry.word), last + 1
             if entry.check_start == "token" and _is_reading(text, start, end):
                 continue
-            if _edge_ok(entry, text, start, False, windows) and _edge_ok(entry, text, end, True, windows):
-                out.append((entry, start, end))
+            start_ok, end_ok = _edge_verdict(entry, text, start, False), _edge_verdict(entry, text, end, True)
+            if start_ok is False or end_ok is False:  # cheap checks on both edges before any MeCab call
+                continue
+            if start_ok is None and not _edge_on_tokens(entry, text, start, False, windows):
+                continue
+            if end_ok is None and not _edge_on_tokens(entry, text, end, True, windows):
+                continue
+            out.append((entry, start, end))
         return out
 
 
 _FINAL_PARTICLES = ("よ", "や", "っ", "ぇ", "ー")
 
 
-def _edge_ok(entry: Entry, text: str, at: int, is_end: bool, windows: list[tuple[int, int, set[int]]]) -> bool:
-    """Whether the entry may start (end) at offset `at`, given the character on the other side of it."""
+def _edge_verdict(entry: Entry, text: str, at: int, is_end: bool) -> bool | None:
+    """Whether the entry may start (end) at offset `at`, from the neighbouring character alone; None when only
+    MeCab can tell."""
     check = entry.check_end if is_end else entry.check_start
     neighbour = at if is_end else at - 1
     if not check or not 0 <= neighbour < len(text):
@@ -281,9 +289,20 @@ def _edge_ok(entry: Entry, text: str, at: int, is_end: bool, windows: list[tuple
     if check in ("latin", "digit"):
         return script != check
     if check in ("kata", "kanji"):  # inside a run of the same script, only where MeCab splits (アダルト|サイト)
-        return script != check or _on_token_boundary(text, at, windows)
+        return None if script == check else True
+    if script in ("other", "latin", "digit"):  # punctuation, spaces, symbols: always a token boundary
+        return True
+    if script == "kanji" and len(entry.word) == 1:  # a one-kanji entry inside a kanji compound (死亡, 淫行)
+        return False
+    return None
+
+
+def _edge_on_tokens(entry: Entry, text: str, at: int, is_end: bool, windows: list[tuple[int, int, set[int]]]) -> bool:
+    """The MeCab part of the edge check."""
     if _on_token_boundary(text, at, windows):
         return True
+    if (entry.check_end if is_end else entry.check_start) in ("kata", "kanji"):
+        return False
     if is_end and text[at:at + 1] in _FINAL_PARTICLES and _on_token_boundary(text, at + 1, windows):
         return True  # a sentence-final particle MeCab fused to the word: 死ねよ is one token
     # MeCab sometimes glues a final okurigana to the next particle (中出|しの): accept a boundary one kana earlier

@@ -349,7 +349,8 @@ class PIIFilter(Filter):
         super().__init__(options)
         unknown = sorted(set(self.options["types"]) - set(PII_TYPES))
         if unknown:
-            raise ValueError(f"pii.types: unknown type(s) {', '.join(map(str, unknown))}; known: {', '.join(PII_TYPES)}")
+            raise ValueError(f"pii.types: unknown type(s) {', '.join(map(str, unknown))}; "
+                             f"known: {', '.join(PII_TYPES)}")
         if self.options["mask_style"] not in ("tag", "partial"):
             raise ValueError(f"pii.mask_style: expected 'tag' or 'partial', got {self.options['mask_style']!r}")
         if len(self.options["mask_char"]) != 1:

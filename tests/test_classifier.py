@@ -65,10 +65,11 @@ def test_quality_filter_scores_with_the_model(model: tuple[Path, dict]) -> None:
     path, _ = model
     f = QualityClassifierFilter({"model_path": str(path), "min_prob": 0.5})
     rng = random.Random(99)
-    wiki = f.signals(Doc("".join(wiki_sentence(rng) for _ in range(3))))["quality_prob"]
-    web = f.signals(Doc("".join(web_sentence(rng) for _ in range(3))))["quality_prob"]
+    wiki = f.signals(Doc("".join(wiki_sentence(rng) for _ in range(3))))["clf_quality_prob"]
+    web = f.signals(Doc("".join(web_sentence(rng) for _ in range(3))))["clf_quality_prob"]
     assert wiki > 0.9 and web < 0.1
-    assert f.decide({"quality_prob": web}) == ["quality_classifier.low_prob"] and f.decide({"quality_prob": wiki}) == []
+    assert f.decide({"clf_quality_prob": web}) == ["quality_classifier.low_prob"]
+    assert f.decide({"clf_quality_prob": wiki}) == []
     # the toxicity filter uses the same mechanism with another label and direction
     t = ToxicityClassifierFilter({"model_path": str(path), "label": "web", "max_prob": 0.5})
     doc = Doc("".join(web_sentence(rng) for _ in range(3)))

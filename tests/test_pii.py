@@ -146,6 +146,7 @@ def test_bad_options_are_refused() -> None:
 # --- measured on data -----------------------------------------------------------------------------------------
 
 needs_data = pytest.mark.skipif(not (DATA.is_dir() and GENERATOR.is_file()), reason="../shared data not present")
+shared = pytest.mark.shared
 
 
 def recall_per_type(records: list[tuple[str, list[dict]]]) -> dict[str, tuple[int, int]]:
@@ -181,6 +182,7 @@ def crawls(tmp_path_factory: pytest.TempPathFactory) -> dict[int, tuple[Path, Pa
     return out
 
 
+@shared
 @needs_data
 @pytest.mark.parametrize("seed", [11, 12])
 def test_recall_on_generated_crawl(crawls: dict[int, tuple[Path, Path]], seed: int) -> None:
@@ -192,6 +194,7 @@ def test_recall_on_generated_crawl(crawls: dict[int, tuple[Path, Path]], seed: i
         assert total >= 20 and found / total >= 0.99, (kind, found, total)
 
 
+@shared
 @needs_data
 def test_recall_on_trafilatura_text(crawls: dict[int, tuple[Path, Path]]) -> None:
     trafilatura = pytest.importorskip("trafilatura")
@@ -214,10 +217,10 @@ def test_recall_on_trafilatura_text(crawls: dict[int, tuple[Path, Path]]) -> Non
 
 def despace(s: str) -> str:
     """Undo MeCab segmentation: keep a space only between two ASCII letters/digits."""
-    return re.sub(r" +", lambda m: " " if re.fullmatch(r"[A-Za-z0-9] +[A-Za-z0-9]", s[max(0, m.start() - 1):m.end() + 1])
-                  else "", s).strip()
+    return re.sub(r"(?<![A-Za-z0-9]) +| +(?![A-Za-z0-9])", "", s).strip()
 
 
+@shared
 @needs_data
 def test_clean_text_false_masks() -> None:
     texts = []
