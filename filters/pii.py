@@ -360,7 +360,7 @@ class PIIFilter(Filter):
 
     def spans(self, text: str) -> list[tuple[str, int, int, int]]:
         """Spans of enabled types; the last result is memoised so `signals` then `mask` on one text scan once."""
-        if self._memo is not None and self._memo[0] is text:
+        if self._memo is not None and self._memo[0] == text:  # identity first, then length, then content
             return self._memo[1]
         found = [s for s in find_pii(text) if s[0] in self._types]
         self._memo = (text, found)
