@@ -6,6 +6,8 @@ PII comes last because it also masks the stored text.
 from __future__ import annotations
 
 from filters.base import Cleaner, Filter
+from filters.blocklist import FILTERS as _BLOCKLIST
+from filters.classifier import FILTERS as _CLASSIFIER
 from filters.cleaners import CLEANERS as _CLEANERS
 from filters.composition import FILTERS as _COMPOSITION
 from filters.junk import FILTERS as _JUNK
@@ -17,5 +19,5 @@ from filters.sentences import FILTERS as _SENTENCES
 
 CLEANERS: tuple[type[Cleaner], ...] = _CLEANERS
 FILTERS: tuple[type[Filter], ...] = (
-    *_COMPOSITION, *_SENTENCES, *_REPETITION, *_JUNK, *_NGWORDS, *_MORPHOLOGY, *_PII,
+    *_BLOCKLIST, *_COMPOSITION, *_SENTENCES, *_REPETITION, *_JUNK, *_NGWORDS, *_MORPHOLOGY, *_CLASSIFIER, *_PII,
 )
