@@ -3,31 +3,34 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Callable
 
 EXIT_USAGE = 2
+EXIT_DRIFT = 3  # `jwc report`: drift from the parent version and fail_on_drift is set
 
 
 def _cmd_nightly(a: argparse.Namespace) -> int:
     from jobs.nightly import nightly
 
-    results = nightly(a.crawl_id, a.input, a.store, a.config, a.master, a.restart)
+    results = nightly(a.crawl_id, a.input or [], a.store, a.config, a.master, a.restart,
+                      input_lists=a.input_list or [], prefix=a.prefix, source=a.source, index=a.index,
+                      cc_base=a.cc_base, only_failed=a.only_failed)
     print(json.dumps(results, indent=2, sort_keys=True))
     return 0
 
 
 def _cmd_extract(a: argparse.Namespace) -> int:
-    from jobs.extract import run_extract
+    from jobs.extract import extract_command
     from pipeline import config as config_mod
-    from pipeline.inputs import resolve_inputs
     from pipeline.spark import get_session
 
     cfg = config_mod.load(a.config)
     spark = get_session("jwc-extract", master=a.master or cfg["spark"]["master"] or None)
-    files = resolve_inputs(spark, a.input)
-    counts = run_extract(spark, files, a.output, cfg, a.crawl_id)
+    counts = extract_command(spark, cfg, a.output, a.crawl_id, a.input or [], a.input_list or [], a.prefix,
+                             a.source, a.index, a.cc_base, a.only_failed)
     print(json.dumps(counts, indent=2, sort_keys=True))
     return 0
 
@@ -37,6 +40,29 @@ def _cmd_sample(a: argparse.Namespace) -> int:
 
     summary = generate_sample(a.output, records=a.records, seed=a.seed)
     print(json.dumps(summary, indent=2, sort_keys=True))
+    return 0
+
+
+def _cmd_train_classifier(a: argparse.Namespace) -> int:
+    from filters.classifier import train_classifier
+    from pipeline.errors import UserError
+
+    if not Path(a.data).is_file():
+        raise UserError(f"training data not found: {a.data}")
+    report = train_classifier(a.data, a.output, label_field=a.label_field, text_field=a.text_field,
+                              valid_fraction=a.valid_fraction, seed=a.seed, epoch=a.epochs)
+    print(json.dumps(report, indent=2, sort_keys=True, ensure_ascii=False))
+    return 0
+
+
+def _cmd_redecide(a: argparse.Namespace) -> int:
+    from jobs.filter import redecide
+    from pipeline import config as config_mod
+    from pipeline.spark import get_session
+
+    cfg = config_mod.load(a.config)
+    spark = get_session("jwc-redecide", master=a.master or cfg["spark"]["master"] or None)
+    print(json.dumps(redecide(spark, a.filtered, cfg, a.output), indent=2, sort_keys=True))
     return 0
 
 
@@ -106,6 +132,38 @@ def _cmd_train_tokenizer(a: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_report(a: argparse.Namespace) -> int:
+    from jobs.stats import find_version, report_version, stats_params
+    from pipeline import config as config_mod
+
+    params = stats_params(config_mod.load(a.config))
+    if a.fail_on_drift:
+        params["fail_on_drift"] = True
+    version_dir = find_version(a.version, a.store, a.dataset)
+    out = a.out or f"{version_dir.name}-report.html"
+    findings = report_version(version_dir, out, params)
+    print(out)
+    return EXIT_DRIFT if findings and params["fail_on_drift"] else 0
+
+
+def _add_input_flags(p: argparse.ArgumentParser) -> None:
+    """Input flags shared by `nightly` and `extract`: paths, listings, a Common Crawl crawl id, index mode."""
+    p.add_argument("--input", action="append", metavar="PATH_OR_GLOB",
+                   help="WARC file, folder or glob (local, file:, hdfs:, s3a: ...); repeatable")
+    p.add_argument("--input-list", action="append", metavar="FILE",
+                   help="listing of WARC paths, one a line, plain or gzip (local, http(s), hdfs: ...); repeatable")
+    p.add_argument("--prefix", help="prepended to relative listed paths, e.g. https://data.commoncrawl.org/")
+    p.add_argument("--from", dest="source", choices=("commoncrawl",),
+                   help="read the crawl named by --crawl-id from Common Crawl: its warc.paths.gz, or with --index "
+                        "its URL index ([commoncrawl] base_url, or --cc-base)")
+    p.add_argument("--index", nargs="?", const="", metavar="LOCATION",
+                   help="index mode: read only the records the cc-index-table selects ([commoncrawl] language "
+                        "rule); LOCATION is a table root or a *.paths.gz listing, derived from the crawl id if omitted")
+    p.add_argument("--cc-base", metavar="URL", help="base of the Common Crawl release (default [commoncrawl] base_url)")
+    p.add_argument("--only-failed", action="store_true",
+                   help="retry only the WARC files an earlier run listed as failed, and keep everything else")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="jwc", description="Japanese web-corpus curation pipeline (PySpark).")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -117,8 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     n = add("nightly", _cmd_nightly, "Run every stage for one crawl into the dataset store.")
     n.add_argument("--crawl-id", required=True, help="crawl id, e.g. CC-MAIN-2026-48 (names the run folder)")
-    n.add_argument("--input", action="append", required=True, metavar="PATH_OR_GLOB",
-                   help="WARC file, folder or glob (local, file:, hdfs:, s3a: ...); repeatable")
+    _add_input_flags(n)
     n.add_argument("--store", required=True, help="dataset store folder (created when missing or empty)")
     n.add_argument("--config", help="TOML config file (see `jwc config defaults`)")
     n.add_argument("--master", help="Spark master (default: spark-submit's, else local[*])")
@@ -126,8 +183,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="discard an unfinished run of this crawl that used other inputs or another config")
 
     e = add("extract", _cmd_extract, "Run the extract stage alone: WARC files -> Parquet records.")
-    e.add_argument("--input", action="append", required=True, metavar="PATH_OR_GLOB")
-    e.add_argument("--output", required=True, help="output folder (records/ and counts.json)")
+    _add_input_flags(e)
+    e.add_argument("--output", required=True, help="output folder (records/, counts.json, failed_files.txt)")
     e.add_argument("--crawl-id", default="adhoc")
     e.add_argument("--config")
     e.add_argument("--master")
@@ -136,6 +193,23 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("output", help="output .warc.gz path")
     s.add_argument("--records", type=int, default=300)
     s.add_argument("--seed", type=int, default=0)
+
+    r = add("redecide", _cmd_redecide,
+            "Apply a config's thresholds to stored signals (a filter stage's output) without recomputing them.")
+    r.add_argument("filtered", help="a filter stage output folder (runs/<crawl>/filter) or its documents/")
+    r.add_argument("--config", help="TOML config with the new thresholds")
+    r.add_argument("--output", required=True, help="folder for the re-decided documents and before/after counts")
+    r.add_argument("--master")
+
+    tc = add("train-classifier", _cmd_train_classifier,
+             "Train a fastText classifier (toxicity, quality, ...) from labelled JSONL; prints precision/recall.")
+    tc.add_argument("data", help="JSONL with one {text, label} object per line")
+    tc.add_argument("--output", required=True, help="model file to write (.bin)")
+    tc.add_argument("--label-field", default="label")
+    tc.add_argument("--text-field", default="text")
+    tc.add_argument("--valid-fraction", type=float, default=0.1, help="held-out share for the report")
+    tc.add_argument("--epochs", type=int, default=25)
+    tc.add_argument("--seed", type=int, default=0)
 
     c = add("config", _cmd_config, "Print the documented defaults, or check a config file.")
     c.add_argument("action", choices=("defaults", "check"))
@@ -159,6 +233,15 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--config", help="TOML config file ([tokenize] training settings)")
     t.add_argument("--pin", action="store_true", help="pin the dataset to it (refused when pinned to another)")
     t.add_argument("--master", help="Spark master")
+    rp = add("report", _cmd_report, "Write the self-contained HTML report of a published version, compared with "
+             "its parent; exits 3 on drift when [stats] fail_on_drift (or --fail-on-drift) is set.")
+    rp.add_argument("version", help="version id (e.g. v0003), or a version folder")
+    rp.add_argument("--store", default=os.environ.get("JWC_STORE", "."),
+                    help="dataset store folder (default $JWC_STORE, else the current folder)")
+    rp.add_argument("--dataset", help="dataset name (default: the one that has this version)")
+    rp.add_argument("--out", help="HTML file to write (default <version>-report.html)")
+    rp.add_argument("--config", help="TOML config file ([stats] drift tolerances)")
+    rp.add_argument("--fail-on-drift", action="store_true", help="exit 3 when there is drift, whatever the config")
     return p
 
 

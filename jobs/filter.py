@@ -118,7 +118,7 @@ def decision_columns(filters_cfg: dict[str, dict[str, Any]]) -> dict[str, Column
             fails = (sig < threshold) if rule.op == "min" else (sig > threshold)
             failing.append(F.when(sig.isNotNull() & ~F.isnan(sig) & fails, F.lit(f"{f.name}.{rule.name}")))
     reasons = F.filter(F.array(*failing), lambda x: x.isNotNull()) if failing else F.array().cast("array<string>")
-    return {"reject_reasons": reasons, "reject_reason": F.element_at(reasons, 1),
+    return {"reject_reasons": reasons, "reject_reason": F.try_element_at(reasons, F.lit(1)),
             "keep": F.size(reasons) == 0}
 
 

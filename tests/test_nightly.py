@@ -131,3 +131,27 @@ def test_bad_inputs_and_stores_are_refused(spark, sample, tmp_path, capsys) -> N
         assert code == 2, args
         assert message in err and len(err.splitlines()) == 1, err
     assert not (tmp_path / "s1" / "runs").exists()
+
+
+def test_redecide_reproduces_then_changes_decisions(spark, run, tmp_path) -> None:
+    """Stored signals + SQL rules give the chain's own decisions; a new threshold changes only its rule."""
+    from jobs.filter import redecide
+    from pipeline import config
+
+    store, _, _ = run
+    filtered = str(store / "runs" / CRAWL / "filter")
+    same = redecide(spark, filtered, config.load(), str(tmp_path / "same"))
+    assert same["after"] == same["before"]
+    original = spark.read.parquet(filtered + "/documents").select("doc_id", "keep", "reject_reasons")
+    again = spark.read.parquet(str(tmp_path / "same" / "documents")).select("doc_id", "keep", "reject_reasons")
+    assert original.exceptAll(again).count() == 0
+
+    cfg_path = tmp_path / "strict.toml"
+    cfg_path.write_text("[filters.composition]\nmin_chars = 100000\n")
+    strict = config.load(cfg_path)
+    changed = redecide(spark, filtered, strict, str(tmp_path / "strict"))
+    assert changed["after"]["kept"] == 0
+    assert changed["after"]["fired_by_rule"]["composition.too_short"] == changed["before"]["documents"]
+    for rule, n in changed["before"]["fired_by_rule"].items():
+        if rule != "composition.too_short":
+            assert changed["after"]["fired_by_rule"][rule] == n
