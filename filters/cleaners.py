@@ -42,7 +42,9 @@ BOILERPLATE_WORDS = (
     "免責事項", "特定商取引法に基づく表記", "特定商取引法", "会社概要", "会社案内", "運営会社", "運営者情報",
     "採用情報", "お問い合わせ", "お問合せ", "問い合わせ", "広告掲載", "クッキー", "Cookie", "ログイン", "ログアウト",
     "新規会員登録", "会員登録", "新規登録", "マイページ", "パスワード", "シェアする", "シェア", "ツイート", "ポスト",
-    "いいね", "Facebook", "Twitter", "X（旧Twitter）", "LINEで送る", "LINE", "はてなブックマーク", "Pocketに保存",
+    "いいね", "Facebookでシェア", "Facebook", "Twitter", "X（旧Twitter）でポスト", "Xでポスト", "X（旧Twitter）",
+    "LINEで送る", "LINE", "メールで送る", "印刷する", "はてなブックマークに追加", "はてなブックマーク", "ブックマーク",
+    "Pocketに保存",
     "Pocket", "リンクをコピー", "共有", "フォローする", "フォロー", "RSS", "コメント", "トラックバック", "固定リンク",
     "プロフィール", "お知らせ", "よくある質問", "ヘルプ", "ベストアンサー", "その他の回答", "回答受付中", "解決済み",
     "質問する", "回答する", "閉じる", "同意する", "スポンサーリンク", "スポンサー",
@@ -126,6 +128,8 @@ class BoilerplateLineRemover(Cleaner):
         "footer_keyword_frac": Param(0.3, "a footer line has boilerplate words covering more than this share "
                                           "of its letters", lo=0.0, hi=1.0),
         "footer_max_chars": Param(200, "longer lines are paragraphs, never the start of a footer", lo=1, kind=int),
+        "min_word_run": Param(3, "inside longer lines, cut runs of this many boilerplate words in a row (share "
+                                 "bars and menus flattened into a line); 0 keeps them", lo=0, kind=int),
         "extra_words": Param([], "more boilerplate words (literal strings)", kind=list),
     }
 
@@ -134,8 +138,10 @@ class BoilerplateLineRemover(Cleaner):
         extra = self.options["extra_words"]
         if not all(isinstance(w, str) and w for w in extra):
             raise ValueError(f"{self.name}.extra_words: expected a list of non-empty strings, got {extra!r}")
-        self._words = re.compile("|".join(map(re.escape, sorted({*BOILERPLATE_WORDS, *extra}, key=len,
-                                                                  reverse=True))))
+        words = "|".join(map(re.escape, sorted({*BOILERPLATE_WORDS, *extra}, key=len, reverse=True)))
+        self._words = re.compile(words)
+        run = self.options["min_word_run"]
+        self._word_run = re.compile(f"(?:(?:{words})[\\s|｜・/／]*){{{run},}}") if run else None
 
     def keyword_share(self, line: str) -> float:
         """Share of the line's letters (spaces and punctuation ignored) covered by boilerplate words; 1.0 for
@@ -151,6 +157,9 @@ class BoilerplateLineRemover(Cleaner):
         short, line_frac = o["max_line_chars"], o["line_keyword_frac"]
         out = [line for line in text.split("\n")
                if not line or len(line) > short or self.keyword_share(line) < line_frac]
+        if self._word_run:
+            out = [self._word_run.sub(" ", line).replace("  ", " ").strip() if len(line) > short else line
+                   for line in out]
         content = [i for i, line in enumerate(out) if line]
         # The footer is searched in the last lines, but never in the first half (a short page's header).
         for i in content[max(len(content) - o["footer_lines"], (len(content) + 1) // 2):]:

@@ -97,7 +97,7 @@ class CompositionFilter(Filter):
 
     name = "composition"
     params = {
-        "min_chars": Param(150, "minimum non-whitespace characters", lo=0, kind=int),
+        "min_chars": Param(200, "minimum non-whitespace characters", lo=0, kind=int),
         "min_ja_letters": Param(100, "minimum Japanese letters (hiragana, katakana, kanji)", lo=0, kind=int),
         "min_hiragana_frac": Param(0.1, "minimum hiragana share of Japanese letters", lo=0.0, hi=1.0),
         "max_katakana_frac": Param(0.6, "maximum katakana share of Japanese letters", lo=0.0, hi=1.0),

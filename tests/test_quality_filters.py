@@ -189,7 +189,7 @@ def test_menu_like_lines():
 
 def test_short_lines_runs_symbols_and_compression():
     s = signals(JunkFilter, "あ\nいい\n今日はとても良い天気でした。")
-    assert s["junk_short_line_frac"] == pytest.approx(2 / 3)
+    assert s["junk_short_line_frac"] == pytest.approx(3 / 17)  # characters in lines under 10 characters
     assert signals(JunkFilter, "わ" + "ー" * 40 + "い")["junk_max_char_run"] == 40.0
     assert longest_run(composition.codepoints(Doc("ああ あ い"))) == 3  # whitespace is ignored
     assert signals(JunkFilter, "★★★☆☆ 😀😀 テスト")["junk_symbol_frac"] == pytest.approx(7 / 10)
@@ -270,6 +270,14 @@ def test_footer_search_never_reaches_into_a_short_pages_body():
     text = "会員登録で便利に\n本文の一行目です。\n本文の二行目です。"
     assert BoilerplateLineRemover().clean(text) == "本文の一行目です。\n本文の二行目です。"
     assert BoilerplateLineRemover({"extra_words": ["市民の声"]}).clean("本文です。\n市民の声") == "本文です。"
+
+
+def test_share_bar_flattened_into_a_line_is_cut_but_two_words_in_prose_stay():
+    line = ("市は駅前の再開発計画を発表した。 LINEで送る Facebookでシェア リンクをコピー "
+            "総事業費は約三百億円で、広告配信の会社も参加する。")
+    assert BoilerplateLineRemover().clean(line) == ("市は駅前の再開発計画を発表した。 総事業費は約三百億円で、"
+                                                    "広告配信の会社も参加する。")
+    assert BoilerplateLineRemover({"min_word_run": 0}).clean(line) == line
 
 
 def test_repeated_short_lines_dropped_long_ones_kept():
