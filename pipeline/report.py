@@ -1,0 +1,464 @@
+"""The HTML report of a run or a published version: one self-contained file (inline CSS, PNG plots as data URIs,
+no network), rendered from a stats folder and, when there is one, the parent version's stats folder.
+
+Every number shown is taken from the stats tables and carries where it came from (`data-src` table, `data-key`
+row, `data-col` column, `data-value` exact value), so a test, or a reader with the Parquet files, can check it.
+Plots are drawn with matplotlib's Agg canvas (no pyplot state), one PNG per figure.
+"""
+from __future__ import annotations
+
+import base64
+import html
+import io
+import math
+import os
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from pipeline.stats import DriftFinding, Stats, drift_findings, read_stats, row_key
+
+SECTIONS = ("drift", "funnel", "filters", "signals", "hosts", "samples", "dedup", "safety", "extract",
+            "comparison")
+_TITLES = {"drift": "Drift from the parent version", "funnel": "Stage funnel", "filters": "Removal per filter",
+           "signals": "Signal distributions and thresholds", "hosts": "Top hosts",
+           "samples": "Samples of removed documents", "dedup": "Near-duplicate clusters",
+           "safety": "PII and NG words", "extract": "Languages, encodings and extract outcomes",
+           "comparison": "Comparison with the parent version"}
+_KEPT, _REMOVED, _PARENT, _THRESH = "#4c78a8", "#e45756", "#9d9d9d", "#b00020"
+
+_CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI","Noto Sans CJK JP","Hiragino Sans",sans-serif;margin:0 2rem 3rem;
+ color:#1d1d1f;line-height:1.45;max-width:1200px}
+h1{font-size:1.6rem;margin:1.2rem 0 .3rem}h2{border-bottom:2px solid #ddd;padding-bottom:.2rem;margin-top:2.2rem}
+h3{margin:1.2rem 0 .4rem}nav a{margin-right:.8rem}.meta{color:#555;font-size:.9rem}
+table{border-collapse:collapse;margin:.5rem 0 1rem;font-size:.88rem}th,td{border:1px solid #ddd;padding:.2rem .5rem}
+th{background:#f3f4f6;text-align:left}td.num{text-align:right;font-variant-numeric:tabular-nums}
+.alarm{background:#fdecea;border-left:5px solid #b00020;padding:.5rem 1rem}.ok{background:#e8f5e9;
+ border-left:5px solid #2e7d32;padding:.5rem 1rem}.note{color:#555}figure{margin:.6rem 0}figcaption{color:#555;
+ font-size:.85rem}img{max-width:100%}details{margin:.4rem 0}summary{cursor:pointer;font-weight:600}
+.sample{border:1px solid #e5e7eb;border-radius:4px;padding:.4rem .6rem;margin:.4rem 0}.sample pre{white-space:
+ pre-wrap;word-break:break-all;font-size:.82rem;margin:.3rem 0 0;max-height:12rem;overflow:auto}.cols{display:flex;
+ gap:2rem;flex-wrap:wrap}
+"""
+# Marks <body data-images-ok="true"> once every image has loaded with a size: a headless browser's DOM dump
+# shows whether the report renders whole.
+_SCRIPT = """
+window.addEventListener('load', function () {
+  var imgs = Array.prototype.slice.call(document.images);
+  var ok = imgs.length > 0 && imgs.every(function (i) { return i.complete && i.naturalWidth > 0; });
+  document.body.setAttribute('data-images', String(imgs.length));
+  document.body.setAttribute('data-images-ok', ok ? 'true' : 'false');
+});
+"""
+
+
+# ----------------------------------------------------------------------------------------------- numbers
+
+
+def fmt(value: Any, kind: str = "int") -> str:
+    """How a number is shown: int with separators, rate as a percentage, float with 4 significant digits."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    if kind == "int":
+        return f"{int(value):,}"
+    if kind == "rate":
+        return f"{float(value):.2%}"
+    if kind == "seconds":
+        return f"{float(value):.1f}"
+    return f"{float(value):.4g}"
+
+
+def _raw(value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)
+
+
+def _clean(value: Any) -> Any:
+    """pandas' NaN/numpy scalars as plain Python values."""
+    if value is None:
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value.item() if hasattr(value, "item") else value
+
+
+def cell(src: str, key: str, col: str, value: Any, kind: str = "int") -> str:
+    """A table cell showing one stats number and citing it."""
+    value = _clean(value)
+    return (f'<td class="num" data-src="{html.escape(src)}" data-key="{html.escape(key)}" data-col="{col}" '
+            f'data-value="{html.escape(_raw(value))}">{fmt(value, kind)}</td>')
+
+
+def _esc(value: Any) -> str:
+    value = _clean(value)
+    return "—" if value is None else html.escape(str(value))
+
+
+def _table(headers: Iterable[str], rows: Iterable[str], attrs: str = "") -> str:
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
+    body = "".join(f"<tr>{r}</tr>" for r in rows)
+    return f"<table {attrs}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _records(df: pd.DataFrame | None) -> list[dict[str, Any]]:
+    if df is None or df.empty:
+        return []
+    return [{k: _clean(v) for k, v in r.items()} for r in df.to_dict("records")]
+
+
+def _numbers_table(stats: Stats, table: str, columns: list[tuple[str, str, str]], src: str | None = None,
+                   rows: list[dict[str, Any]] | None = None, attrs: str = "") -> str:
+    """A table whose label columns are plain text and whose number columns are cited cells.
+
+    columns: (header, column, kind) with kind "text" for labels.
+    """
+    src = src or table
+    out = []
+    for r in rows if rows is not None else _records(stats.tables.get(table)):
+        key = row_key(table, r)
+        out.append("".join(f"<td>{_esc(r[c])}</td>" if kind == "text" else cell(src, key, c, r[c], kind)
+                           for _, c, kind in columns))
+    return _table([h for h, _, _ in columns], out, attrs)
+
+
+# ----------------------------------------------------------------------------------------------- figures
+
+
+def _png(fig: Figure, alt: str, caption: str = "", name: str = "") -> str:
+    buf = io.BytesIO()
+    FigureCanvasAgg(fig)
+    fig.savefig(buf, format="png", dpi=80, bbox_inches="tight")
+    data = base64.b64encode(buf.getvalue()).decode("ascii")
+    cap = f"<figcaption>{caption}</figcaption>" if caption else ""
+    return (f'<figure data-figure="{html.escape(name)}"><img src="data:image/png;base64,{data}" '
+            f'alt="{html.escape(alt)}">{cap}</figure>')
+
+
+def _funnel_figure(stages: list[dict[str, Any]]) -> str:
+    labels, values = [], []
+    for r in stages:
+        if r["documents_out"] is None:
+            continue
+        if r["stage"] == "extract":
+            labels.append("WARC records")
+            values.append(r["documents_in"])
+        labels.append(f"after {r['stage']}")
+        values.append(r["documents_out"])
+    fig = Figure(figsize=(8, 0.45 * len(labels) + 0.8))
+    ax = fig.add_subplot()
+    ax.barh(labels[::-1], values[::-1], color=_KEPT)
+    for i, v in enumerate(values[::-1]):
+        ax.text(v, i, f" {v:,}", va="center", fontsize=9)
+    ax.set_xlabel("records / documents")
+    ax.margins(x=0.15)
+    return _png(fig, "stage funnel", "Records in, then documents left after each stage.", "funnel")
+
+
+def _filters_figure(filters: list[dict[str, Any]]) -> str:
+    names = [r["filter"] for r in filters][::-1]
+    fig = Figure(figsize=(8, 0.45 * len(names) + 1.0))
+    ax = fig.add_subplot()
+    y = range(len(names))
+    ax.barh([i + 0.2 for i in y], [r["fired"] for r in filters][::-1], height=0.4, color=_PARENT,
+            label="fired (any rule failed)")
+    ax.barh([i - 0.2 for i in y], [r["removed"] for r in filters][::-1], height=0.4, color=_REMOVED,
+            label="removed (first failing filter)")
+    ax.set_yticks(list(y), names)
+    ax.set_xlabel("documents")
+    ax.legend(loc="lower right", fontsize=8)
+    return _png(fig, "removal per filter", "Documents removed by each filter in chain order, and documents on "
+                "which any of its rules fired.", "filters")
+
+
+def _histogram_figure(stats: Stats, filter_name: str, signals: list[str]) -> str:
+    hist = stats.tables.get("histograms")
+    cols = 3
+    rows = math.ceil(len(signals) / cols)
+    fig = Figure(figsize=(12, 2.6 * rows))
+    notes = []
+    for i, s in enumerate(signals):
+        ax = fig.add_subplot(rows, cols, i + 1)
+        ax.set_title(s, fontsize=9)
+        ax.tick_params(labelsize=7)
+        h = hist[hist["signal"] == s].sort_values("bin") if hist is not None else pd.DataFrame()
+        if h.empty:
+            ax.text(0.5, 0.5, "no values", ha="center", transform=ax.transAxes)
+            continue
+        body, over = h[~h["overflow"]], h[h["overflow"]]
+        lo, hi = float(body["lo"].iloc[0]), float(body["hi"].iloc[-1])
+        width = (hi - lo) / len(body) if hi > lo else 1.0
+        left = body["lo"].tolist()
+        ax.bar(left, body["kept"], width=width, align="edge", color=_KEPT)
+        ax.bar(left, body["documents"] - body["kept"], bottom=body["kept"], width=width, align="edge",
+               color=_REMOVED)
+        if not over.empty:
+            o = over.iloc[0]
+            ax.bar([hi], [o["kept"]], width=width, align="edge", color=_KEPT, hatch="//")
+            ax.bar([hi], [o["documents"] - o["kept"]], bottom=[o["kept"]], width=width, align="edge",
+                   color=_REMOVED, hatch="//")
+            ax.set_xlabel(f"hatched: {hi:.4g} < value <= {float(o['hi']):.4g}", fontsize=7)
+        if hi == lo:
+            ax.set_xlabel(f"every value is {lo:.4g}", fontsize=7)
+        top = float(h["hi"].iloc[-1])
+        for rule in stats.thresholds(s):
+            t = rule["threshold"]
+            if lo <= t <= top:
+                ax.axvline(t, color=_THRESH, linestyle="--", linewidth=1.5)
+                ax.text(t, ax.get_ylim()[1] * 0.95, f" {rule['op']} {t:g}", color=_THRESH, fontsize=7, va="top")
+            else:
+                notes.append(f"{s}: threshold ({rule['op']}) {t:g} is {'below' if t < lo else 'above'} every value")
+    fig.tight_layout()
+    caption = (f"Filter {html.escape(filter_name)}: documents per bin (blue kept, red removed by any filter; "
+               "hatched: overflow bin above the 99th percentile), thresholds as red dashed lines.")
+    if notes:
+        caption += " " + "; ".join(html.escape(n) for n in notes) + "."
+    return _png(fig, f"signal histograms of {filter_name}", caption, f"signals-{filter_name}")
+
+
+def _clusters_figure(clusters: list[dict[str, Any]]) -> str:
+    fig = Figure(figsize=(8, 2.8))
+    ax = fig.add_subplot()
+    ax.bar([str(r["cluster_size"]) for r in clusters], [r["clusters"] for r in clusters], color=_KEPT)
+    ax.set_yscale("log")
+    ax.set_xlabel("cluster size (documents)")
+    ax.set_ylabel("clusters")
+    return _png(fig, "cluster sizes", "Near-duplicate clusters by size (size 1: no duplicate).", "clusters")
+
+
+def _comparison_figure(cur: list[dict[str, Any]], par: dict[str, dict[str, Any]]) -> str:
+    names = [r["filter"] for r in cur][::-1]
+    fig = Figure(figsize=(8, 0.45 * len(names) + 1.0))
+    ax = fig.add_subplot()
+    y = list(range(len(names)))
+    ax.barh([i + 0.2 for i in y], [par.get(n, {}).get("fired_rate") or 0 for n in names], height=0.4,
+            color=_PARENT, label="parent")
+    ax.barh([i - 0.2 for i in y], [r["fired_rate"] for r in cur][::-1], height=0.4, color=_KEPT,
+            label="this version")
+    ax.set_yticks(y, names)
+    ax.set_xlabel("fired rate (share of documents)")
+    ax.legend(loc="lower right", fontsize=8)
+    return _png(fig, "fired rate per filter, parent and this version", "Fired rate per filter.", "comparison")
+
+
+# ----------------------------------------------------------------------------------------------- sections
+
+
+def _drift_section(findings: list[DriftFinding], has_parent: bool, fail_on_drift: bool) -> str:
+    attrs = f'data-findings="{len(findings)}" data-fail-on-drift="{str(fail_on_drift).lower()}"'
+    if not has_parent:
+        body = '<p class="note">No parent version: nothing to compare.</p>'
+    elif not findings:
+        body = '<p class="ok">No change beyond the tolerances.</p>'
+    else:
+        items = "".join(
+            f'<li data-drift-kind="{f.kind}" data-drift-subject="{html.escape(f.subject)}" '
+            f'data-drift-filter="{html.escape(f.filter)}">{html.escape(f.message)}</li>' for f in findings)
+        verdict = "the nightly run fails on drift" if fail_on_drift else "reported only (fail_on_drift is off)"
+        body = f'<div class="alarm"><p><b>{len(findings)} change(s) beyond tolerance</b> — {verdict}.</p>' \
+               f"<ul>{items}</ul></div>"
+    return _section("drift", body, attrs)
+
+
+def _section(name: str, body: str, attrs: str = "") -> str:
+    return f'<section id="{name}" {attrs}><h2>{_TITLES[name]}</h2>{body}</section>'
+
+
+def _funnel_section(stats: Stats) -> str:
+    stages = _records(stats.tables.get("stages"))
+    table = _numbers_table(stats, "stages", [
+        ("stage", "stage", "text"), ("in", "documents_in", "int"), ("out", "documents_out", "int"),
+        ("chars in", "chars_in", "int"), ("chars out", "chars_out", "int"), ("seconds", "seconds", "seconds")])
+    return _section("funnel", _funnel_figure(stages) + table +
+                    '<p class="note">extract counts WARC records in and documents out; chars of filter are before '
+                    "cleaning (in) and after cleaning and masking (out).</p>")
+
+
+def _filters_section(stats: Stats) -> str:
+    filters = _records(stats.tables.get("filters"))
+    body = _filters_figure(filters) if filters else ""
+    body += _numbers_table(stats, "filters", [
+        ("filter", "filter", "text"), ("documents in", "documents_in", "int"), ("removed", "removed", "int"),
+        ("removed rate", "removed_rate", "rate"), ("documents out", "documents_out", "int"),
+        ("chars in", "chars_in", "int"), ("chars out", "chars_out", "int"), ("fired", "fired", "int"),
+        ("fired rate", "fired_rate", "rate")])
+    body += "<h3>Rules</h3>" + _numbers_table(stats, "rules", [
+        ("reason", "reason", "text"), ("signal", "signal", "text"), ("op", "op", "text"),
+        ("threshold", "threshold", "float"), ("fired", "fired", "int"), ("fired rate", "fired_rate", "rate"),
+        ("removed (first reason)", "removed", "int"), ("removed chars", "removed_chars", "int")])
+    return _section("filters", body)
+
+
+def _signals_section(stats: Stats) -> str:
+    sigs = _records(stats.tables.get("signals"))
+    by_filter: dict[str, list[str]] = {}
+    for r in sigs:
+        by_filter.setdefault(r["filter"] or "(unknown)", []).append(r["signal"])
+    body = "".join(f"<h3>{html.escape(f)}</h3>" + _histogram_figure(stats, f, s) for f, s in by_filter.items())
+    body += "<h3>Percentiles</h3>" + _numbers_table(stats, "signals", [
+        ("signal", "signal", "text"), ("documents", "documents", "int"), ("missing", "missing", "int"),
+        ("mean", "mean", "float"), ("min", "min", "float"), ("p01", "p01", "float"), ("p05", "p05", "float"),
+        ("p25", "p25", "float"), ("p50", "p50", "float"), ("p75", "p75", "float"), ("p95", "p95", "float"),
+        ("p99", "p99", "float"), ("max", "max", "float")])
+    return _section("signals", body)
+
+
+def _hosts_section(stats: Stats) -> str:
+    hosts = _records(stats.tables.get("hosts"))
+    titles = {"kept": "Kept (final output)", "removed_filter": "Removed by filters", "removed_dedup": "Removed by dedup"}
+    parts = []
+    for kind, title in titles.items():
+        rows = [r for r in hosts if r["kind"] == kind]
+        if rows:
+            parts.append(f"<div><h3>{title}</h3>" + _numbers_table(stats, "hosts", [
+                ("#", "rank", "int"), ("host", "host", "text"), ("documents", "documents", "int"),
+                ("chars", "chars", "int")], rows=rows) + "</div>")
+    return _section("hosts", f'<div class="cols">{"".join(parts)}</div>')
+
+
+def _samples_section(stats: Stats) -> str:
+    samples = _records(stats.tables.get("samples"))
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for r in samples:
+        groups.setdefault(r["reason"], []).append(r)
+    parts = []
+    for reason, rows in groups.items():
+        items = []
+        for r in rows:
+            key = row_key("samples", r)
+            facts = [f'chars <span {_cite("samples", key, "chars", r["chars"])}>{fmt(r["chars"])}</span>']
+            if r["signal"]:
+                facts.append(f'{html.escape(r["signal"])} = <span {_cite("samples", key, "value", r["value"])}>'
+                             f'{fmt(r["value"], "float")}</span> (threshold <span '
+                             f'{_cite("samples", key, "threshold", r["threshold"])}>{fmt(r["threshold"], "float")}'
+                             "</span>)")
+            if r["duplicate_of"]:
+                facts.append(f"duplicate of {html.escape(r['duplicate_of'])}, jaccard <span "
+                             f'{_cite("samples", key, "jaccard", r["jaccard"])}>{fmt(r["jaccard"], "float")}</span>')
+            items.append(f'<div class="sample" data-reason="{html.escape(reason)}" '
+                         f'data-doc-id="{html.escape(r["doc_id"])}"><div><code>{_esc(r["url"])}</code></div>'
+                         f'<div class="note">{" · ".join(facts)}</div><pre>{_esc(r["text"])}</pre></div>')
+        parts.append(f'<details open data-reason="{html.escape(reason)}"><summary>{html.escape(reason)} '
+                     f"({len(rows)} shown)</summary>{''.join(items)}</details>")
+    body = "".join(parts) or '<p class="note">No removed documents.</p>'
+    note = ('<p class="note">Texts are the stored ones: cleaned and PII-masked; long texts are cut. Chosen by the '
+            "smallest hash of doc_id per reason, so the same documents on every run over the same data.</p>")
+    return _section("samples", note + body)
+
+
+def _cite(src: str, key: str, col: str, value: Any) -> str:
+    return (f'data-src="{html.escape(src)}" data-key="{html.escape(key)}" data-col="{col}" '
+            f'data-value="{html.escape(_raw(_clean(value)))}"')
+
+
+def _dedup_section(stats: Stats) -> str:
+    clusters = _records(stats.tables.get("clusters"))
+    if not clusters:
+        return _section("dedup", '<p class="note">No dedup output in this run.</p>')
+    body = _clusters_figure(clusters)
+    body += '<div class="cols"><div>' + _numbers_table(stats, "clusters", [
+        ("cluster size", "cluster_size", "int"), ("clusters", "clusters", "int"),
+        ("documents", "documents", "int")]) + "</div><div>" + _numbers_table(stats, "dedup_reasons", [
+            ("removed as", "reason", "text"), ("documents", "documents", "int"),
+            ("mean jaccard", "mean_jaccard", "float")]) + "</div></div>"
+    return _section("dedup", body)
+
+
+def _safety_section(stats: Stats) -> str:
+    pii = _numbers_table(stats, "pii", [("type", "type", "text"), ("documents", "documents", "int"),
+                                        ("occurrences", "occurrences", "int"),
+                                        ("kept documents (masked)", "kept_documents", "int")])
+    ng = _numbers_table(stats, "ngwords", [("category", "category", "text"), ("documents", "documents", "int"),
+                                           ("hits", "hits", "int"), ("kept documents", "kept_documents", "int")])
+    return _section("safety", f'<div class="cols"><div><h3>PII by type</h3>{pii}</div><div><h3>NG-word hits by '
+                              f"category</h3>{ng}</div></div>")
+
+
+def _extract_section(stats: Stats) -> str:
+    outcomes = _numbers_table(stats, "outcomes", [("outcome", "outcome", "text"), ("records", "records", "int")])
+    langs = _numbers_table(stats, "languages", [("language", "lang", "text"), ("records", "records", "int"),
+                                                ("kept", "kept", "int")])
+    encs = _numbers_table(stats, "encodings", [("encoding", "encoding", "text"), ("source", "encoding_source", "text"),
+                                               ("records", "records", "int"), ("kept", "kept", "int")])
+    return _section("extract", f'<div class="cols"><div><h3>Outcomes</h3>{outcomes}</div><div><h3>Languages</h3>'
+                               f"{langs}</div><div><h3>Encodings</h3>{encs}</div></div>")
+
+
+def _comparison_section(stats: Stats, parent: Stats | None, findings: list[DriftFinding]) -> str:
+    if parent is None:
+        return _section("comparison", '<p class="note">No parent version.</p>')
+    cur = _records(stats.tables.get("filters"))
+    par = {r["filter"]: r for r in _records(parent.tables.get("filters"))}
+    flagged = {f.filter for f in findings if f.kind != "signal"}
+    rows = []
+    for r in cur:
+        p = par.get(r["filter"])
+        key = r["filter"]
+        mark = ' class="alarm"' if key in flagged else ""
+        rows.append(f"<td{mark}>{html.escape(key)}</td>"
+                    + (cell("parent/filters", key, "fired_rate", p["fired_rate"], "rate") if p else "<td>—</td>")
+                    + cell("filters", key, "fired_rate", r["fired_rate"], "rate")
+                    + (cell("parent/filters", key, "removed", p["removed"]) if p else "<td>—</td>")
+                    + cell("filters", key, "removed", r["removed"]))
+    table = _table(["filter", "parent fired rate", "fired rate", "parent removed", "removed"], rows)
+    totals = parent.summary["totals"]
+    head = (f'<p>Parent: {html.escape(str(parent.summary.get("version") or parent.path))}; documents '
+            f'<span {_cite("parent/summary", "totals", "documents", totals["documents"])}>'
+            f'{fmt(totals["documents"])}</span>, final documents '
+            f'<span {_cite("parent/summary", "totals", "final_documents", totals["final_documents"])}>'
+            f'{fmt(totals["final_documents"])}</span>.</p>')
+    sig = [f for f in findings if f.kind == "signal"]
+    sig_note = ("<p>Signals whose distribution moved: " + ", ".join(html.escape(f.subject) for f in sig) + ".</p>"
+                if sig else '<p class="note">No rule signal moved beyond tolerance.</p>')
+    return _section("comparison", head + _comparison_figure(cur, par) + table + sig_note)
+
+
+# ----------------------------------------------------------------------------------------------- report
+
+
+def render_report(stats: Stats, parent: Stats | None, findings: list[DriftFinding], fail_on_drift: bool,
+                  title: str) -> str:
+    """The whole HTML page."""
+    s = stats.summary
+    totals = s["totals"]
+    meta = [f"crawl {html.escape(str(s.get('crawl_id', '?')))}", f"stats made {html.escape(str(s.get('created')))}",
+            f"config {html.escape(str(s.get('config_digest', '?'))[:12])}"]
+    head = (f"<header><h1>{html.escape(title)}</h1><p class=\"meta\">{' · '.join(meta)}</p>"
+            f"<p>Records <b {_cite('summary', 'totals', 'records', totals['records'])}>{fmt(totals['records'])}</b>,"
+            f" documents <b {_cite('summary', 'totals', 'documents', totals['documents'])}>"
+            f"{fmt(totals['documents'])}</b>, after filters <b "
+            f"{_cite('summary', 'totals', 'filter_kept', totals['filter_kept'])}>{fmt(totals['filter_kept'])}</b>,"
+            f" final <b {_cite('summary', 'totals', 'final_documents', totals['final_documents'])}>"
+            f"{fmt(totals['final_documents'])}</b> documents, <b "
+            f"{_cite('summary', 'totals', 'final_chars', totals['final_chars'])}>{fmt(totals['final_chars'])}</b>"
+            " characters.</p><nav>" + "".join(f'<a href="#{n}">{_TITLES[n]}</a>' for n in SECTIONS)
+            + "</nav></header>")
+    body = "".join([
+        _drift_section(findings, parent is not None, fail_on_drift), _funnel_section(stats), _filters_section(stats),
+        _signals_section(stats), _hosts_section(stats), _samples_section(stats), _dedup_section(stats),
+        _safety_section(stats), _extract_section(stats), _comparison_section(stats, parent, findings)])
+    return (f'<!DOCTYPE html><html lang="ja"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
+            f'<meta name="viewport" content="width=device-width"><style>{_CSS}</style></head>'
+            f'<body data-images-ok="pending">{head}{body}<script>{_SCRIPT}</script></body></html>')
+
+
+def write_report(stats_dir: str | Path, out_file: str | Path, parent_stats_dir: str | Path | None,
+                 params: Mapping[str, Any], title: str) -> list[DriftFinding]:
+    """Render the report of `stats_dir` (compared with `parent_stats_dir`, if any) to `out_file`; returns the drift
+    findings (params: the `[stats]` section, for tolerances and fail_on_drift)."""
+    stats = read_stats(stats_dir)
+    parent = read_stats(parent_stats_dir) if parent_stats_dir is not None else None
+    findings = drift_findings(stats_dir, parent_stats_dir, params)
+    page = render_report(stats, parent, findings, bool(params["fail_on_drift"]), title)
+    out = Path(out_file)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp")
+    tmp.write_text(page, encoding="utf-8")
+    os.replace(tmp, out)
+    return findings
