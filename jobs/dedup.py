@@ -124,7 +124,7 @@ def run_dedup(
 
     # 1. One Python pass on the executors: exact hash, signature, band keys.
     sigs = _stage(
-        docs.select("doc_id", F.col("warc_date").cast("string"), "text").mapInArrow(
+        docs.select("doc_id", F.col("warc_date").cast("string").alias("warc_date"), "text").mapInArrow(
             functools.partial(arrow_signatures, params=opts), _SIGNATURE_SCHEMA
         ),
         f"{work}/signatures",
@@ -159,12 +159,11 @@ def run_dedup(
     # 4. LSH candidates -> verified edges -> components.
     candidates = _candidate_edges(nodes, opts["pair_bucket_max"])
     signature = nodes.select("node", "signature")
-    verified = _stage(
+    verified = (
         candidates.join(signature.select(F.col("node").alias("src"), F.col("signature").alias("s1")), "src")
         .join(signature.select(F.col("node").alias("dst"), F.col("signature").alias("s2")), "dst")
         .where(_jaccard("s1", "s2") >= opts["threshold"])
-        .select("src", "dst"),
-        f"{work}/edges",
+        .select("src", "dst")
     )
     components = connected_components(verified, opts["max_cc_iterations"])
 

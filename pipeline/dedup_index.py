@@ -1,0 +1,165 @@
+"""The persistent near-dedup index: MinHash signatures and band keys of every published version.
+
+Layout (plain Parquet, readable with `ls`):
+
+    index_dir/_params.json                 signature parameters the index was built with (ngram, num_perm, ...)
+    index_dir/version=<id>/part-*.parquet  doc_id, cluster_id, warc_date, signature, bands
+
+A version holds every document of that version's dedup run that survived exact dedup: the kept ones
+(cluster_id == doc_id) and the near-duplicates removed in favour of them (cluster_id = the kept doc). Keeping the
+removed ones lets a later document that resembles only a removed member still join the published cluster, as it
+would have had both arrived in one batch. Spark skips the `_`-prefixed entries when it reads the directory.
+Paths go through Hadoop's FileSystem, so the index may live on any store Spark can write to.
+"""
+from __future__ import annotations
+
+import json
+import math
+import re
+from typing import Any, Mapping
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import types as T
+
+from pipeline.minhash import NORMALIZATION_VERSION, SIGNATURE_PARAMS, resolve_params
+
+INDEX_COLUMNS = ("doc_id", "cluster_id", "warc_date", "signature", "bands")
+INDEX_SCHEMA = T.StructType(
+    [
+        T.StructField("doc_id", T.StringType()),
+        T.StructField("cluster_id", T.StringType()),
+        T.StructField("warc_date", T.StringType()),
+        T.StructField("signature", T.ArrayType(T.IntegerType())),
+        T.StructField("bands", T.ArrayType(T.LongType())),
+        T.StructField("version", T.StringType()),
+    ]
+)
+PARAMS_FILE = "_params.json"
+_VERSION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+_TARGET_FILE_BYTES = 128 * 2**20
+
+
+def _path(spark: SparkSession, path: str) -> tuple[Any, Any]:
+    """(Hadoop FileSystem, Path) for a path on any store Spark is configured for."""
+    jvm = spark.sparkContext._jvm
+    hpath = jvm.org.apache.hadoop.fs.Path(path)
+    return hpath.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()), hpath
+
+
+def exists(spark: SparkSession, path: str) -> bool:
+    fs, hpath = _path(spark, path)
+    return bool(fs.exists(hpath))
+
+
+def remove(spark: SparkSession, path: str) -> None:
+    """Delete a file or directory tree if it exists."""
+    fs, hpath = _path(spark, path)
+    if fs.exists(hpath):
+        fs.delete(hpath, True)
+
+
+def _read_text(spark: SparkSession, path: str) -> str:
+    fs, hpath = _path(spark, path)
+    stream = fs.open(hpath)
+    try:
+        return spark.sparkContext._jvm.org.apache.commons.io.IOUtils.toString(stream, "UTF-8")
+    finally:
+        stream.close()
+
+
+def _write_text(spark: SparkSession, path: str, text: str) -> None:
+    fs, hpath = _path(spark, path)
+    stream = fs.create(hpath, True)
+    try:
+        stream.write(bytearray(text.encode("utf-8")))
+    finally:
+        stream.close()
+
+
+def versions(spark: SparkSession, index_dir: str) -> list[str]:
+    """Version ids present in the index, sorted."""
+    fs, hpath = _path(spark, index_dir)
+    if not fs.exists(hpath):
+        return []
+    names = [status.getPath().getName() for status in fs.listStatus(hpath) if status.isDirectory()]
+    return sorted(name[len("version="):] for name in names if name.startswith("version="))
+
+
+def signature_params(params: Mapping[str, Any]) -> dict[str, Any]:
+    """The parameters that must match between an index and the run that reads it."""
+    opts = resolve_params(params)
+    return {**{key: opts[key] for key in SIGNATURE_PARAMS}, "normalization": NORMALIZATION_VERSION}
+
+
+def check_params(spark: SparkSession, index_dir: str, params: Mapping[str, Any]) -> None:
+    """Refuse to match against an index built with other signature parameters (the keys would never agree)."""
+    path = f"{index_dir.rstrip('/')}/{PARAMS_FILE}"
+    if not exists(spark, path):
+        return
+    stored = json.loads(_read_text(spark, path))
+    wanted = signature_params(params)
+    if stored != wanted:
+        raise ValueError(f"dedup index {index_dir} was built with {stored}, this run uses {wanted}")
+
+
+def add_to_index(spark: SparkSession, signatures_df: DataFrame, index_dir: str, version_id: str,
+                 params: Mapping[str, Any] | None = None) -> str:
+    """Write a published version's signatures (a run's `signatures/` output) as index_dir/version=<id>/.
+
+    `params` are the dedup parameters the signatures were made with (defaults when None); the first call records
+    them and later calls must match. Re-adding the same version replaces it, so a retried publish is harmless.
+    Returns the version directory.
+    """
+    if not _VERSION_ID.fullmatch(version_id):
+        raise ValueError(f"version id {version_id!r} must match {_VERSION_ID.pattern}")
+    missing = [c for c in INDEX_COLUMNS if c not in signatures_df.columns]
+    if missing:
+        raise ValueError(f"signatures lack column(s) {', '.join(missing)}")
+    root = index_dir.rstrip("/")
+    check_params(spark, root, params or {})
+    params_path = f"{root}/{PARAMS_FILE}"
+    if not exists(spark, params_path):
+        _write_text(spark, params_path, json.dumps(signature_params(params or {}), sort_keys=True))
+    target = f"{root}/version={version_id}"
+    signatures_df.select(*INDEX_COLUMNS).write.mode("overwrite").parquet(target)
+    return target
+
+
+def read_index(spark: SparkSession, index_dir: str, exclude_version: str | None = None) -> DataFrame | None:
+    """All versions of the index with a `version` column, or None when the index is empty.
+
+    `exclude_version` leaves out the version being rebuilt, so a re-run never matches its own documents.
+    """
+    present = [v for v in versions(spark, index_dir) if v != exclude_version]
+    if not present:
+        return None
+    root = index_dir.rstrip("/")
+    return spark.read.schema(INDEX_SCHEMA).option("basePath", root).parquet(*[f"{root}/version={v}" for v in present])
+
+
+def compact_index(spark: SparkSession, index_dir: str, target_file_bytes: int = _TARGET_FILE_BYTES) -> dict[str, int]:
+    """Rewrite every version made of more files than its size needs into files of about `target_file_bytes`.
+
+    Each version is first written completely under `_compacting/` (which readers skip), then swapped in with two
+    renames; the old files are deleted last. Returns {version: files after} for the versions rewritten.
+    """
+    root = index_dir.rstrip("/")
+    done: dict[str, int] = {}
+    for version in versions(spark, root):
+        source = f"{root}/version={version}"
+        fs, hpath = _path(spark, source)
+        files = [s for s in fs.listStatus(hpath) if s.isFile() and s.getPath().getName().endswith(".parquet")]
+        size = sum(s.getLen() for s in files)
+        wanted = max(1, math.ceil(size / target_file_bytes))
+        if len(files) <= wanted:
+            continue
+        staging = f"{root}/_compacting/new/version={version}"
+        retired = f"{root}/_compacting/old/version={version}"
+        spark.read.parquet(source).select(*INDEX_COLUMNS).repartition(wanted).write.mode("overwrite").parquet(staging)
+        remove(spark, retired)
+        fs.mkdirs(_path(spark, retired)[1].getParent())
+        fs.rename(hpath, _path(spark, retired)[1])
+        fs.rename(_path(spark, staging)[1], hpath)
+        done[version] = wanted
+    remove(spark, f"{root}/_compacting")
+    return done

@@ -1,0 +1,285 @@
+"""The dedup stage on real Spark (local[2]) over a synthetic crawl with ground truth: accuracy, determinism across
+partitionings, one batch vs two increments through the index, keep policies, outputs, components, compaction."""
+from __future__ import annotations
+
+import collections
+import itertools
+import json
+import os
+import random
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from jobs.dedup import run_dedup
+from pipeline import dedup_index, minhash
+from pipeline.components import connected_components
+from pipeline.spark import get_session
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+PARTITIONS = (1, 2, 8)
+
+
+@pytest.fixture(scope="module")
+def spark():
+    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
+    return get_session(master="local[2]")
+
+
+def _grams(text: str) -> set[str]:
+    return {text[i: i + 5] for i in range(len(text) - 4)}
+
+
+def _jaccard(a: str, b: str) -> float:
+    """The truth's definition: exact Jaccard of the character 5-gram sets of the raw article texts."""
+    x, y = _grams(a), _grams(b)
+    return len(x & y) / len(x | y) if x | y else 1.0
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory) -> dict:
+    """Articles of a 4,000-record crawl (real text only: collage and generated pages excluded), with WARC dates."""
+    if not (SHARED / "data").exists():
+        pytest.skip("shared data missing")
+    from warcio.archiveiterator import ArchiveIterator
+
+    tmp = tmp_path_factory.mktemp("dedup_corpus")
+    subprocess.run(
+        [sys.executable, str(SHARED / "tools" / "make_warc_corpus.py"),
+         "--text", str(SHARED / "data" / "ja_text_wikinews"), "--text", str(SHARED / "data" / "ja_text_ud_gsd"),
+         "--records", "4000", "--seed", "3", "--out", str(tmp / "c.warc.gz"), "--truth", str(tmp / "c.truth.jsonl")],
+        check=True, capture_output=True,
+    )
+    dates = {}
+    with open(tmp / "c.warc.gz", "rb") as stream:
+        for record in ArchiveIterator(stream):
+            if record.rec_type == "response":
+                dates[record.rec_headers.get_header("WARC-Record-ID")] = record.rec_headers.get_header("WARC-Date")
+    rows = [json.loads(line) for line in (tmp / "c.truth.jsonl").open(encoding="utf-8")]
+    rows = [r for r in rows if r.get("article_text") and not r["text_source"].startswith(("collage:", "generated"))]
+    frame = pd.DataFrame({
+        "doc_id": [r["warc_record_id"] for r in rows],
+        "text": [r["article_text"] for r in rows],
+        "url": [r["url"] for r in rows],
+        "host": [r["host"] for r in rows],
+        "warc_date": [dates[r["warc_record_id"]] for r in rows],
+        "crawl_id": "CC-TEST-2024",
+        "quality": [float(i % 7) for i in range(len(rows))],
+    })
+    path = tmp / "docs.parquet"
+    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), path, row_group_size=50)
+    return {"tmp": tmp, "path": str(path), "frame": frame, "rows": {r["warc_record_id"]: r for r in rows}}
+
+
+def _read(spark, path: str) -> pd.DataFrame:
+    return spark.read.parquet(path).toPandas()
+
+
+def _run(spark, docs_path: str, out: Path, partitions: int, **kwargs) -> dict[str, int]:
+    """run_dedup with `partitions` input splits and shuffle partitions."""
+    size = os.path.getsize(docs_path) if os.path.isfile(docs_path) else sum(
+        p.stat().st_size for p in Path(docs_path).glob("*.parquet"))
+    conf = {"spark.sql.shuffle.partitions": str(partitions),
+            "spark.sql.files.maxPartitionBytes": str(size // partitions + 1),
+            "spark.sql.files.openCostInBytes": "0", "spark.sql.files.minPartitionNum": "1"}
+    saved = {key: spark.conf.get(key, None) for key in conf}
+    for key, value in conf.items():
+        spark.conf.set(key, value)
+    try:
+        assert spark.read.parquet(docs_path).rdd.getNumPartitions() == partitions
+        return run_dedup(spark, docs_path, str(out), kwargs.pop("params", {}), **kwargs)
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                spark.conf.unset(key)
+            else:
+                spark.conf.set(key, value)
+
+
+@pytest.fixture(scope="module")
+def runs(spark, corpus) -> dict[int, dict]:
+    result = {}
+    for n in PARTITIONS:
+        out = corpus["tmp"] / f"out_{n}"
+        started = time.perf_counter()
+        counts = _run(spark, corpus["path"], out, n)
+        print(f"\n{n} partitions: {time.perf_counter() - started:.1f} s")
+        result[n] = {"counts": counts, "out": out, "documents": _read(spark, f"{out}/documents"),
+                     "duplicates": _read(spark, f"{out}/duplicates")}
+    return result
+
+
+def test_same_kept_documents_with_1_2_8_partitions(runs) -> None:
+    kept = {n: set(r["documents"]["doc_id"]) for n, r in runs.items()}
+    assert kept[1] == kept[2] == kept[8]
+    pointers = {n: dict(zip(r["duplicates"]["doc_id"], r["duplicates"]["duplicate_of"])) for n, r in runs.items()}
+    assert pointers[1] == pointers[2] == pointers[8]
+    assert runs[1]["counts"] == runs[2]["counts"] == runs[8]["counts"]
+
+
+def test_accuracy_against_truth(runs, corpus) -> None:
+    rows = corpus["rows"]
+    run = runs[2]
+    final = {d: d for d in run["documents"]["doc_id"]}
+    final.update(zip(run["duplicates"]["doc_id"], run["duplicates"]["duplicate_of"]))
+    predicted = collections.defaultdict(list)
+    for doc, rep in final.items():
+        predicted[rep].append(doc)
+    merged = {tuple(sorted(p)) for members in predicted.values() for p in itertools.combinations(members, 2)}
+    truth_clusters = collections.defaultdict(list)
+    for r in rows.values():
+        if r["dup_cluster"]:
+            truth_clusters[r["dup_cluster"]].append(r["warc_record_id"])
+    to_original = {}
+    for original, members in truth_clusters.items():
+        for copy in members:
+            if copy != original:
+                to_original[tuple(sorted((copy, original)))] = rows[copy]["jaccard_to_original"]
+    high = [p for p, j in to_original.items() if j >= 0.85]
+    low = [p for p, j in to_original.items() if j < 0.6]
+    recall_high = sum(p in merged for p in high) / len(high)
+    merged_low = sum(p in merged for p in low) / len(low)
+    # Pairs at the 0.8 threshold, scored on (copy, original) pairs and on all pairs the output merged.
+    positives = {p for p, j in to_original.items() if j >= 0.8}
+    predicted_pairs = merged & set(to_original)
+    tp = len(positives & predicted_pairs)
+    precision, recall = tp / len(predicted_pairs), tp / len(positives)
+    f1 = 2 * precision * recall / (precision + recall)
+    false_merges = [p for p in merged if _jaccard(rows[p[0]]["article_text"], rows[p[1]]["article_text"]) < 0.6]
+    print(f"\npairs J>=0.85: {len(high)}, recall {recall_high:.3f}; pairs J<0.6: {len(low)}, merged {merged_low:.3f}; "
+          f"at 0.8: precision {precision:.3f} recall {recall:.3f} F1 {f1:.3f}; merged pairs {len(merged)}, "
+          f"of them J<0.6: {len(false_merges)}; counts {run['counts']}")
+    assert len(high) >= 100 and len(low) >= 30
+    assert recall_high >= 0.95
+    assert merged_low < 0.01
+    assert len(false_merges) < 0.01 * len(merged)
+    assert f1 >= 0.9
+
+
+def test_outputs_counts_and_oldest_policy(spark, runs, corpus) -> None:
+    run = runs[2]
+    counts, documents, duplicates = run["counts"], run["documents"], run["duplicates"]
+    assert counts["input"] == len(corpus["frame"])
+    assert counts["input"] == counts["output"] + counts["exact_removed"] + counts["near_removed"]
+    assert counts["published_removed"] == 0 and counts["exact_removed"] > 0 and counts["near_removed"] > 0
+    assert len(documents) == counts["output"] and len(duplicates) == counts["input"] - counts["output"]
+    assert {"crawl_id", "quality", "text", "cluster_id", "cluster_size"} <= set(documents.columns)
+    assert list(duplicates.columns) == ["doc_id", "url", "host", "duplicate_of", "reason", "jaccard"]
+    assert (documents["cluster_id"] == documents["doc_id"]).all()
+    assert documents["cluster_size"].sum() == counts["input"]
+    sizes = duplicates.groupby("duplicate_of").size()
+    assert (documents.set_index("doc_id")["cluster_size"].loc[sizes.index] == sizes + 1).all()
+    date = dict(zip(corpus["frame"]["doc_id"], corpus["frame"]["warc_date"]))
+    text = dict(zip(corpus["frame"]["doc_id"], corpus["frame"]["text"]))
+    kept = set(documents["doc_id"])
+    for doc, rep, reason, jac in duplicates[["doc_id", "duplicate_of", "reason", "jaccard"]].itertuples(index=False):
+        assert rep in kept and (date[rep], rep) < (date[doc], doc)  # the oldest of each cluster is kept
+        if reason == "exact" and jac == 1.0:
+            assert minhash.normalize(text[doc]) == minhash.normalize(text[rep])
+    signatures = _read(spark, f"{run['out']}/signatures")
+    assert len(signatures) == counts["input"] - counts["exact_removed"]
+    assert set(signatures["cluster_id"]) == kept
+    assert not (run["out"] / "_work").exists() and not (run["out"] / "_checkpoints").exists()
+
+
+def test_incremental_matches_one_batch_and_index_layout(spark, corpus, runs) -> None:
+    frame = corpus["frame"].sort_values(["warc_date", "doc_id"])
+    half = len(frame) // 2
+    tmp = corpus["tmp"]
+    for name, part in (("v1", frame.iloc[:half]), ("v2", frame.iloc[half:])):
+        pq.write_table(pa.Table.from_pandas(part, preserve_index=False), tmp / f"{name}.parquet", row_group_size=50)
+    index = tmp / "index"
+    first = _run(spark, str(tmp / "v1.parquet"), tmp / "inc_v1", 2, index_dir=str(index), version_id="v1")
+    assert first["published_removed"] == 0
+    dedup_index.add_to_index(spark, spark.read.parquet(str(tmp / "inc_v1" / "signatures")), str(index), "v1")
+    second = _run(spark, str(tmp / "v2.parquet"), tmp / "inc_v2", 2, index_dir=str(index), version_id="v2")
+    kept_v1 = set(_read(spark, str(tmp / "inc_v1" / "documents"))["doc_id"])
+    kept_v2 = set(_read(spark, str(tmp / "inc_v2" / "documents"))["doc_id"])
+    one_batch = runs[2]
+    kept_once = set(one_batch["documents"]["doc_id"])
+    # Nothing one batch keeps is lost. The only extra documents are published ones that one batch merged with
+    # another published document through a newer one (a bridge): a published document is never taken back.
+    assert kept_once <= kept_v1 | kept_v2
+    bridged = (kept_v1 | kept_v2) - kept_once
+    rep = dict(zip(one_batch["duplicates"]["doc_id"], one_batch["duplicates"]["duplicate_of"]))
+    assert all(doc in kept_v1 and rep[doc] in kept_v1 for doc in bridged)
+    assert len(bridged) <= 0.002 * len(kept_once)
+    assert second["published_removed"] > 0
+    assert first["input"] + second["input"] == runs[2]["counts"]["input"]
+    dups = _read(spark, str(tmp / "inc_v2" / "duplicates"))
+    published = dups[dups["reason"] == "published"]
+    assert len(published) == second["published_removed"] and set(published["duplicate_of"]) <= kept_v1
+    assert published["jaccard"].between(0.0, 1.0).all()
+
+    # The layout is plain directories; a re-run of version v1 would not see v1's own entries.
+    assert sorted(p.name for p in index.iterdir() if not p.name.startswith(".")) == ["_params.json", "version=v1"]
+    assert any(p.name.startswith("part-") and p.suffix == ".parquet" for p in (index / "version=v1").iterdir())
+    assert dedup_index.read_index(spark, str(index), exclude_version="v1") is None
+    assert dedup_index.read_index(spark, str(index)).count() == first["input"] - first["exact_removed"]
+
+    # Compaction keeps the rows and reduces the files; a mismatched signature configuration is refused.
+    many = spark.read.parquet(str(tmp / "inc_v2" / "signatures")).repartition(6)
+    dedup_index.add_to_index(spark, many, str(index), "v2")
+    assert len(list((index / "version=v2").glob("part-*.parquet"))) == 6
+    before = dedup_index.read_index(spark, str(index)).groupBy("version").count().toPandas()
+    assert dedup_index.compact_index(spark, str(index))["v2"] == 1
+    assert [len(list(v.glob("part-*.parquet"))) for v in sorted(index.glob("version=*"))] == [1, 1]
+    after = dedup_index.read_index(spark, str(index)).groupBy("version").count().toPandas()
+    assert before.sort_values("version").values.tolist() == after.sort_values("version").values.tolist()
+    with pytest.raises(ValueError, match="built with"):
+        run_dedup(spark, str(tmp / "v2.parquet"), str(tmp / "bad"), {"seed": 2}, str(index), "v3")
+
+
+def test_newest_policy_and_exact_switch(spark, tmp_path) -> None:
+    story = "東京都は十日、新しい防災計画を発表した。計画では地震や大雨に備えて避難所を増やし、備蓄品を見直す。"
+    frame = pd.DataFrame({
+        "doc_id": ["a", "b", "c", "d", "e"],
+        "text": [story * 3, story * 3 + "（共同）", story * 3, "全く関係のない料理の記事。" * 5, ""],
+        "url": [f"https://h{i}.example/x" for i in range(5)],
+        "host": [f"h{i}.example" for i in range(5)],
+        "warc_date": ["2024-01-01T00:00:00Z", "2024-03-01T00:00:00Z", "2024-02-01T00:00:00Z",
+                      "2024-01-05T00:00:00Z", None],
+        "crawl_id": "CC",
+    })
+    frame.to_parquet(tmp_path / "docs.parquet")
+    counts = run_dedup(spark, str(tmp_path / "docs.parquet"), str(tmp_path / "out"),
+                       {"keep": "newest", "exact": False}, None, None)
+    assert counts == {"input": 5, "exact_removed": 0, "near_removed": 2, "published_removed": 0, "output": 3}
+    documents = _read(spark, str(tmp_path / "out" / "documents")).set_index("doc_id")
+    assert sorted(documents.index) == ["b", "d", "e"] and documents.loc["b", "cluster_size"] == 3
+    dups = _read(spark, str(tmp_path / "out" / "duplicates")).set_index("doc_id")
+    assert dups.loc["c", "reason"] == "near" and dups.loc["c", "duplicate_of"] == "b"
+    assert dups.loc["c", "jaccard"] == dups.loc["a", "jaccard"] and 0.8 <= dups.loc["a", "jaccard"] < 1.0
+
+
+def test_connected_components_match_union_find(spark) -> None:
+    rng = random.Random(11)
+    edges = [(rng.randrange(400), rng.randrange(400)) for _ in range(300)]
+    edges += [(1000 + i, 1001 + i) for i in range(60)]  # a long path needs several rounds
+    edges += [(5, 5), (2000, 2001), (2001, 2000)]
+    parent: dict[int, int] = {}
+
+    def find(x: int) -> int:
+        while parent.setdefault(x, x) != x:
+            x = parent[x]
+        return x
+
+    for a, b in edges:
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    expected = {}
+    for node in parent:
+        expected[node] = min(n for n in parent if find(n) == find(node))
+    frame = spark.createDataFrame(edges, "src long, dst long")
+    got = dict(connected_components(frame).toPandas().itertuples(index=False))
+    assert got == expected
+    with pytest.raises(RuntimeError, match="converge"):
+        connected_components(spark.createDataFrame(edges[-64:], "src long, dst long"), max_iterations=1)
