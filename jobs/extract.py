@@ -1,13 +1,19 @@
 """Extract stage: WARC files -> one Parquet row per record (documents are the rows with outcome "kept").
 
 Files are spread over the executors one per task; each task streams its file through the record processor and
-emits Arrow batches, so the driver only ever sees file names and counts.
+emits Arrow batches, so the driver only ever sees file names and counts. In index mode a task gets one WARC file
+and the byte ranges of its selected records (pipeline.ccindex) and emits the same rows for those records.
+
+A file that cannot be read (after the reader's retries and resumes) ends with one `unreadable_file` row and is
+listed in `failed_files.txt`; `retry_failed` reruns only those files and replaces every row they had, so a retry
+never duplicates rows. Each task writes one part file, so replacing a file's rows removes part files, not rows.
 """
 from __future__ import annotations
 
 import json
 import logging
 import os
+import shutil
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
@@ -17,9 +23,13 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from jobs.progress import Progress
+from pipeline.ccindex import SELECTION_DIR, write_selection
+from pipeline.cclisting import commoncrawl_options, resolve_run_inputs
 from pipeline.config import Config
+from pipeline.errors import UserError
 from pipeline.inputs import InputFile
 from pipeline.records import RecordProcessor
+from pipeline.remote import RetryPolicy
 from schemas.documents import EXTRACT_OUTCOMES, EXTRACT_SCHEMA
 
 if TYPE_CHECKING:
@@ -27,6 +37,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 _BATCH_ROWS = 512
+FAILED_FILES = "failed_files.txt"
+_RETRY_JOURNAL = "retry-journal.json"
+_RANGES = "path string, ranges array<struct<offset:bigint,length:bigint>>, bytes bigint"
 
 
 def _to_batch(rows: list[dict[str, Any]]) -> pa.RecordBatch:
@@ -34,13 +47,22 @@ def _to_batch(rows: list[dict[str, Any]]) -> pa.RecordBatch:
     return pa.RecordBatch.from_pydict(cols, schema=EXTRACT_SCHEMA)
 
 
-def _make_task(extract: dict[str, Any], langid: dict[str, Any], crawl_id: str, records_acc: Any):
+def _make_task(extract: dict[str, Any], langid: dict[str, Any], crawl_id: str, records_acc: Any,
+               remote: dict[str, Any] | None = None):
+    policy = RetryPolicy.from_options(remote)
+    concurrency = int((remote or {}).get("range_concurrency", 4))
+
     def task(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        processor = RecordProcessor(extract, langid, crawl_id)
+        processor = RecordProcessor(extract, langid, crawl_id, policy, concurrency)
         for batch in batches:
-            for path in batch.column("path").to_pylist():
+            paths = batch.column("path").to_pylist()
+            spans = batch.column("ranges").to_pylist() if "ranges" in batch.schema.names else [None] * len(paths)
+            for path, ranges in zip(paths, spans):
                 rows: list[dict[str, Any]] = []
-                for row in processor.process_file(path, _warn_unreadable):
+                source = (processor.process_file(path, _warn_unreadable) if ranges is None else
+                          processor.process_ranges(path, [(r["offset"], r["length"]) for r in ranges],
+                                                   _warn_unreadable))
+                for row in source:
                     rows.append(row)
                     if len(rows) >= _BATCH_ROWS:
                         records_acc.add(len(rows))
@@ -64,10 +86,27 @@ def extract_frame(spark: SparkSession, files: list[InputFile], cfg: Config, craw
     rdd = spark.sparkContext.parallelize([(f.path,) for f in ordered], numSlices=max(1, len(files)))
     paths = spark.createDataFrame(rdd, "path string")
     acc = spark.sparkContext.accumulator(0)
-    task = _make_task(cfg["extract"], cfg["langid"], crawl_id, acc)
+    task = _make_task(cfg["extract"], cfg["langid"], crawl_id, acc, commoncrawl_options(cfg))
     arrow_schema = EXTRACT_SCHEMA
     spark_schema = ", ".join(f"`{f.name}` {_spark_type(f.type)}" for f in arrow_schema)
     return paths.mapInArrow(task, spark_schema), acc
+
+
+def ranges_frame(spark: SparkSession, selection: Path, cfg: Config, crawl_id: str, only: list[str] | None = None
+                 ) -> tuple[DataFrame, Any, int]:
+    """Index mode: the lazy extract rows of a written selection (one task per WARC file with its byte ranges,
+    biggest first), the accumulator counting them, and the number of files. `only` restricts it to those paths."""
+    sel = spark.read.parquet(str(selection)).select("path", "ranges", "bytes")
+    if only is not None:
+        sel = sel.where(F.col("path").isin(only))
+    n = sel.count()
+    # zipWithIndex + an identity partitioner: exactly one WARC file per partition (one task, one part file).
+    numbered = sel.orderBy(F.desc("bytes"), "path").rdd.zipWithIndex().map(lambda t: (t[1], t[0]))
+    groups = spark.createDataFrame(numbered.partitionBy(max(1, n), lambda k: k).values(), _RANGES)
+    acc = spark.sparkContext.accumulator(0)
+    task = _make_task(cfg["extract"], cfg["langid"], crawl_id, acc, commoncrawl_options(cfg))
+    spark_schema = ", ".join(f"`{f.name}` {_spark_type(f.type)}" for f in EXTRACT_SCHEMA)
+    return groups.mapInArrow(task, spark_schema), acc, n
 
 
 def _spark_type(t: pa.DataType) -> str:
@@ -76,20 +115,133 @@ def _spark_type(t: pa.DataType) -> str:
 
 def run_extract(spark: SparkSession, files: list[InputFile], output_dir: str, cfg: Config, crawl_id: str
                 ) -> dict[str, Any]:
-    """Write `output_dir/records` and `output_dir/counts.json`; return the counts by outcome and by file."""
+    """Write `output_dir/records`, `counts.json` and `failed_files.txt`; return the counts by outcome and by file."""
     frame, acc = extract_frame(spark, files, cfg, crawl_id)
-    records_path = os.path.join(output_dir, "records")
-    with Progress(spark.sparkContext, "extract", "files", len(files), lambda: acc.value,
+    _write(spark, frame, acc, len(files), os.path.join(output_dir, "records"), cfg)
+    return _finish(spark, Path(output_dir))
+
+
+def run_extract_ranges(spark: SparkSession, selection: Path, output_dir: str | Path, cfg: Config, crawl_id: str
+                       ) -> dict[str, Any]:
+    """Index mode of `run_extract`: the records of a written selection (pipeline.ccindex.write_selection)."""
+    frame, acc, n = ranges_frame(spark, selection, cfg, crawl_id)
+    _write(spark, frame, acc, n, os.path.join(output_dir, "records"), cfg)
+    return _finish(spark, Path(output_dir))
+
+
+def _write(spark: SparkSession, frame: DataFrame, acc: Any, files: int, path: str, cfg: Config,
+           mode: str = "overwrite") -> None:
+    with Progress(spark.sparkContext, "extract", "files", files, lambda: acc.value,
                   cfg["run"]["progress_seconds"]):
-        frame.write.mode("overwrite").parquet(records_path)
-    counts = outcome_counts(spark.read.parquet(records_path))
-    with open(os.path.join(output_dir, "counts.json"), "w", encoding="utf-8") as fh:
-        json.dump(counts, fh, indent=2, sort_keys=True)
+        frame.write.mode(mode).parquet(path)
+
+
+def _finish(spark: SparkSession, out: Path) -> dict[str, Any]:
+    """Counts of `out/records` into counts.json, and the unreadable files into failed_files.txt."""
+    records = spark.read.parquet(str(out / "records"))
+    counts = outcome_counts(records)
+    failed = sorted(r[0] for r in records.where(F.col("outcome") == "unreadable_file")
+                    .select("source_file").distinct().collect())  # one name per failed file
+    counts["failed_files"] = failed
+    _write_text(out / "counts.json", json.dumps(counts, indent=2, sort_keys=True))
+    _write_text(out / FAILED_FILES, "".join(f"{f}\n" for f in failed))
     lost = {f: c for f, c in counts["damage_by_file"].items() if c}
     for f, c in lost.items():
         print(f"WARNING: {f}: {c} damaged stretch(es) skipped (corrupt, truncated or unreadable)",
               file=sys.stderr, flush=True)
+    if failed:
+        print(f"WARNING: {len(failed)} file(s) could not be read, listed in {out / FAILED_FILES}; "
+              "rerun with --only-failed to retry only them", file=sys.stderr, flush=True)
     return counts
+
+
+def _write_text(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def retry_failed(spark: SparkSession, output_dir: str | Path, cfg: Config, crawl_id: str,
+                 selection: Path | None = None) -> dict[str, Any]:
+    """Rerun only the files in `failed_files.txt` of an extract output and replace every row they had.
+
+    The new rows are written beside `records/`; then a journal names the part files to add and the part files
+    that held the failed files' rows (rows of other files sharing those part files are copied over first), and
+    is applied move by move. An interrupted merge is completed by the next call, so no row is lost or doubled.
+    """
+    out = Path(output_dir)
+    records, retry, journal = out / "records", out / "records.retry", out / _RETRY_JOURNAL
+    if not records.is_dir():
+        raise UserError(f"--only-failed: no extract output in {out} to retry")
+    _apply_journal(records, retry, journal)
+    shutil.rmtree(retry, ignore_errors=True)
+    listed = out / FAILED_FILES
+    failed = [line for line in listed.read_text(encoding="utf-8").splitlines() if line] if listed.is_file() else []
+    if not failed:
+        print(f"extract: no failed files listed in {listed}, nothing to retry", file=sys.stderr, flush=True)
+        return {**_finish(spark, out), "retried": []}
+    if selection is not None:
+        frame, acc, n = ranges_frame(spark, selection, cfg, crawl_id, only=failed)
+    else:
+        frame, acc = extract_frame(spark, [InputFile(p, 0) for p in failed], cfg, crawl_id)
+        n = len(failed)
+    _write(spark, frame, acc, n, str(retry), cfg)
+    old = spark.read.parquet(str(records)).where(F.col("source_file").isin(failed))
+    affected = sorted({_part_name(r[0]) for r in old.select(F.input_file_name()).distinct().collect()})
+    if affected:
+        others = spark.read.parquet(*[str(records / a) for a in affected]).where(~F.col("source_file").isin(failed))
+        if others.limit(1).count():
+            others.write.mode("append").parquet(str(retry))
+    added = sorted(n for n in os.listdir(retry) if n.endswith(".parquet"))
+    _write_text(journal, json.dumps({"add": added, "remove": affected}))
+    _apply_journal(records, retry, journal)
+    return {**_finish(spark, out), "retried": failed}
+
+
+def _part_name(uri: str) -> str:
+    from urllib.parse import unquote, urlsplit
+
+    return os.path.basename(unquote(urlsplit(uri).path))
+
+
+def _apply_journal(records: Path, retry: Path, journal: Path) -> None:
+    """Move the journal's new part files into `records`, delete the replaced ones; safe to repeat."""
+    if not journal.is_file():
+        return
+    plan = json.loads(journal.read_text(encoding="utf-8"))
+    for name in plan["add"]:
+        for n in (name, f".{name}.crc"):
+            if (retry / n).exists():
+                os.replace(retry / n, records / n)
+    for name in plan["remove"]:
+        for n in (name, f".{name}.crc"):
+            (records / n).unlink(missing_ok=True)
+    journal.unlink()
+    shutil.rmtree(retry, ignore_errors=True)
+
+
+def extract_command(spark: SparkSession, cfg: Config, output_dir: str, crawl_id: str, patterns: list[str],
+                    input_lists: list[str] | None = None, prefix: str | None = None, source: str | None = None,
+                    index: str | None = None, cc_base: str | None = None, only_failed: bool = False
+                    ) -> dict[str, Any]:
+    """`jwc extract`: resolve the inputs (files, listings, a crawl id, or index mode) and run; or retry the
+    failed files of an earlier output in `output_dir`."""
+    out = Path(output_dir)
+    selection = out / SELECTION_DIR
+    if only_failed:  # the rows keep the crawl id they were written with
+        if (out / "records").is_dir():
+            known = spark.read.parquet(str(out / "records")).select("crawl_id").limit(1).collect()
+            crawl_id = known[0][0] if known else crawl_id
+        return retry_failed(spark, out, cfg, crawl_id, selection if selection.is_dir() else None)
+    cc = commoncrawl_options(cfg)
+    run = resolve_run_inputs(spark, crawl_id, cc, patterns, input_lists or [], prefix, source, index, cc_base)
+    if run.index is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        write_selection(spark, run.index, selection, RetryPolicy.from_options(cc), reuse=False)
+        return run_extract_ranges(spark, selection, out, cfg, crawl_id)
+    shutil.rmtree(selection, ignore_errors=True)  # a stale selection would make --only-failed read ranges
+    out.mkdir(parents=True, exist_ok=True)
+    return run_extract(spark, run.files, str(out), cfg, crawl_id)
 
 
 def outcome_counts(records: DataFrame) -> dict[str, Any]:
@@ -114,7 +266,34 @@ def kept_documents(spark: SparkSession, extract_dir: str) -> DataFrame:
 
 
 def extract_stage(ctx: RunContext, out: Path) -> dict[str, Any]:
-    """Nightly stage: the run's input files -> `extract/records`."""
-    counts = run_extract(ctx.spark, ctx.inputs, str(out), ctx.cfg, ctx.crawl_id)
-    return {"records": counts["records"], "kept": counts["kept"],
+    """Nightly stage: the run's input files (or, in index mode, its selection) -> `extract/records`."""
+    selection = ctx.run_dir / SELECTION_DIR
+    if selection.is_dir():
+        counts = run_extract_ranges(ctx.spark, selection, out, ctx.cfg, ctx.crawl_id)
+    else:
+        counts = run_extract(ctx.spark, ctx.inputs, str(out), ctx.cfg, ctx.crawl_id)
+    return _stage_counts(counts)
+
+
+def _stage_counts(counts: dict[str, Any]) -> dict[str, Any]:
+    return {"records": counts["records"], "kept": counts["kept"], "failed_files": len(counts["failed_files"]),
             **{f"outcome_{k}": v for k, v in counts["outcomes"].items()}}
+
+
+def retry_failed_stage(ctx: RunContext) -> dict[str, Any]:
+    """`nightly --only-failed`: retry the finished extract stage's failed files in place and update its counts."""
+    from jobs.stages import DONE
+
+    out = ctx.stage_dir("extract")
+    done = out / DONE
+    if not done.is_file():
+        raise UserError(f"--only-failed: the extract stage of {ctx.crawl_id} has not finished; "
+                        "rerun without --only-failed to continue the run")
+    selection = ctx.run_dir / SELECTION_DIR
+    counts = retry_failed(ctx.spark, out, ctx.cfg, ctx.crawl_id, selection if selection.is_dir() else None)
+    info = json.loads(done.read_text())
+    info["counts"] = _stage_counts(counts)
+    info["retried_files"] = len(counts["retried"])
+    _write_text(done, json.dumps(info, indent=2, sort_keys=True))
+    ctx.results["extract"] = info["counts"]
+    return {**info["counts"], "retried": counts["retried"]}

@@ -11,12 +11,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from jobs.extract import extract_stage
+from jobs.extract import extract_stage, retry_failed_stage
 from jobs.filter import filter_stage, validate_chain
-from jobs.stages import RunContext, Stage, run_stage
+from jobs.stages import DONE, RunContext, Stage, run_stage
 from pipeline import config as config_mod
+from pipeline.ccindex import SELECTION_DIR, selection_files, write_selection
+from pipeline.cclisting import commoncrawl_options, resolve_run_inputs
 from pipeline.errors import UserError
-from pipeline.inputs import resolve_inputs
+from pipeline.inputs import InputFile
+from pipeline.remote import RetryPolicy
 from pipeline.spark import get_session
 from pipeline.store import Store
 
@@ -35,17 +38,32 @@ def _identity(ctx_inputs: list, cfg_digest: str) -> dict[str, Any]:
 
 
 def nightly(crawl_id: str, inputs: list[str], store: str, config_path: str | None = None,
-            master: str | None = None, restart: bool = False) -> dict[str, dict[str, Any]]:
-    """Run every stage for one crawl; returns each stage's counts."""
+            master: str | None = None, restart: bool = False, *, input_lists: list[str] | None = None,
+            prefix: str | None = None, source: str | None = None, index: str | None = None,
+            cc_base: str | None = None, only_failed: bool = False) -> dict[str, dict[str, Any]]:
+    """Run every stage for one crawl; returns each stage's counts.
+
+    Inputs: paths/globs (`inputs`), listings (`input_lists`, relative lines joined to `prefix`), the crawl's own
+    warc.paths.gz (`source="commoncrawl"`, under `cc_base` or [commoncrawl] base_url), or index mode (`index`: an
+    index location, "" to derive it from the crawl id). `only_failed` retries the failed WARC files of the finished
+    extract stage and redoes the later stages.
+    """
     cfg = config_mod.load(config_path)
     validate_chain(cfg)  # filter options (word lists, models) are checked before any work
     st = Store.open(store)
     run_dir = st.run_dir(crawl_id)
     spark = get_session("jwc-nightly", master=master or cfg["spark"]["master"] or None, ui=cfg["spark"]["ui"],
                         shuffle_partitions=cfg["spark"]["shuffle_partitions"] or None)
-    files = resolve_inputs(spark, inputs)
-    identity = _identity(files, cfg.digest())
     marker = run_dir / "run.json"
+    if only_failed:
+        return _retry_failed(spark, cfg, st, crawl_id, Path(run_dir), marker)
+    cc = commoncrawl_options(cfg)
+    resolved = resolve_run_inputs(spark, crawl_id, cc, inputs, input_lists or [], prefix, source, index, cc_base)
+    files = resolved.files
+    # Index mode: the selection written into the run folder is the input record; the index is read once per run.
+    identity = _identity(files, cfg.digest()) if resolved.index is None else {"config_digest": cfg.digest()}
+    if resolved.source:
+        identity["source"] = resolved.source
     if marker.is_file() and json.loads(marker.read_text()) != identity:
         if not restart:
             raise RunMismatch(
@@ -54,9 +72,38 @@ def nightly(crawl_id: str, inputs: list[str], store: str, config_path: str | Non
         shutil.rmtree(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     marker.write_text(json.dumps(identity, indent=2))
-    print(f"nightly {crawl_id}: {len(files)} input file(s), {sum(f.size for f in files):,} bytes, "
-          f"store {st.root}", file=sys.stderr, flush=True)
+    if resolved.index is not None:
+        files = write_selection(spark, resolved.index, Path(run_dir) / SELECTION_DIR, RetryPolicy.from_options(cc))
+    size = f"{sum(f.size for f in files):,} bytes" if all(f.size for f in files) else "sizes not known in advance"
+    print(f"nightly {crawl_id}: {len(files)} input file(s), {size}"
+          f"{' (selected records only)' if resolved.index is not None else ''}, store {st.root}",
+          file=sys.stderr, flush=True)
     ctx = RunContext(spark=spark, cfg=cfg, store=st, crawl_id=crawl_id, inputs=files, run_dir=Path(run_dir))
+    for stage in STAGES:
+        run_stage(ctx, stage)
+    return ctx.results
+
+
+def _retry_failed(spark: Any, cfg: config_mod.Config, st: Store, crawl_id: str, run_dir: Path, marker: Path
+                  ) -> dict[str, dict[str, Any]]:
+    """Retry the failed files of the run's extract stage, then redo every later stage on the completed output."""
+    if not marker.is_file():
+        raise UserError(f"--only-failed: no run of {crawl_id} in {st.root}")
+    saved = json.loads(marker.read_text())
+    if saved.get("config_digest") != cfg.digest():
+        raise RunMismatch(f"{run_dir} was run with another config; --only-failed must use the same one")
+    if (run_dir / "publish" / DONE).is_file():
+        raise UserError(f"--only-failed: {crawl_id} is already published; retrying would change a published run")
+    selection = run_dir / SELECTION_DIR
+    inputs = (selection_files(spark, selection) if selection.is_dir()
+              else [InputFile(p, s) for p, s in saved.get("inputs", [])])
+    ctx = RunContext(spark=spark, cfg=cfg, store=st, crawl_id=crawl_id, inputs=inputs, run_dir=run_dir)
+    retried = retry_failed_stage(ctx)["retried"]
+    if retried:
+        for stage in STAGES[1:]:  # built on the incomplete extract output
+            for folder in (run_dir / stage.name, run_dir / f"{stage.name}.partial"):
+                shutil.rmtree(folder, ignore_errors=True)
+    print(f"nightly {crawl_id}: retried {len(retried)} failed file(s)", file=sys.stderr, flush=True)
     for stage in STAGES:
         run_stage(ctx, stage)
     return ctx.results

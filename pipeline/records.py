@@ -6,6 +6,7 @@ expensive extractor only sees likely-Japanese pages; language ID runs on batches
 from __future__ import annotations
 
 import hashlib
+import io
 import logging
 from typing import Any, BinaryIO, Callable, Iterator
 from urllib.parse import urlsplit
@@ -15,6 +16,7 @@ from pipeline.encoding import decode_html
 from pipeline.extract import ExtractionTimeout, extract_main_text
 from pipeline.langid import identify, kana_share
 from pipeline.prefilter import html_lang, looks_japanese
+from pipeline.remote import RetryPolicy, fetch_ranges, is_http, open_remote
 from pipeline.warc import RawRecord, iter_records
 
 log = logging.getLogger(__name__)
@@ -54,8 +56,11 @@ def host_of(url: str) -> str:
         return ""
 
 
-def open_input(path: str) -> BinaryIO:
-    """Open a local path, a file: URI, or any URI pyarrow's file systems understand (hdfs://, s3://, ...)."""
+def open_input(path: str, remote: RetryPolicy | None = None) -> BinaryIO:
+    """Open a local path, a file: URI, an http(s) URL (resuming reader, `remote` retry policy), or any URI
+    pyarrow's file systems understand (hdfs://, s3://, ...)."""
+    if is_http(path):
+        return open_remote(path, remote)
     if path.startswith("file:"):
         path = path[5:].lstrip("/")
         path = "/" + path
@@ -65,6 +70,37 @@ def open_input(path: str) -> BinaryIO:
 
     filesystem, inner = fs.FileSystem.from_uri(path)
     return filesystem.open_input_stream(inner, compression=None)
+
+
+def read_ranges(path: str, ranges: list[tuple[int, int]], remote: RetryPolicy | None = None,
+                concurrency: int = 4) -> Iterator[tuple[int, int, bytes]]:
+    """(offset, length, bytes) of each byte range of one file, in order: range requests over http(s), reads at
+    offsets elsewhere. A range past the end of the file raises OSError."""
+    if is_http(path):
+        yield from fetch_ranges(path, ranges, remote, concurrency)
+        return
+    if path.startswith("file:"):
+        path = "/" + path[5:].lstrip("/")
+    if "://" in path:
+        from pyarrow import fs
+
+        filesystem, inner = fs.FileSystem.from_uri(path)
+        handle: Any = filesystem.open_input_file(inner)
+    else:
+        handle = open(path, "rb")
+    with handle:
+        for offset, length in ranges:
+            handle.seek(offset)
+            data = handle.read(length)
+            if len(data) != length:
+                raise OSError(f"{path}: range {offset}+{length} runs past the end of the file")
+            yield offset, length, bytes(data)
+
+
+def _unreadable(path: str, crawl_id: str, exc: BaseException, where: str = "") -> dict[str, Any]:
+    """The one row that stands for a file (or the rest of one) that could not be read."""
+    return {"doc_id": doc_id_for("", path, -1), "outcome": "unreadable_file", "crawl_id": crawl_id,
+            "source_file": path, "detail": f"{where}{type(exc).__name__}: {exc}"[:300]}
 
 
 def _row(rec: RawRecord, source_file: str, crawl_id: str, outcome: str, **extra: Any) -> dict[str, Any]:
@@ -88,10 +124,13 @@ def _row(rec: RawRecord, source_file: str, crawl_id: str, outcome: str, **extra:
 class RecordProcessor:
     """Turns raw records into rows; holds the validated options of [extract] and [langid]."""
 
-    def __init__(self, extract: dict[str, Any], langid: dict[str, Any], crawl_id: str):
+    def __init__(self, extract: dict[str, Any], langid: dict[str, Any], crawl_id: str,
+                 remote: RetryPolicy | None = None, range_concurrency: int = 4):
         self.x = extract
         self.lid = langid
         self.crawl_id = crawl_id
+        self.remote = remote
+        self.range_concurrency = range_concurrency
         self.html_types = tuple(t.lower() for t in extract["html_types"])
 
     def screen(self, rec: RawRecord, source_file: str) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
@@ -156,10 +195,31 @@ class RecordProcessor:
             if not japanese:
                 row["text"] = None
 
-    def process_stream(self, stream: BinaryIO, source_file: str, gzipped: bool) -> Iterator[dict[str, Any]]:
+    def process_stream(self, stream: BinaryIO, source_file: str, gzipped: bool,
+                       on_error: Callable[[str, Exception], None] | None = None) -> Iterator[dict[str, Any]]:
         """Rows for every record of one WARC stream, in batches of `langid_batch` extracted pages."""
+        yield from self._rows(iter_records(stream, gzipped, int(self.x["max_html_bytes"])), source_file, on_error)
+
+    def _rows(self, records: Iterator[RawRecord], source_file: str,
+              on_error: Callable[[str, Exception], None] | None) -> Iterator[dict[str, Any]]:
+        """Rows of the records, in batches for language ID. A read error (OSError: retries exhausted, file gone)
+        ends the file: the rows read so far, then one unreadable_file row saying where it stopped."""
         batch: list[dict[str, Any]] = []
-        for rec in iter_records(stream, gzipped, int(self.x["max_html_bytes"])):
+        done, last = 0, -1
+        while True:
+            try:
+                rec = next(records, None)
+            except OSError as exc:
+                if on_error:
+                    on_error(source_file, exc)
+                self.decide_language(batch)
+                yield from batch
+                yield _unreadable(source_file, self.crawl_id, exc,
+                                  f"stopped after {done} record(s), last at offset {last}: ")
+                return
+            if rec is None:
+                break
+            done, last = done + 1, rec.offset
             final, pending = self.screen(rec, source_file)
             if final is not None:
                 batch.append(final)
@@ -176,17 +236,30 @@ class RecordProcessor:
                      ) -> Iterator[dict[str, Any]]:
         """Rows for one WARC file; an unreadable file is one row, not a crash."""
         try:
-            raw = open_input(path)
+            raw = open_input(path, self.remote)
+            head = raw.read(2)  # a remote file is first requested here
         except Exception as exc:
             if on_open_error:
                 on_open_error(path, exc)
-            yield {"doc_id": doc_id_for("", path, -1), "outcome": "unreadable_file", "crawl_id": self.crawl_id,
-                   "source_file": path, "detail": f"{type(exc).__name__}: {exc}"[:300]}
+            yield _unreadable(path, self.crawl_id, exc)
             return
         with raw:
-            head = raw.read(2)
             gzipped = head == b"\x1f\x8b"  # the bytes decide, not the file name
-            yield from self.process_stream(_Prefixed(head, raw), path, gzipped)
+            yield from self.process_stream(_Prefixed(head, raw), path, gzipped, on_open_error)
+
+    def process_ranges(self, path: str, ranges: list[tuple[int, int]],
+                       on_error: Callable[[str, Exception], None] | None = None) -> Iterator[dict[str, Any]]:
+        """Rows for the records at these (offset, length) byte ranges of one WARC file (index mode): the same rows
+        a scan of the whole file gives for them. A range that cannot be read ends the file like a read error."""
+        max_bytes = int(self.x["max_html_bytes"])
+
+        def records() -> Iterator[RawRecord]:
+            for offset, _, data in read_ranges(path, ranges, self.remote, self.range_concurrency):
+                for rec in iter_records(io.BytesIO(data), data[:2] == b"\x1f\x8b", max_bytes):
+                    rec.offset += offset
+                    yield rec
+
+        yield from self._rows(records(), path, on_error)
 
 
 class _Prefixed:
