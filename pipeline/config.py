@@ -16,7 +16,12 @@ from typing import Any, Callable, Mapping
 from filters.base import Param, resolve
 from filters.registry import CLEANERS, FILTERS
 from pipeline.errors import UserError
+from pipeline.cclisting import COMMONCRAWL_PARAMS
+from pipeline.minhash import DEDUP_PARAMS
+from pipeline.minhash import resolve_params as minhash_params
 from pipeline.records import EXTRACT_PARAMS, LANGID_PARAMS
+from pipeline.stats import STATS_PARAMS
+from pipeline.tokenizer import TOKENIZE_PARAMS
 
 RUN_PARAMS: dict[str, Param] = {
     "dataset": Param("ja-web", "Dataset name in the store: versions, dedup index and tokenizer live under it."),
@@ -31,11 +36,20 @@ SPARK_PARAMS: dict[str, Param] = {
 
 def _sections() -> dict[str, Mapping[str, Param]]:
     """Every plain section and its declared keys, in pipeline order."""
-    return {"run": RUN_PARAMS, "spark": SPARK_PARAMS, "extract": EXTRACT_PARAMS, "langid": LANGID_PARAMS}
+    return {"run": RUN_PARAMS, "spark": SPARK_PARAMS, "commoncrawl": COMMONCRAWL_PARAMS, "extract": EXTRACT_PARAMS,
+            "langid": LANGID_PARAMS, "dedup": DEDUP_PARAMS, "tokenize": TOKENIZE_PARAMS, "stats": STATS_PARAMS}
+
+
+def _check_dedup(values: dict[str, Any]) -> str | None:
+    try:
+        minhash_params(values)
+    except ValueError as exc:
+        return str(exc).removeprefix("dedup: ")
+    return None
 
 
 # Checks across keys of one section: section -> function returning a problem or None.
-_CROSS_CHECKS: dict[str, Callable[[dict[str, Any]], str | None]] = {}
+_CROSS_CHECKS: dict[str, Callable[[dict[str, Any]], str | None]] = {"dedup": _check_dedup}
 
 
 _ENABLED = Param(True, "Run this step.", kind=bool)
