@@ -134,7 +134,6 @@ def assemble_version(ctx: RunContext, rv: RunVersion, dataset_dir: Path) -> dict
         merge([staged / "tokens" / name for name in shard_names], staged / MERGED)
         rels += [f"{MERGED}.bin", f"{MERGED}.idx"]
     make_read_only(staged)
-    die_at("publish:staged")
     entries = describe_files(ctx.spark, staged, rels)
     problems = _check(ctx, entries, shard_names, merged)
     if problems:
@@ -175,6 +174,10 @@ def publish_stage(ctx: RunContext, out: Path) -> dict[str, Any]:
     final = dataset_dir / "versions" / rv.version
     if (final / MANIFEST).is_file():
         manifest = read_manifest(dataset_dir, rv.version)
+        if manifest["counts"] != json.loads(json.dumps(ctx.results)):
+            raise PublishError(f"{final} was published by this run with other stage counts: the run's outputs "
+                               f"changed since. Publish them as a new version: delete {ctx.run_dir / 'version.json'}"
+                               " and rerun.")
         print(f"[publish] {rv.version} was already published; finishing the index update", file=sys.stderr)
     else:
         manifest = assemble_version(ctx, rv, dataset_dir)

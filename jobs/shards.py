@@ -2,25 +2,32 @@
 
 Why it is shaped this way:
 - A document's shard is `pmod(xxhash64(doc_id), n)` with n = ceil(text bytes / shard_text_bytes). That depends on
-  neither the input's partitioning nor its row order, so every run over the same documents writes byte-identical
-  shards (Spark's range partitioning samples its bounds with a seed that changes between sessions, so it would not).
+  neither the input's partitioning nor its row order, so every run over the same documents writes the same shards
+  (Spark's range partitioning samples its bounds with a seed that changes between sessions, so it would not).
   Each shard is also a uniform random sample of the version: any k of n shards are a k/n sample.
 - Within a shard rows are sorted by host then doc_id: a host's pages sit together (they compress better and can be
   dropped or held out together), and the order is total, so it is reproducible.
-- Spark writes one directory per shard value (`partitionBy`), each holding exactly one file because the data was
-  repartitioned by that value first; the driver then only renames files, never reads documents.
+- Spark shuffles by shard and sorts; each task then writes its shards itself with pyarrow, cutting row groups at
+  fixed byte totals. Spark's own Parquet writer is not used because its files differ between JVM runs (parquet-mr
+  lists a column's encodings from a hash set whose order follows identity hash codes), which would change the
+  files' sha256 between a run and its rerun. pyarrow's bytes depend only on the rows and the pyarrow version.
+- The driver only sees (shard, rows, bytes) per file and renames files to dense numbers; it never reads documents.
 """
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
+import secrets
 import shutil
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any, Iterator, Mapping
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -41,14 +48,17 @@ SHARDS_PARAMS: dict[str, Param] = {
     "shard_text_bytes": Param(512 * 2**20, "Target UTF-8 text bytes per shard before compression; shard count = "
                                            "ceil(total text bytes / this). A zstd shard of Japanese text is "
                                            "about 0.3-0.4 of it on disk.", 1, 2**40),
-    "row_group_bytes": Param(32 * 2**20, "Parquet row group size (parquet.block.size, about the compressed bytes): "
-                                         "the unit streaming readers (datasets, DuckDB, Polars) load at once.",
-                             2**16, 2**31 - 1),
+    "row_group_bytes": Param(32 * 2**20, "Uncompressed bytes per Parquet row group (text + 256 per row): the unit "
+                                         "streaming readers (datasets, DuckDB, Polars) load at once.",
+                             2**12, 2**31 - 1),
     "signals": Param(DEFAULT_SIGNALS, "Filter signals copied into the shards as sig_<name> columns (doubles) for "
                                       "trainers to sample by; a signal whose filter did not run is null.", kind=list),
 }
 
 SHARD_GLOB = "shard-*.parquet"
+_ROW_OVERHEAD = 256  # bytes a row takes besides its text (ids, url, signals), for row group sizing
+_ZSTD_LEVEL = 3
+_SUMMARY = pa.schema([("shard", pa.int64()), ("rows", pa.int64()), ("bytes", pa.int64())])
 
 
 def shard_name(index: int) -> str:
@@ -88,8 +98,80 @@ def shard_columns(docs: DataFrame, signals: list[str]) -> list[Column]:
     return out
 
 
+class _ShardWriter:
+    """Streams one shard's rows into `path` with row groups cut after the row where the running size (text bytes +
+    _ROW_OVERHEAD per row) reaches `row_group_bytes`: the cuts depend on the rows alone, not on how Spark batched
+    them. Memory: one row group plus one batch. Written under a temporary name, so a retried task never leaves
+    half a file."""
+
+    def __init__(self, path: str, schema: pa.Schema, row_group_bytes: int):
+        self.path, self.schema, self.target = path, schema, row_group_bytes
+        self.tmp = f"{path}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+        sorting = [pq.SortingColumn(schema.get_field_index(c)) for c in ("host", "doc_id")]
+        self.writer = pq.ParquetWriter(self.tmp, schema, compression="zstd", compression_level=_ZSTD_LEVEL,
+                                       sorting_columns=sorting)
+        self.pending: list[pa.Table] = []
+        self.sizes: list[np.ndarray] = []
+        self.rows = 0
+
+    def add(self, batch: pa.RecordBatch) -> None:
+        table = pa.Table.from_batches([batch]).select(self.schema.names).cast(self.schema)
+        self.pending.append(table)
+        self.sizes.append(pc.binary_length(table.column("text")).fill_null(0).to_numpy() + _ROW_OVERHEAD)
+        self.rows += table.num_rows
+        sizes = np.concatenate(self.sizes)
+        running = np.cumsum(sizes)
+        if running[-1] < self.target:
+            return
+        rows = pa.concat_tables(self.pending)
+        start, base = 0, 0
+        while (end := int(np.searchsorted(running, base + self.target))) < len(running):
+            self.writer.write_table(rows.slice(start, end + 1 - start), row_group_size=end + 1 - start)
+            start, base = end + 1, int(running[end])
+        self.pending, self.sizes = [rows.slice(start)], [sizes[start:]]
+
+    def close(self) -> int:
+        """Write the last row group, move the file into place; returns its size."""
+        rest = pa.concat_tables(self.pending)
+        if rest.num_rows:
+            self.writer.write_table(rest, row_group_size=rest.num_rows)
+        self.writer.close()
+        os.replace(self.tmp, self.path)
+        return os.path.getsize(self.path)
+
+
+def _write_task(batches: Iterator[pa.RecordBatch], parts_dir: str, signals: list[str], row_group_bytes: int
+                ) -> Iterator[pa.RecordBatch]:
+    """A Spark task: rows sorted by (shard, host, doc_id) -> one file per shard value, `<parts_dir>/<shard>.parquet`,
+    and one summary row (shard, rows, bytes) per file. A shard value never spans two tasks: the rows were
+    repartitioned by it."""
+    schema = shards_schema(signals)
+    current: tuple[int, _ShardWriter] | None = None
+
+    def finish(shard: int, writer: _ShardWriter) -> pa.RecordBatch:
+        size = writer.close()
+        return pa.RecordBatch.from_pydict({"shard": [shard], "rows": [writer.rows], "bytes": [size]},
+                                          schema=_SUMMARY)
+
+    for batch in batches:
+        if batch.num_rows == 0:
+            continue
+        shards = batch.column("shard").to_numpy()
+        bounds = [0, *(np.flatnonzero(np.diff(shards)) + 1).tolist(), batch.num_rows]
+        for start, end in zip(bounds, bounds[1:]):
+            shard = int(shards[start])
+            if current is not None and current[0] != shard:
+                yield finish(*current)
+                current = None
+            if current is None:
+                current = (shard, _ShardWriter(os.path.join(parts_dir, f"{shard}.parquet"), schema, row_group_bytes))
+            current[1].add(batch.slice(start, end - start))
+    if current is not None:
+        yield finish(*current)
+
+
 def write_shards(spark: SparkSession, docs_path: str, out_dir: str, params: Mapping[str, Any]) -> dict[str, Any]:
-    """Write `out_dir/shard-NNNNN.parquet` from the documents at `docs_path`; returns counts and per-shard rows."""
+    """Write `out_dir/shard-NNNNN.parquet` from the documents at `docs_path`; returns the counts."""
     opts = check_params(params)
     docs = spark.read.parquet(docs_path)
     missing = [c for c in ("text", "doc_id", "host") if c not in docs.columns]
@@ -98,39 +180,29 @@ def write_shards(spark: SparkSession, docs_path: str, out_dir: str, params: Mapp
     row = docs.agg(F.count(F.lit(1)).alias("n"), F.sum(F.octet_length("text")).alias("bytes")).first()
     documents, text_bytes = int(row["n"]), int(row["bytes"] or 0)
     n = max(1, math.ceil(text_bytes / opts["shard_text_bytes"]))
-    tmp = os.path.join(out_dir, "_spark")
-    (docs.select(*shard_columns(docs, opts["signals"]), F.pmod(F.xxhash64("doc_id"), F.lit(n)).alias("shard"))
-     .repartition(n, "shard")
-     .sortWithinPartitions("shard", F.col("host").asc_nulls_first(), "doc_id")
-     .write.mode("overwrite")
-     .option("compression", "zstd")
-     .option("parquet.block.size", opts["row_group_bytes"])
-     .option("maxRecordsPerFile", 0)
-     .partitionBy("shard")
-     .parquet(tmp))
-    rows = _rename_shards(tmp, out_dir)
-    shutil.rmtree(tmp)
+    parts = os.path.join(out_dir, "_parts")
+    os.makedirs(parts, exist_ok=True)
+    task = functools.partial(_write_task, parts_dir=parts, signals=opts["signals"],
+                             row_group_bytes=opts["row_group_bytes"])
+    written = (docs.select(*shard_columns(docs, opts["signals"]), F.pmod(F.xxhash64("doc_id"), F.lit(n)).alias("shard"))
+               .repartition(n, "shard")
+               .sortWithinPartitions("shard", F.col("host").asc_nulls_first(), "doc_id")
+               .mapInArrow(task, "shard bigint, rows bigint, bytes bigint")
+               .collect())
+    written = sorted((r["shard"], r["rows"], r["bytes"]) for r in written)
+    if len({s for s, _, _ in written}) != len(written):
+        raise RuntimeError("a shard was written by two tasks")
+    for i, (shard, _, _) in enumerate(written):  # dense names: an empty shard value leaves no gap
+        os.replace(os.path.join(parts, f"{shard}.parquet"), os.path.join(out_dir, f"{shard_name(i)}.parquet"))
+    shutil.rmtree(parts)
+    rows = [r for _, r, _ in written]
     if sum(rows) != documents:
         raise RuntimeError(f"shards hold {sum(rows)} rows, the input has {documents}")
-    parquet_bytes = sum(p.stat().st_size for p in Path(out_dir).glob(SHARD_GLOB))
-    counts = {"documents": documents, "shards": len(rows), "text_bytes": text_bytes, "parquet_bytes": parquet_bytes}
-    with open(os.path.join(out_dir, "shards.json"), "w", encoding="utf-8") as fh:
+    counts = {"documents": documents, "shards": len(rows), "text_bytes": text_bytes,
+              "parquet_bytes": sum(b for _, _, b in written)}
+    with open(os.path.join(out_dir, "_shards.json"), "w", encoding="utf-8") as fh:
         json.dump({**counts, "rows": rows}, fh, indent=2)
     return counts
-
-
-def _rename_shards(tmp: str, out_dir: str) -> list[int]:
-    """shard=K/part-<uuid>.parquet -> shard-<i>.parquet in K order (empty shard values leave no gap); rows each."""
-    folders = sorted((int(p.name.split("=", 1)[1]), p) for p in Path(tmp).glob("shard=*") if p.is_dir())
-    rows = []
-    for i, (_, folder) in enumerate(folders):
-        files = [p for p in folder.iterdir() if p.name.endswith(".parquet") and not p.name.startswith((".", "_"))]
-        if len(files) != 1:
-            raise RuntimeError(f"{folder}: expected one Parquet file per shard, found {len(files)}")
-        target = Path(out_dir) / f"{shard_name(i)}.parquet"
-        os.replace(files[0], target)
-        rows.append(pq.read_metadata(target).num_rows)  # the footer only
-    return rows
 
 
 def shards_stage(ctx: RunContext, out: Path) -> dict[str, Any]:

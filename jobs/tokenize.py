@@ -136,10 +136,9 @@ def tokenize_stage(ctx: RunContext, out: Path) -> dict[str, Any]:
     has_shards = any(shards_dir.glob(SHARD_GLOB))
     tok = pinned_tokenizer(ctx.spark, dataset_dir, tcfg, str(shards_dir) if has_shards else None,
                            {"crawl_id": ctx.crawl_id})
-    die_at("tokenize:pinned")
     results = tokenize_shards(ctx.spark, shards_dir, out, tok, tcfg["batch_size"], tcfg["append_eos"],
                               ctx.cfg["run"]["progress_seconds"])
-    rows = json.loads((shards_dir / "shards.json").read_text())["rows"]
+    rows = json.loads((shards_dir / "_shards.json").read_text())["rows"]
     if [d for _, d, _ in results] != rows:
         raise RuntimeError(f"token files hold {[d for _, d, _ in results]} documents, the shards {rows}")
     info = {"tokenizer_id": tok.id, "vocab_size": tok.vocab_size, "eos_id": tok.eos_id,

@@ -1,0 +1,327 @@
+"""Shards, tokenize and publish on a small dedup-like output, with real Spark: the shards' content and layout, the
+bins read by megatron-core's own reader, runs killed (SIGKILL) while tokenizing and publishing, versions diff, and
+the `jwc versions` commands.
+
+The filter and dedup stages are stood in for by stages that write what those stages write (documents with the
+dedup columns, signatures, counts), so these tests do not depend on them.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from filters.base import resolve
+from jobs.publish import PUBLISH_PARAMS, publish_stage
+from jobs.shards import SHARDS_PARAMS, shards_stage
+from jobs.stages import RunContext, Stage, run_stage
+from jobs.tokenize import tokenize_stage, train_tokenizer
+from pipeline import config as config_mod
+from pipeline.config import Config
+from pipeline.inputs import InputFile
+from pipeline.sample.texts_ja import TOPICS, TOWNS
+from pipeline.store import Store
+from pipeline.tokenizer import TOKENIZE_PARAMS, load_tokenizer
+from pipeline.versions import published_versions, read_manifest, read_pin, run_version
+
+REPO = Path(__file__).resolve().parents[1]
+HOSTS = ("news.example.jp", "blog.example.jp", "city.example.lg.jp", "shop.example.co.jp", "forum.example.ne.jp")
+DATASET = "ja-test"
+
+
+def test_config() -> Config:
+    """Defaults, with small shards and a small tokenizer so the sample gives several shards quickly."""
+    base = config_mod.load(overrides={"run": {"dataset": DATASET, "progress_seconds": 0.0}})
+    sections = {
+        **base.sections,
+        "shards": resolve("shards", SHARDS_PARAMS, {"shard_text_bytes": 30_000, "row_group_bytes": 8_192}),
+        "tokenize": resolve("tokenize", TOKENIZE_PARAMS, {"vocab_size": 1200, "train_sample_docs": 60}),
+        "publish": resolve("publish", PUBLISH_PARAMS, {"merge_tokens": True}),
+    }
+    return Config(sections, base.cleaners, base.filters)
+
+
+test_config.__test__ = False  # a helper, not a test
+
+
+def make_docs(indices: range) -> list[dict[str, Any]]:
+    """Kept documents as dedup writes them; a document's content depends on its index only."""
+    docs = []
+    for i in indices:
+        r = random.Random(i)
+        topic = TOPICS[r.randrange(len(TOPICS))]
+        town = TOWNS[r.randrange(len(TOWNS))]
+        paragraphs = [p.replace("{town}", town) for p in r.sample(topic.paragraphs, k=r.randint(1, 3))]
+        text = "\n".join(paragraphs) + f"\n記事番号{i}。" + ("絵文字😀と𠮷野家" if i % 7 == 0 else "")
+        host = HOSTS[(i * i) % len(HOSTS)]
+        doc_id = hashlib.sha1(f"doc-{i}".encode()).hexdigest()[:20]
+        docs.append({
+            "doc_id": doc_id, "url": f"https://{host}/a/{i}", "host": host, "warc_date": f"2026-11-{1 + i % 28:02d}",
+            "crawl_id": "CC-TEST", "source_file": "/data/x.warc.gz", "title": topic.titles[0], "text": text,
+            "lang": "ja", "lang_score": 0.9 + (i % 10) / 100, "raw_chars": len(text) + 10, "chars": len(text),
+            "keep": True, "reject_reason": None, "reject_reasons": [],
+            "sig_comp_japanese_frac": 0.8 + (i % 20) / 100, "sig_ng_score": float(i % 3), "sig_comp_chars": 1.0,
+            "cluster_id": doc_id, "cluster_size": 1 + i % 4,
+        })
+    return docs
+
+
+def _write_parquet(rows: list[dict[str, Any]], folder: Path, files: int, order_seed: int) -> None:
+    rows = rows[:]
+    random.Random(order_seed).shuffle(rows)
+    folder.mkdir(parents=True)
+    for k in range(files):
+        pq.write_table(pa.Table.from_pylist(rows[k::files]), folder / f"part-{k}.parquet")
+
+
+def seed_stages(ctx: RunContext, docs: list[dict[str, Any]], filter_counts: dict[str, int], files: int,
+                order_seed: int) -> None:
+    """Run stand-ins for filter and dedup through the real stage runner (same folders and markers)."""
+    def filter_fn(_: RunContext, out: Path) -> dict[str, Any]:
+        return filter_counts
+
+    def dedup_fn(_: RunContext, out: Path) -> dict[str, Any]:
+        _write_parquet(docs, out / "documents", files, order_seed)
+        sigs = [{"doc_id": d["doc_id"], "cluster_id": d["doc_id"], "warc_date": d["warc_date"],
+                 "signature": [int(b) for b in hashlib.sha1(d["text"].encode()).digest()[:8]],
+                 "bands": [int.from_bytes(hashlib.sha1(d["doc_id"].encode()).digest()[:7], "big"), 7]}
+                for d in docs]
+        _write_parquet(sigs, out / "signatures", 1, 0)
+        return {"input": len(docs) + 5, "exact_removed": 3, "near_removed": 2, "published_removed": 0,
+                "output": len(docs)}
+
+    run_stage(ctx, Stage("filter", filter_fn, "stand-in"))
+    run_stage(ctx, Stage("dedup", dedup_fn, "stand-in"))
+
+
+def _not_again(ctx: RunContext, out: Path) -> dict[str, Any]:
+    raise AssertionError("seeded stages are complete and must be skipped")
+
+
+MY_STAGES = (Stage("shards", shards_stage, "shards"), Stage("tokenize", tokenize_stage, "tokenize"),
+             Stage("publish", publish_stage, "publish"))
+
+
+def context(spark: Any, store: Path, crawl_id: str) -> RunContext:
+    st = Store.open(store)
+    run_dir = st.run_dir(crawl_id)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    return RunContext(spark=spark, cfg=test_config(), store=st, crawl_id=crawl_id,
+                      inputs=[InputFile(f"/data/{crawl_id}/a.warc.gz", 1234), InputFile("/data/b.warc.gz", 99)],
+                      run_dir=run_dir)
+
+
+def finish_run(ctx: RunContext) -> dict[str, dict[str, Any]]:
+    """What the nightly does for these stages: the version id first, then the stages in order."""
+    run_version(ctx.store.dataset_dir(DATASET), ctx.run_dir, ctx.crawl_id)
+    for stage in (Stage("filter", _not_again, ""), Stage("dedup", _not_again, ""), *MY_STAGES):
+        run_stage(ctx, stage)
+    return ctx.results
+
+
+def drive(store: str, crawl_id: str) -> None:
+    """Entry point of the killed subprocesses: a fresh driver finishing the run in `store`."""
+    from pipeline.spark import get_session
+
+    os.environ.setdefault("JWC_SPARK_LOG_LEVEL", "ERROR")
+    finish_run(context(get_session("jwc-kill-test", master="local[2]", shuffle_partitions=3), Path(store), crawl_id))
+
+
+FILTER_1 = {"documents": 200, "kept": 120, "removed": 80, "removed_composition.too_short": 50,
+            "removed_ngwords.adult": 30}
+FILTER_2 = {"documents": 300, "kept": 120, "removed": 180, "removed_composition.too_short": 60,
+            "removed_junk.ads": 120}
+
+
+@pytest.fixture(scope="module")
+def published(spark: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """One uninterrupted run: documents 0..119 in three shuffled input files -> version v0001 of store A."""
+    store = tmp_path_factory.mktemp("storeA")
+    ctx = context(spark, store, "crawl-1")
+    docs = make_docs(range(120))
+    seed_stages(ctx, docs, FILTER_1, files=3, order_seed=1)
+    results = finish_run(ctx)
+    return {"store": store, "docs": docs, "results": results, "dataset_dir": Store.open(store).dataset_dir(DATASET)}
+
+
+def test_shards_content_and_layout(published: dict[str, Any]) -> None:
+    ds = published["dataset_dir"]
+    manifest = read_manifest(ds, "v0001")
+    version = ds / "versions" / "v0001"
+    assert manifest["totals"]["documents"] == 120 and manifest["totals"]["shards"] == len(manifest["shards"]) >= 3
+    assert sorted(p.name for p in (version / "shards").iterdir()) == [
+        f"shard-{i:05d}.parquet" for i in range(manifest["totals"]["shards"])]
+    by_id = {d["doc_id"]: d for d in published["docs"]}
+    seen = []
+    expected_cols = ["text", "doc_id", "url", "host", "crawl_id", "warc_date", "lang_score", "chars",
+                     *[f"sig_{s}" for s in SHARDS_PARAMS["signals"].default], "cluster_size"]
+    for shard in manifest["shards"]:
+        path = version / shard["parquet"]
+        frame = pd_read(path)
+        assert list(frame.columns) == expected_cols
+        meta = pq.ParquetFile(path).metadata
+        assert meta.row_group(0).column(0).compression == "ZSTD"
+        assert meta.metadata[b"schema"] == b"jwc.shards" and meta.num_row_groups > 1
+        sizes = [sum(len(t.encode()) + 256 for t in pq.ParquetFile(path).read_row_group(i).column("text").to_pylist())
+                 for i in range(meta.num_row_groups)]
+        assert all(size >= 8_192 for size in sizes[:-1]), "row groups are cut once they reach row_group_bytes"
+        assert [c.column_index for c in meta.row_group(0).sorting_columns] == [3, 1]  # host, doc_id
+        keys = list(zip(frame["host"], frame["doc_id"]))
+        assert keys == sorted(keys), "rows sorted by host then doc_id"
+        for row in frame.itertuples():
+            src = by_id[row.doc_id]
+            assert (row.text, row.url, row.host, row.cluster_size) == (src["text"], src["url"], src["host"],
+                                                                       src["cluster_size"])
+            assert row.sig_comp_japanese_frac == src["sig_comp_japanese_frac"] and np.isnan(row.sig_pii_total)
+        seen += list(frame["doc_id"])
+    assert sorted(seen) == sorted(by_id)
+    assert pd_read(version / "shards").shape[0] == 120  # the folder reads as one table
+    files = {f["path"]: f for f in manifest["files"]}
+    for shard in manifest["shards"]:
+        assert files[shard["parquet"]]["rows"] == shard["documents"] == files[shard["tokens_prefix"] + ".idx"]["rows"]
+        data = (version / shard["parquet"]).read_bytes()
+        assert files[shard["parquet"]]["sha256"] == hashlib.sha256(data).hexdigest()
+    assert not any(p.stat().st_mode & 0o222 for p in version.rglob("*") if p.is_file()), "published files read-only"
+    assert sorted(p.name for p in version.iterdir()) == ["manifest.json", "shards", "tokens"]
+    assert not (ds / "staging" / "v0001").exists()
+
+
+def pd_read(path: Path) -> Any:
+    import pandas as pd
+
+    return pd.read_parquet(path)
+
+
+def test_megatron_core_reads_the_tokens_in_manifest_order(published: dict[str, Any]) -> None:
+    idx_mod = pytest.importorskip("megatron.core.datasets.indexed_dataset")
+    ds = published["dataset_dir"]
+    manifest = read_manifest(ds, "v0001")
+    version = ds / "versions" / "v0001"
+    info = json.loads((ds / manifest["tokenizer"]["folder"] / "tokenizer-info.json").read_text())
+    tok = load_tokenizer(ds / manifest["tokenizer"]["folder"] / info["file"])
+    assert tok.id == manifest["tokenizer"]["id"] == read_pin(ds)["id"]
+    assert manifest["tokenizer"]["vocab_size"] == tok.vocab_size
+    everything: list[list[int]] = []
+    for shard in manifest["shards"]:
+        texts = pq.read_table(version / shard["parquet"], columns=["text"]).column(0).to_pylist()
+        expected = [ids.tolist() + [tok.eos_id] for ids in tok.encode_batch(texts)]
+        ds_shard = idx_mod.IndexedDataset(str(version / shard["tokens_prefix"]))
+        assert len(ds_shard) == len(texts) == shard["documents"]
+        assert [ds_shard[i].tolist() for i in range(len(ds_shard))] == expected
+        assert sum(map(len, expected)) == shard["tokens"]
+        everything += expected
+    merged = idx_mod.IndexedDataset(str(version / manifest["merged_tokens_prefix"]))
+    assert [merged[i].tolist() for i in range(len(merged))] == everything
+    assert manifest["totals"]["tokens"] == sum(map(len, everything)) == published["results"]["tokenize"]["tokens"]
+
+
+def _run_killed(store: Path, crawl_id: str, point: str) -> None:
+    """Run the remaining stages in a new driver process that SIGKILLs itself at `point`."""
+    env = {**os.environ, "JWC_TEST_DIE_AT": point, "PYTHONPATH": str(REPO)}
+    code = f"from tests.test_publish_spark import drive; drive({str(store)!r}, {crawl_id!r})"
+    proc = subprocess.Popen([sys.executable, "-c", code], cwd=REPO, env=env, start_new_session=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        _, err = proc.communicate(timeout=240)
+    finally:
+        try:  # the JVM this driver started, should it outlive its parent
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    assert proc.returncode == -signal.SIGKILL, f"{point}: exit {proc.returncode}\n{err.decode()[-3000:]}"
+
+
+def _file_hashes(manifest: dict[str, Any]) -> list[tuple[str, str, int | None]]:
+    return [(f["path"], f["sha256"], f.get("rows")) for f in manifest["files"]]
+
+
+def test_killed_runs_leave_no_version_and_rerun_matches(spark: Any, published: dict[str, Any],
+                                                          tmp_path: Path) -> None:
+    store = tmp_path / "storeB"
+    ctx = context(spark, store, "crawl-1")
+    seed_stages(ctx, published["docs"], FILTER_1, files=1, order_seed=7)  # same documents, other file layout
+    ds = ctx.store.dataset_dir(DATASET)
+
+    _run_killed(store, "crawl-1", "tokenize:written")
+    assert published_versions(ds) == [] and not (ds / "versions" / "v0001").exists()
+    assert (ctx.run_dir / "tokenize.partial").is_dir() and not (ctx.run_dir / "tokenize").exists()
+
+    _run_killed(store, "crawl-1", "publish:manifest")
+    assert published_versions(ds) == [] and not (ds / "versions" / "v0001").exists()
+    assert (ds / "staging" / "v0001" / "version" / "manifest.json").is_file()  # complete, but not visible
+
+    ctx = context(spark, store, "crawl-1")
+    results = finish_run(ctx)
+    assert results["publish"]["version"] == "v0001" and published_versions(ds) == ["v0001"]
+    assert (ds / "dedup-index" / "version=v0001").is_dir() and not (ds / "staging" / "v0001").exists()
+
+    # What a kill right after the rename leaves: the version published, the index not updated, the stage unfinished.
+    shutil.rmtree(ds / "dedup-index" / "version=v0001")
+    shutil.rmtree(ctx.run_dir / "publish")
+    assert finish_run(context(spark, store, "crawl-1"))["publish"]["version"] == "v0001"
+    assert (ds / "dedup-index" / "version=v0001").is_dir() and published_versions(ds) == ["v0001"]
+    rerun = read_manifest(ds, "v0001")
+    uninterrupted = read_manifest(published["dataset_dir"], "v0001")
+    assert _file_hashes(rerun) == _file_hashes(uninterrupted)
+    assert rerun["tokenizer"] == uninterrupted["tokenizer"] and rerun["totals"] == uninterrupted["totals"]
+    assert rerun["config_digest"] == uninterrupted["config_digest"] and rerun["counts"] == uninterrupted["counts"]
+
+
+def test_second_version_diff_and_cli(spark: Any, published: dict[str, Any], capsys: pytest.CaptureFixture) -> None:
+    from jobs.cli import main
+
+    store, ds = published["store"], published["dataset_dir"]
+    ctx = context(spark, store, "crawl-2")
+    docs2 = make_docs(range(40, 160))  # 0..39 dropped, 120..159 new
+    seed_stages(ctx, docs2, FILTER_2, files=2, order_seed=3)
+    finish_run(ctx)
+    assert published_versions(ds) == ["v0001", "v0002"]
+    m2 = read_manifest(ds, "v0002")
+    assert m2["parent"] == "v0001" and m2["tokenizer"]["id"] == read_manifest(ds, "v0001")["tokenizer"]["id"]
+
+    assert main(["versions", "diff", "v0001", "v0002", "--store", str(store), "--dataset", DATASET]) == 0
+    diff = json.loads(capsys.readouterr().out)
+    docs1 = {d["doc_id"]: d["host"] for d in published["docs"]}
+    docs2_ids = {d["doc_id"]: d["host"] for d in docs2}
+    added = {k: h for k, h in docs2_ids.items() if k not in docs1}
+    removed = {k: h for k, h in docs1.items() if k not in docs2_ids}
+    assert diff["documents"] == {"old": 120, "new": 120, "added": len(added), "removed": len(removed),
+                                 "unchanged": 80}
+    expected_hosts = {h: (sum(v == h for v in added.values()), sum(v == h for v in removed.values()))
+                      for h in set(added.values()) | set(removed.values())}
+    assert {r["host"]: (r["added"], r["removed"]) for r in diff["hosts"]["top"]} == expected_hosts
+    rates = diff["removal_rates"]
+    assert rates["filter.composition.too_short"] == pytest.approx({"old": 0.25, "new": 0.2, "change": -0.05})
+    assert rates["filter.ngwords.adult"] == pytest.approx({"old": 0.15, "new": 0.0, "change": -0.15})
+    assert rates["filter.junk.ads"] == pytest.approx({"old": 0.0, "new": 0.4, "change": 0.4})
+    assert rates["dedup.exact"] == pytest.approx({"old": 3 / 125, "new": 3 / 125, "change": 0.0})
+    assert diff["config_changed"] is False and diff["tokenizer_changed"] is False
+
+    assert main(["versions", "list", "--store", str(store), "--dataset", DATASET]) == 0
+    rows = [line.split() for line in capsys.readouterr().out.splitlines()[1:]]
+    assert [(r[0], r[2], r[3], r[-1]) for r in rows] == [("v0001", "-", "120", "crawl-1"),
+                                                         ("v0002", "v0001", "120", "crawl-2")]
+    assert main(["versions", "show", "v0002", "--store", str(store), "--dataset", DATASET]) == 0
+    assert json.loads(capsys.readouterr().out) == m2
+    assert main(["versions", "show", "v0009", "--store", str(store), "--dataset", DATASET]) == 2
+    assert "no published version v0009" in capsys.readouterr().err
+
+
+def test_train_tokenizer_on_a_version_reproduces_the_pinned_one(spark: Any, published: dict[str, Any]) -> None:
+    """The run trained on a hash-ordered sample of its shards; the same sample of the published version (same
+    documents) must give the same model, and pinning it again is a no-op."""
+    ds = published["dataset_dir"]
+    info = train_tokenizer(spark, ds, "v0001", test_config()["tokenize"], pin=True)
+    assert info["id"] == read_pin(ds)["id"] and info["pinned"] is True
