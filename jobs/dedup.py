@@ -15,7 +15,8 @@ Why the steps are shaped this way (details and measurements in docs/dedup.md):
 from __future__ import annotations
 
 import functools
-from typing import Any, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Mapping
 
 from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
@@ -23,6 +24,10 @@ from pyspark.sql import functions as F
 from pipeline import dedup_index
 from pipeline.components import connected_components
 from pipeline.minhash import arrow_signatures, resolve_params
+from pipeline.versions import run_version
+
+if TYPE_CHECKING:
+    from jobs.stages import RunContext
 
 REQUIRED_COLUMNS = ("doc_id", "text", "url", "host", "warc_date")
 REASONS = ("exact", "near", "published")
@@ -95,7 +100,7 @@ def _index_nodes(index: DataFrame, new_nodes: DataFrame, keep: str, path: str) -
 
 def run_dedup(
     spark: SparkSession,
-    docs_path: str,
+    docs_path: str | DataFrame,
     output_dir: str,
     params: Mapping[str, Any] | None,
     index_dir: str | None = None,
@@ -115,7 +120,7 @@ def run_dedup(
     out = output_dir.rstrip("/")
     work = f"{out}/_work"
     spark.sparkContext.setCheckpointDir(f"{out}/_checkpoints")
-    docs = spark.read.parquet(docs_path)
+    docs = spark.read.parquet(docs_path) if isinstance(docs_path, str) else docs_path
     missing = [c for c in REQUIRED_COLUMNS if c not in docs.columns]
     if missing:
         raise ValueError(f"{docs_path} lacks column(s) {', '.join(missing)}")
@@ -230,3 +235,18 @@ def run_dedup(
     dedup_index.remove(spark, work)
     dedup_index.remove(spark, f"{out}/_checkpoints")
     return counts
+
+
+def dedup_stage(ctx: RunContext, out: Path) -> dict[str, Any]:
+    """Nightly stage: the filter stage's kept documents -> `dedup/`, against the dataset's published index.
+
+    The run's version id is taken here (or read back on a rerun) so that a rerun after publishing ignores the
+    version's own index entries.
+    """
+    dataset_dir = ctx.store.dataset_dir(ctx.cfg["run"]["dataset"])
+    rv = run_version(dataset_dir, ctx.run_dir, ctx.crawl_id)
+    filtered = ctx.spark.read.parquet(str(ctx.stage_dir("filter") / "documents"))
+    kept = filtered.where("keep").drop("keep", "reject_reason", "reject_reasons")
+    index_dir = dataset_dir / "dedup-index"
+    return run_dedup(ctx.spark, kept, str(out), ctx.cfg["dedup"],
+                     str(index_dir) if index_dir.exists() else None, rv.version)

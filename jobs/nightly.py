@@ -11,8 +11,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from jobs.dedup import dedup_stage
 from jobs.extract import extract_stage, retry_failed_stage
 from jobs.filter import filter_stage, validate_chain
+from jobs.publish import publish_stage
+from jobs.shards import shards_stage
+from jobs.stats import report_stage, stats_stage
+from jobs.tokenize import tokenize_stage
 from jobs.stages import DONE, RunContext, Stage, run_stage
 from pipeline import config as config_mod
 from pipeline.ccindex import SELECTION_DIR, selection_files, write_selection
@@ -26,11 +31,21 @@ from pipeline.store import Store
 STAGES: tuple[Stage, ...] = (
     Stage("extract", extract_stage, "WARC records -> Japanese documents"),
     Stage("filter", filter_stage, "clean, measure, decide and mask every document"),
+    Stage("dedup", dedup_stage, "exact and MinHash near-duplicates, within the run and against published versions"),
+    Stage("shards", shards_stage, "kept documents -> deterministic zstd Parquet shards"),
+    Stage("tokenize", tokenize_stage, "shards -> Megatron .bin/.idx with the dataset's pinned tokenizer"),
+    Stage("stats", stats_stage, "filter statistics by Spark aggregation, removed-document samples"),
+    Stage("report", report_stage, "self-contained HTML report with drift against the parent version"),
+    Stage("publish", publish_stage, "validate, write the manifest, publish the version atomically"),
 )
 
 
 class RunMismatch(UserError):
     """The run folder holds a run with other inputs or another config."""
+
+
+class FailedFiles(UserError):
+    """WARC files could not be read: the run stops after extract until they are retried or allowed."""
 
 
 def _identity(ctx_inputs: list, cfg_digest: str) -> dict[str, Any]:
@@ -40,13 +55,15 @@ def _identity(ctx_inputs: list, cfg_digest: str) -> dict[str, Any]:
 def nightly(crawl_id: str, inputs: list[str], store: str, config_path: str | None = None,
             master: str | None = None, restart: bool = False, *, input_lists: list[str] | None = None,
             prefix: str | None = None, source: str | None = None, index: str | None = None,
-            cc_base: str | None = None, only_failed: bool = False) -> dict[str, dict[str, Any]]:
+            cc_base: str | None = None, only_failed: bool = False, allow_failed: bool = False
+            ) -> dict[str, dict[str, Any]]:
     """Run every stage for one crawl; returns each stage's counts.
 
     Inputs: paths/globs (`inputs`), listings (`input_lists`, relative lines joined to `prefix`), the crawl's own
     warc.paths.gz (`source="commoncrawl"`, under `cc_base` or [commoncrawl] base_url), or index mode (`index`: an
     index location, "" to derive it from the crawl id). `only_failed` retries the failed WARC files of the finished
-    extract stage and redoes the later stages.
+    extract stage and redoes the later stages. A run whose extract stage lists failed files stops there
+    (FailedFiles) unless `allow_failed`, so nothing is built or published from an incomplete crawl by accident.
     """
     cfg = config_mod.load(config_path)
     validate_chain(cfg)  # filter options (word lists, models) are checked before any work
@@ -56,7 +73,7 @@ def nightly(crawl_id: str, inputs: list[str], store: str, config_path: str | Non
                         shuffle_partitions=cfg["spark"]["shuffle_partitions"] or None)
     marker = run_dir / "run.json"
     if only_failed:
-        return _retry_failed(spark, cfg, st, crawl_id, Path(run_dir), marker)
+        return _retry_failed(spark, cfg, st, crawl_id, Path(run_dir), marker, allow_failed)
     cc = commoncrawl_options(cfg)
     resolved = resolve_run_inputs(spark, crawl_id, cc, inputs, input_lists or [], prefix, source, index, cc_base)
     files = resolved.files
@@ -79,13 +96,23 @@ def nightly(crawl_id: str, inputs: list[str], store: str, config_path: str | Non
           f"{' (selected records only)' if resolved.index is not None else ''}, store {st.root}",
           file=sys.stderr, flush=True)
     ctx = RunContext(spark=spark, cfg=cfg, store=st, crawl_id=crawl_id, inputs=files, run_dir=Path(run_dir))
-    for stage in STAGES:
-        run_stage(ctx, stage)
+    _run_stages(ctx, allow_failed)
     return ctx.results
 
 
-def _retry_failed(spark: Any, cfg: config_mod.Config, st: Store, crawl_id: str, run_dir: Path, marker: Path
-                  ) -> dict[str, dict[str, Any]]:
+def _run_stages(ctx: RunContext, allow_failed: bool) -> None:
+    for stage in STAGES:
+        run_stage(ctx, stage)
+        failed = ctx.results[stage.name].get("failed_files", 0) if stage.name == "extract" else 0
+        if failed and not allow_failed:
+            raise FailedFiles(
+                f"{failed} WARC file(s) could not be read (listed in {ctx.stage_dir('extract') / 'failed_files.txt'}); "
+                "the run stopped after extract: rerun with --only-failed to retry them, or --allow-failed to go on "
+                "without them")
+
+
+def _retry_failed(spark: Any, cfg: config_mod.Config, st: Store, crawl_id: str, run_dir: Path, marker: Path,
+                  allow_failed: bool) -> dict[str, dict[str, Any]]:
     """Retry the failed files of the run's extract stage, then redo every later stage on the completed output."""
     if not marker.is_file():
         raise UserError(f"--only-failed: no run of {crawl_id} in {st.root}")
@@ -104,6 +131,5 @@ def _retry_failed(spark: Any, cfg: config_mod.Config, st: Store, crawl_id: str, 
             for folder in (run_dir / stage.name, run_dir / f"{stage.name}.partial"):
                 shutil.rmtree(folder, ignore_errors=True)
     print(f"nightly {crawl_id}: retried {len(retried)} failed file(s)", file=sys.stderr, flush=True)
-    for stage in STAGES:
-        run_stage(ctx, stage)
+    _run_stages(ctx, allow_failed)
     return ctx.results

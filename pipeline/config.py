@@ -22,6 +22,7 @@ from pipeline.minhash import resolve_params as minhash_params
 from pipeline.records import EXTRACT_PARAMS, LANGID_PARAMS
 from pipeline.stats import STATS_PARAMS
 from pipeline.tokenizer import TOKENIZE_PARAMS
+from pipeline.versions import PUBLISH_PARAMS, SHARDS_PARAMS, shards_problem
 
 RUN_PARAMS: dict[str, Param] = {
     "dataset": Param("ja-web", "Dataset name in the store: versions, dedup index and tokenizer live under it."),
@@ -37,7 +38,8 @@ SPARK_PARAMS: dict[str, Param] = {
 def _sections() -> dict[str, Mapping[str, Param]]:
     """Every plain section and its declared keys, in pipeline order."""
     return {"run": RUN_PARAMS, "spark": SPARK_PARAMS, "commoncrawl": COMMONCRAWL_PARAMS, "extract": EXTRACT_PARAMS,
-            "langid": LANGID_PARAMS, "dedup": DEDUP_PARAMS, "tokenize": TOKENIZE_PARAMS, "stats": STATS_PARAMS}
+            "langid": LANGID_PARAMS, "dedup": DEDUP_PARAMS, "shards": SHARDS_PARAMS, "tokenize": TOKENIZE_PARAMS,
+            "stats": STATS_PARAMS, "publish": PUBLISH_PARAMS}
 
 
 def _check_dedup(values: dict[str, Any]) -> str | None:
@@ -49,7 +51,8 @@ def _check_dedup(values: dict[str, Any]) -> str | None:
 
 
 # Checks across keys of one section: section -> function returning a problem or None.
-_CROSS_CHECKS: dict[str, Callable[[dict[str, Any]], str | None]] = {"dedup": _check_dedup}
+_CROSS_CHECKS: dict[str, Callable[[dict[str, Any]], str | None]] = {"dedup": _check_dedup,
+                                                                    "shards": shards_problem}
 
 
 _ENABLED = Param(True, "Run this step.", kind=bool)

@@ -5,4 +5,5 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 mkdir -p build/sample
 .venv/bin/jwc sample build/sample/sample.warc.gz >/dev/null
-exec .venv/bin/jwc nightly --crawl-id SAMPLE-2026-48 --input build/sample/sample.warc.gz --store build/store "$@"
+# --restart: a run left by an older checkout (other defaults) is discarded rather than refused.
+exec .venv/bin/jwc nightly --crawl-id SAMPLE-2026-48 --input build/sample/sample.warc.gz --store build/store --restart "$@"
