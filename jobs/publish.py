@@ -20,7 +20,6 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from filters.base import Param
 from jobs.shards import SHARD_GLOB
 from pipeline import dedup_index
 from pipeline.megatron import merge
@@ -32,10 +31,6 @@ from schemas.manifest import MANIFEST_SCHEMA_VERSION, validate_manifest
 if TYPE_CHECKING:
     from jobs.stages import RunContext
 
-PUBLISH_PARAMS: dict[str, Param] = {
-    "merge_tokens": Param(False, "Also write tokens/all.bin/.idx: every shard's tokens concatenated in manifest "
-                                 "order, for trainers that want one file pair (doubles the token bytes).", kind=bool),
-}
 MERGED = "tokens/all"
 
 

@@ -32,28 +32,13 @@ import pyarrow.parquet as pq
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from filters.base import Param, resolve
-from filters.registry import FILTERS
+from filters.base import resolve
 from pipeline.config import ConfigError
+from pipeline.versions import SHARDS_PARAMS, shards_problem
 from schemas.manifest import shards_schema
 
 if TYPE_CHECKING:
     from jobs.stages import RunContext
-
-DEFAULT_SIGNALS = ["comp_japanese_frac", "comp_hiragana_frac", "sent_avg_len", "rep_dup_line_frac",
-                   "junk_symbol_frac", "junk_compression_ratio", "morph_noun_frac", "ng_score", "ng_adult",
-                   "pii_total"]
-
-SHARDS_PARAMS: dict[str, Param] = {
-    "shard_text_bytes": Param(512 * 2**20, "Target UTF-8 text bytes per shard before compression; shard count = "
-                                           "ceil(total text bytes / this). A zstd shard of Japanese text is "
-                                           "about 0.3-0.4 of it on disk.", 1, 2**40),
-    "row_group_bytes": Param(32 * 2**20, "Uncompressed bytes per Parquet row group (text + 256 per row): the unit "
-                                         "streaming readers (datasets, DuckDB, Polars) load at once.",
-                             2**12, 2**31 - 1),
-    "signals": Param(DEFAULT_SIGNALS, "Filter signals copied into the shards as sig_<name> columns (doubles) for "
-                                      "trainers to sample by; a signal whose filter did not run is null.", kind=list),
-}
 
 SHARD_GLOB = "shard-*.parquet"
 _ROW_OVERHEAD = 256  # bytes a row takes besides its text (ids, url, signals), for row group sizing
@@ -66,17 +51,14 @@ def shard_name(index: int) -> str:
 
 
 def check_params(params: Mapping[str, Any]) -> dict[str, Any]:
-    """Resolved params; refuses signal names no filter produces (a typo would give an all-null column)."""
+    """Resolved [shards] values, checked as the config loader checks them."""
     try:
         opts = resolve("shards", SHARDS_PARAMS, params)
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
-    known = {s for f in FILTERS for s in f.signal_names}
-    unknown = [s for s in opts["signals"] if not isinstance(s, str) or s not in known]
-    if unknown:
-        raise ConfigError(f"shards.signals: unknown signal(s) {unknown}; known: {', '.join(sorted(known))}")
-    if len(set(opts["signals"])) != len(opts["signals"]):
-        raise ConfigError("shards.signals: a signal is listed twice")
+    problem = shards_problem(opts)
+    if problem:
+        raise ConfigError(f"shards: {problem}")
     return opts
 
 

@@ -20,6 +20,7 @@ from pyspark.sql import functions as F
 
 from jobs.progress import Progress
 from jobs.shards import SHARD_GLOB
+from pipeline.config import ConfigError
 from pipeline.errors import UserError
 from pipeline.tokenizer import Tokenizer, load_tokenizer, train_sentencepiece, write_tokens
 from pipeline.versions import (TOKENIZER_INFO, die_at, load_stored_tokenizer, pin_tokenizer, read_manifest,
@@ -65,7 +66,7 @@ def train_and_store(spark: SparkSession, dataset_dir: Path, parquet_path: str, t
     return store_tokenizer(dataset_dir, tok, tcfg["eos_token"], {"trained_on": trained_on}), tok.id
 
 
-def pinned_tokenizer(spark: SparkSession, dataset_dir: Path, tcfg: Mapping[str, Any], sample_path: str | None,
+def pinned_tokenizer(spark: SparkSession | None, dataset_dir: Path, tcfg: Mapping[str, Any], sample_path: str | None,
                      source: Mapping[str, Any]) -> Tokenizer:
     """The dataset's tokenizer, pinning one first when there is none (see the module doc).
 
@@ -93,6 +94,18 @@ def pinned_tokenizer(spark: SparkSession, dataset_dir: Path, tcfg: Mapping[str, 
             f"dataset {dataset_dir.name} is pinned to {tok.id} (eos id {tok.eos_id}); the config asks for "
             f"{wanted.id} (eos id {wanted.eos_id}). Use another dataset name for another tokenizer.")
     return tok
+
+
+def check_tokenizer_config(dataset_dir: Path, tcfg: Mapping[str, Any]) -> None:
+    """Refuse before any work what the tokenize stage would refuse later: a configured tokenizer that does not
+    load, or one (or an eos token) other than the dataset's pin."""
+    if tcfg["tokenizer"]:
+        try:
+            load_tokenizer(tcfg["tokenizer"], tcfg["eos_token"])
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"tokenize.tokenizer: cannot load {tcfg['tokenizer']}: {exc}") from None
+    if read_pin(dataset_dir) is not None:
+        pinned_tokenizer(None, dataset_dir, tcfg, None, {})
 
 
 def _tokenize_shard(item: tuple[str, str, str], tok_bc: Any, batch_size: int, append_eos: bool,

@@ -32,10 +32,46 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
+from filters.base import Param
 from pipeline.errors import UserError
 from pipeline.megatron import bin_path, read_index
 from pipeline.tokenizer import HFTokenizer, SentencePieceTokenizer, Tokenizer
 from schemas.manifest import MANIFEST_SCHEMA_VERSION, validate_manifest
+
+DEFAULT_SHARD_SIGNALS = ["comp_japanese_frac", "comp_hiragana_frac", "sent_avg_len", "rep_dup_line_frac",
+                         "junk_symbol_frac", "junk_compression_ratio", "morph_noun_frac", "ng_score", "ng_adult",
+                         "pii_total"]
+SHARDS_PARAMS: dict[str, Param] = {
+    "shard_text_bytes": Param(512 * 2**20, "Target UTF-8 text bytes per shard before compression; shard count = "
+                                           "ceil(total text bytes / this). A zstd shard of Japanese text is "
+                                           "about 0.2-0.35 of it on disk.", 1, 2**40),
+    "row_group_bytes": Param(32 * 2**20, "Uncompressed bytes per Parquet row group (text + 256 per row): the unit "
+                                         "streaming readers (datasets, DuckDB, Polars) load at once.",
+                             2**12, 2**31 - 1),
+    "signals": Param(DEFAULT_SHARD_SIGNALS, "Filter signals copied into the shards as sig_<name> columns (doubles) "
+                                            "for trainers to sample by; null where that filter did not run.",
+                     kind=list),
+}
+PUBLISH_PARAMS: dict[str, Param] = {
+    "merge_tokens": Param(False, "Also write tokens/all.bin/.idx: every shard's tokens concatenated in manifest "
+                                 "order, for trainers that want one file pair (doubles the token bytes).", kind=bool),
+}
+
+
+def shards_problem(values: Mapping[str, Any]) -> str | None:
+    """The config loader's cross-key check of [shards]: signal names no filter produces (a typo would give an
+    all-null column), or a name listed twice."""
+    from filters.registry import FILTERS  # noqa: PLC0415 - only the driver checks; executors never need it
+
+    known = {s for f in FILTERS for s in f.signal_names}
+    signals = values["signals"]
+    unknown = [s for s in signals if not isinstance(s, str) or s not in known]
+    if unknown:
+        return f"signals: unknown signal(s) {unknown}; known: {', '.join(sorted(known))}"
+    if len(set(signals)) != len(signals):
+        return "signals: a signal is listed twice"
+    return None
+
 
 MANIFEST = "manifest.json"
 RUN_VERSION_FILE = "version.json"  # in the run folder: the version id this run publishes
@@ -415,7 +451,8 @@ def diff_versions(spark: Any, dataset_dir: Path, old: str, new: str, top_hosts: 
     }
 
 
-__all__ = ["VersionError", "RunVersion", "run_version", "published_versions", "latest_version", "staging_dir",
-           "publish_folder", "release_staging", "read_manifest", "list_versions", "summary", "code_version",
-           "describe_files", "make_read_only", "store_tokenizer", "load_stored_tokenizer", "read_pin",
-           "pin_tokenizer", "tokenizer_folder", "removal_rates", "diff_versions", "die_at", "write_json_atomic"]
+__all__ = ["SHARDS_PARAMS", "PUBLISH_PARAMS", "shards_problem", "VersionError", "RunVersion", "run_version",
+           "published_versions", "latest_version", "staging_dir", "publish_folder", "release_staging",
+           "read_manifest", "list_versions", "summary", "code_version", "describe_file", "describe_files",
+           "make_read_only", "store_tokenizer", "load_stored_tokenizer", "read_pin", "pin_tokenizer",
+           "tokenizer_folder", "removal_rates", "diff_versions", "die_at", "write_json_atomic"]

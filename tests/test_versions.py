@@ -139,7 +139,7 @@ def test_describe_file_reads_parquet_and_token_files(tmp_path: Path) -> None:
 
 
 def test_tokenizer_is_stored_pinned_and_enforced(tmp_path: Path) -> None:
-    from jobs.tokenize import TokenizerMismatch, pinned_tokenizer
+    from jobs.tokenize import TokenizerMismatch, check_tokenizer_config, pinned_tokenizer
 
     ds = tmp_path / "d"
     model_a = train_sentencepiece(TEXTS, tmp_path / "a", vocab_size=300, name="a")
@@ -162,6 +162,11 @@ def test_tokenizer_is_stored_pinned_and_enforced(tmp_path: Path) -> None:
     with pytest.raises(TokenizerMismatch, match="eos id"):
         pinned_tokenizer(None, ds, {**tcfg, "eos_token": "<s>"}, None, {})
     assert read_pin(ds)["folder"] == folder
+    check_tokenizer_config(ds, {**tcfg, "tokenizer": str(model_a)})
+    with pytest.raises(TokenizerMismatch):
+        check_tokenizer_config(ds, {**tcfg, "tokenizer": str(model_b)})
+    with pytest.raises(ConfigError, match="cannot load"):
+        check_tokenizer_config(tmp_path / "unpinned", {**tcfg, "tokenizer": str(tmp_path / "missing.model")})
 
 
 def test_shards_params_refuse_unknown_signals() -> None:
