@@ -67,8 +67,6 @@ def fmt(value: Any, kind: str = "int") -> str:
         return f"{int(value):,}"
     if kind == "rate":
         return f"{float(value):.2%}"
-    if kind == "seconds":
-        return f"{float(value):.1f}"
     return f"{float(value):.4g}"
 
 
@@ -131,10 +129,11 @@ def _numbers_table(stats: Stats, table: str, columns: list[tuple[str, str, str]]
 # ----------------------------------------------------------------------------------------------- figures
 
 
-def _png(fig: Figure, alt: str, caption: str = "", name: str = "") -> str:
+def _png(fig: Figure, alt: str, caption: str = "", name: str = "", tight: bool = True) -> str:
+    """The figure as an <img> with a PNG data URI (tight bounding boxes draw twice: only for small figures)."""
     buf = io.BytesIO()
     FigureCanvasAgg(fig)
-    fig.savefig(buf, format="png", dpi=80, bbox_inches="tight")
+    fig.savefig(buf, format="png", dpi=80, bbox_inches="tight" if tight else None)
     data = base64.b64encode(buf.getvalue()).decode("ascii")
     cap = f"<figcaption>{caption}</figcaption>" if caption else ""
     return (f'<figure data-figure="{html.escape(name)}"><img src="data:image/png;base64,{data}" '
@@ -194,16 +193,19 @@ def _histogram_figure(stats: Stats, filter_name: str, signals: list[str]) -> str
         body, over = h[~h["overflow"]], h[h["overflow"]]
         lo, hi = float(body["lo"].iloc[0]), float(body["hi"].iloc[-1])
         width = (hi - lo) / len(body) if hi > lo else 1.0
-        left = body["lo"].tolist()
-        ax.bar(left, body["kept"], width=width, align="edge", color=_KEPT)
-        ax.bar(left, body["documents"] - body["kept"], bottom=body["kept"], width=width, align="edge",
-               color=_REMOVED)
-        if not over.empty:
+        edges = body["lo"].tolist() + [hi if hi > lo else lo + width]
+        total, kept = body["documents"].tolist(), body["kept"].tolist()
+        if not over.empty:  # drawn one bin-width wide to the right, hatched
             o = over.iloc[0]
-            ax.bar([hi], [o["kept"]], width=width, align="edge", color=_KEPT, hatch="//")
-            ax.bar([hi], [o["documents"] - o["kept"]], bottom=[o["kept"]], width=width, align="edge",
-                   color=_REMOVED, hatch="//")
+            edges.append(edges[-1] + width)
+            total.append(int(o["documents"]))
+            kept.append(int(o["kept"]))
+            ax.bar([edges[-2]], [total[-1]], width=width, align="edge", fill=False, hatch="//", edgecolor="black",
+                   linewidth=0.5, zorder=3)
             ax.set_xlabel(f"hatched: {hi:.4g} < value <= {float(o['hi']):.4g}", fontsize=7)
+        # Stairs are one patch each (bars are one per bin): total in red, kept in blue over it.
+        ax.stairs(total, edges, fill=True, color=_REMOVED)
+        ax.stairs(kept, edges, fill=True, color=_KEPT)
         if hi == lo:
             ax.set_xlabel(f"every value is {lo:.4g}", fontsize=7)
         top = float(h["hi"].iloc[-1])
@@ -214,12 +216,13 @@ def _histogram_figure(stats: Stats, filter_name: str, signals: list[str]) -> str
                 ax.text(t, ax.get_ylim()[1] * 0.95, f" {rule['op']} {t:g}", color=_THRESH, fontsize=7, va="top")
             else:
                 notes.append(f"{s}: threshold ({rule['op']}) {t:g} is {'below' if t < lo else 'above'} every value")
-    fig.tight_layout()
+    fig.subplots_adjust(left=0.05, right=0.98, bottom=0.45 / fig.get_figheight(), top=1 - 0.3 / fig.get_figheight(),
+                        hspace=0.55, wspace=0.2)
     caption = (f"Filter {html.escape(filter_name)}: documents per bin (blue kept, red removed by any filter; "
                "hatched: overflow bin above the 99th percentile), thresholds as red dashed lines.")
     if notes:
         caption += " " + "; ".join(html.escape(n) for n in notes) + "."
-    return _png(fig, f"signal histograms of {filter_name}", caption, f"signals-{filter_name}")
+    return _png(fig, f"signal histograms of {filter_name}", caption, f"signals-{filter_name}", tight=False)
 
 
 def _clusters_figure(clusters: list[dict[str, Any]]) -> str:
@@ -274,7 +277,7 @@ def _funnel_section(stats: Stats) -> str:
     stages = _records(stats.tables.get("stages"))
     table = _numbers_table(stats, "stages", [
         ("stage", "stage", "text"), ("in", "documents_in", "int"), ("out", "documents_out", "int"),
-        ("chars in", "chars_in", "int"), ("chars out", "chars_out", "int"), ("seconds", "seconds", "seconds")])
+        ("chars in", "chars_in", "int"), ("chars out", "chars_out", "int"), ("seconds", "seconds", "float")])
     return _section("funnel", _funnel_figure(stages) + table +
                     '<p class="note">extract counts WARC records in and documents out; chars of filter are before '
                     "cleaning (in) and after cleaning and masking (out).</p>")
@@ -300,7 +303,15 @@ def _signals_section(stats: Stats) -> str:
     by_filter: dict[str, list[str]] = {}
     for r in sigs:
         by_filter.setdefault(r["filter"] or "(unknown)", []).append(r["signal"])
-    body = "".join(f"<h3>{html.escape(f)}</h3>" + _histogram_figure(stats, f, s) for f, s in by_filter.items())
+    measured = {r["signal"] for r in sigs if r["documents"]}
+    body = ""
+    for f, names in by_filter.items():
+        body += f"<h3>{html.escape(f)}</h3>"
+        if measured & set(names):
+            body += _histogram_figure(stats, f, names)
+        else:  # e.g. a classifier without its model, a block list without lists
+            body += f'<p class="note">{html.escape(f)} measured nothing: every signal is missing.</p>'
+
     body += "<h3>Percentiles</h3>" + _numbers_table(stats, "signals", [
         ("signal", "signal", "text"), ("documents", "documents", "int"), ("missing", "missing", "int"),
         ("mean", "mean", "float"), ("min", "min", "float"), ("p01", "p01", "float"), ("p05", "p05", "float"),
@@ -311,7 +322,8 @@ def _signals_section(stats: Stats) -> str:
 
 def _hosts_section(stats: Stats) -> str:
     hosts = _records(stats.tables.get("hosts"))
-    titles = {"kept": "Kept (final output)", "removed_filter": "Removed by filters", "removed_dedup": "Removed by dedup"}
+    titles = {"kept": "Kept (final output)", "removed_filter": "Removed by filters",
+              "removed_dedup": "Removed by dedup"}
     parts = []
     for kind, title in titles.items():
         rows = [r for r in hosts if r["kind"] == kind]

@@ -209,14 +209,16 @@ def compute_stats(spark: SparkSession, run_dir: str | Path, out_dir: str | Path,
     tables["outcomes"], tables["languages"], tables["encodings"], extract_row = _extract_tables(records)
     totals, tables["filters"], tables["rules"] = _filter_funnel(docs, rules)
     tables["stages"] = _stages(run, extract_row, dedup_docs, totals)
-    tables["signals"], tables["quantiles"], positives = _signal_summaries(docs, signals, int(params["quantile_accuracy"]))
+    tables["signals"], tables["quantiles"], positives = _signal_summaries(docs, signals,
+                                                                          int(params["quantile_accuracy"]))
     tables["histograms"] = _histograms(spark, docs, _ranges(tables["signals"], tables["quantiles"], rules,
                                                              int(params["histogram_bins"])))
     tables["pii"] = _count_table(positives, "type", "occurrences", {f"pii_{t}": t for t in PII_TYPES})
     tables["ngwords"] = _count_table(positives, "category", "hits", {f"ng_{c}": c for c in NG_CATEGORIES})
     tables["hosts"] = _hosts(docs, dedup_docs, dedup_dups, int(params["top_hosts"]))
     tables["clusters"], tables["dedup_reasons"] = _dedup_tables(dedup_docs, dedup_dups)
-    tables["samples"] = _samples(docs, dedup_dups, rules, int(params["sample_size"]), int(params["sample_chars"]))
+    tables["samples"] = removed_samples(docs, dedup_dups, rules, int(params["sample_size"]),
+                                        int(params["sample_chars"]))
 
     for name, rows in tables.items():
         pq.write_table(pa.Table.from_pylist(rows, schema=SCHEMAS[name]), out / f"{name}.parquet")
@@ -477,8 +479,8 @@ def _truncate(text: Column, n: int) -> Column:
     return F.when(F.length(text) > n, F.concat(F.substring(text, 1, n), F.lit("…"))).otherwise(text)
 
 
-def _samples(docs: DataFrame, dups: DataFrame | None, rules: list[dict[str, Any]], size: int, chars: int
-             ) -> list[dict[str, Any]]:
+def removed_samples(docs: DataFrame, dups: DataFrame | None, rules: list[dict[str, Any]], size: int, chars: int
+                    ) -> list[dict[str, Any]]:
     """Per removal reason, the `size` removed documents with the smallest xxhash64(doc_id): the same documents on
     every run over the same data, whatever the partitioning."""
     if size <= 0:
