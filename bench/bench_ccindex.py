@@ -8,7 +8,8 @@ over HTTP; the server counts the bytes it sends. Two server settings: "local" (a
 
 Prints JSON (and writes bench/results/ccindex.json): per setting, bytes and seconds of each mode (best of
 `--repeat`, after a warm-up), their ratios, and whether index mode gives the same documents as the full scan for
-the records the index selects. Index-mode seconds include reading the index and writing the selection.
+the records the index selects. Index-mode seconds include reading the index and writing the selection. Also the
+requests and bytes index mode would need with `range_merge_gap` set to a few values (from the selection).
 """
 from __future__ import annotations
 
@@ -33,16 +34,16 @@ def main() -> None:
     ap.add_argument("--miss-share", type=float, default=0.1, help="Japanese pages the emulated CLD2 misses")
     ap.add_argument("--cores", type=int, default=2)
     ap.add_argument("--latency-ms", type=float, default=30.0, help="distant setting: delay before each answer")
-    ap.add_argument("--mbps", type=float, default=4.0, help="distant setting: bandwidth in MB/s for all connections")
+    ap.add_argument("--mbps", type=float, default=1.0,
+                    help="distant setting: MB/s shared by all connections (below what the cores can parse, as for "
+                         "a cluster on one link)")
     ap.add_argument("--repeat", type=int, default=2)
     ap.add_argument("--cache", default=str(Path(tempfile.gettempdir()) / "jwc-bench-crawls"))
     a = ap.parse_args()
 
-    from filters.base import resolve
     from jobs.extract import extract_command
     from pipeline import config as config_mod
-    from pipeline.cclisting import COMMONCRAWL_PARAMS
-    from pipeline.config import Config
+    from pipeline.remote import coalesce
     from pipeline.spark import get_session
     from tests.ccserver import CrawlServer, build_release
 
@@ -50,9 +51,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="jwc-bench-ccindex-"))
     build_release(work / "release", CRAWL, warcs, miss_share=a.miss_share)
     spark = get_session("bench-ccindex", master=f"local[{a.cores}]")
-    base = config_mod.load(overrides={"run": {"progress_seconds": 0}})
-    cfg = Config({**base.sections, "commoncrawl": resolve("commoncrawl", COMMONCRAWL_PARAMS, {})},
-                 base.cleaners, base.filters)
+    cfg = config_mod.load(overrides={"run": {"progress_seconds": 0}})
     result: dict = {"files": a.files, "records": a.files * a.records, "ja_fraction": a.ja_fraction,
                     "cld2_miss_share": a.miss_share, "index_rule": "content_languages contains jpn, fetch_status 200, "
                     "HTML mime"}
@@ -76,6 +75,15 @@ def main() -> None:
     index_kept = {tuple(r) for r in index.where("outcome = 'kept'").select("doc_id", "text").collect()}
     result.update({"same_documents_on_selected_records": index_kept == full_on_selected,
                    "documents_only_in_full_scan": result["local"]["full_scan"]["kept"] - len(full_on_selected)})
+    groups = [[(r["offset"], r["length"]) for r in row["ranges"]]  # one row per WARC file of a bench crawl
+              for row in spark.read.parquet(str(work / "index" / "index-selection")).select("ranges").collect()]
+    full_bytes = result["local"]["full_scan"]["warc_bytes"]
+    result["range_merging"] = []
+    for gap in (0, 16 << 10, 64 << 10, 256 << 10, 1 << 20):
+        spans = [span for ranges in groups for span in coalesce(ranges, gap)]
+        fetched = sum(n for _, n, _ in spans)
+        result["range_merging"].append({"merge_gap": gap, "requests": len(spans), "bytes": fetched,
+                                        "byte_ratio": round(fetched / full_bytes, 4)})
     save("ccindex", result)
 
 

@@ -17,7 +17,7 @@ def _cmd_nightly(a: argparse.Namespace) -> int:
 
     results = nightly(a.crawl_id, a.input or [], a.store, a.config, a.master, a.restart,
                       input_lists=a.input_list or [], prefix=a.prefix, source=a.source, index=a.index,
-                      cc_base=a.cc_base, only_failed=a.only_failed)
+                      cc_base=a.cc_base, only_failed=a.only_failed, allow_failed=a.allow_failed)
     print(json.dumps(results, indent=2, sort_keys=True))
     return 0
 
@@ -176,6 +176,8 @@ def build_parser() -> argparse.ArgumentParser:
     n = add("nightly", _cmd_nightly, "Run every stage for one crawl into the dataset store.")
     n.add_argument("--crawl-id", required=True, help="crawl id, e.g. CC-MAIN-2026-48 (names the run folder)")
     _add_input_flags(n)
+    n.add_argument("--allow-failed", action="store_true",
+                   help="go on past extract although some WARC files could not be read (they stay listed as failed)")
     n.add_argument("--store", required=True, help="dataset store folder (created when missing or empty)")
     n.add_argument("--config", help="TOML config file (see `jwc config defaults`)")
     n.add_argument("--master", help="Spark master (default: spark-submit's, else local[*])")

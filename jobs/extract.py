@@ -49,11 +49,8 @@ def _to_batch(rows: list[dict[str, Any]]) -> pa.RecordBatch:
 
 def _make_task(extract: dict[str, Any], langid: dict[str, Any], crawl_id: str, records_acc: Any,
                remote: dict[str, Any] | None = None):
-    policy = RetryPolicy.from_options(remote)
-    concurrency = int((remote or {}).get("range_concurrency", 4))
-
     def task(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        processor = RecordProcessor(extract, langid, crawl_id, policy, concurrency)
+        processor = RecordProcessor(extract, langid, crawl_id, remote)
         for batch in batches:
             paths = batch.column("path").to_pylist()
             spans = batch.column("ranges").to_pylist() if "ranges" in batch.schema.names else [None] * len(paths)

@@ -45,7 +45,11 @@ COMMONCRAWL_PARAMS: dict[str, Param] = {
                              0.0, 600.0),
     "max_backoff_seconds": Param(60.0, "Longest wait between two retries.", 0.0, 3600.0),
     "timeout_seconds": Param(60.0, "Socket timeout for connecting and for each read.", 0.1, 3600.0),
-    "range_concurrency": Param(4, "Byte-range requests in flight per WARC file in index mode.", 1, 64),
+    "range_concurrency": Param(4, "Byte-range requests in flight per WARC file in index mode (the cluster sends "
+                               "up to executor cores x this at once; Common Crawl serves a few thousand requests/s "
+                               "for everyone).", 1, 64),
+    "range_merge_gap": Param(0, "Index mode fetches selected records at most this many bytes apart with one request: "
+                             "fewer requests, more bytes (the gaps). 0: one request per record.", 0, 16 << 20),
     "user_agent": Param("jwc-corpus (Japanese web-corpus curation)", "User-Agent of every HTTP request.", kind=str),
 }
 

@@ -73,11 +73,11 @@ def open_input(path: str, remote: RetryPolicy | None = None) -> BinaryIO:
 
 
 def read_ranges(path: str, ranges: list[tuple[int, int]], remote: RetryPolicy | None = None,
-                concurrency: int = 4) -> Iterator[tuple[int, int, bytes]]:
-    """(offset, length, bytes) of each byte range of one file, in order: range requests over http(s), reads at
-    offsets elsewhere. A range past the end of the file raises OSError."""
+                concurrency: int = 4, merge_gap: int = 0) -> Iterator[tuple[int, int, bytes]]:
+    """(offset, length, bytes) of each byte range of one file, in order: range requests over http(s) (see
+    pipeline.remote.fetch_ranges), reads at offsets elsewhere. A range past the end of the file raises OSError."""
     if is_http(path):
-        yield from fetch_ranges(path, ranges, remote, concurrency)
+        yield from fetch_ranges(path, ranges, remote, concurrency, merge_gap)
         return
     if path.startswith("file:"):
         path = "/" + path[5:].lstrip("/")
@@ -125,12 +125,14 @@ class RecordProcessor:
     """Turns raw records into rows; holds the validated options of [extract] and [langid]."""
 
     def __init__(self, extract: dict[str, Any], langid: dict[str, Any], crawl_id: str,
-                 remote: RetryPolicy | None = None, range_concurrency: int = 4):
+                 remote: dict[str, Any] | None = None):
+        """`remote`: the [commoncrawl] options (retries, back-off, timeout, range concurrency and merging)."""
         self.x = extract
         self.lid = langid
         self.crawl_id = crawl_id
-        self.remote = remote
-        self.range_concurrency = range_concurrency
+        self.remote = RetryPolicy.from_options(remote)
+        self.range_concurrency = int((remote or {}).get("range_concurrency", 4))
+        self.merge_gap = int((remote or {}).get("range_merge_gap", 0))
         self.html_types = tuple(t.lower() for t in extract["html_types"])
 
     def screen(self, rec: RawRecord, source_file: str) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
@@ -254,7 +256,7 @@ class RecordProcessor:
         max_bytes = int(self.x["max_html_bytes"])
 
         def records() -> Iterator[RawRecord]:
-            for offset, _, data in read_ranges(path, ranges, self.remote, self.range_concurrency):
+            for offset, _, data in read_ranges(path, ranges, self.remote, self.range_concurrency, self.merge_gap):
                 for rec in iter_records(io.BytesIO(data), data[:2] == b"\x1f\x8b", max_bytes):
                     rec.offset += offset
                     yield rec

@@ -19,6 +19,7 @@ import re
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Mapping, TypeVar
 from urllib.parse import urlsplit
@@ -26,6 +27,7 @@ from urllib.parse import urlsplit
 T = TypeVar("T")
 
 _TRANSIENT_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
+MAX_SPAN = 32 << 20  # merged byte ranges are fetched as one request of at most this many bytes
 _CONTENT_RANGE = re.compile(r"bytes\s+(\d+)-(\d+)/(\d+|\*)")
 _UNSATISFIED_RANGE = re.compile(r"bytes\s+\*/(\d+)")
 
@@ -63,9 +65,10 @@ class RetryPolicy:
                    user_agent=str(opts.get("user_agent", cls.user_agent)))
 
     def delay(self, failures: int) -> float:
-        """Seconds to wait before retry number `failures` (1-based): exponential, with jitter against herds."""
+        """Seconds to wait before retry number `failures` (1-based): exponential, never below the base (Common
+        Crawl asks for at most one retry a second), plus up to 50% jitter so tasks do not retry in step."""
         base = min(self.max_backoff, self.backoff * 2 ** (failures - 1))
-        return base * (0.5 + random.random() / 2)
+        return base * (1 + random.random() / 2)
 
 
 def is_http(path: str) -> bool:
@@ -328,13 +331,36 @@ def open_remote(url: str, policy: RetryPolicy | None = None) -> HttpFile:
     return HttpFile(url, policy)
 
 
+def coalesce(ranges: list[tuple[int, int]], merge_gap: int) -> list[tuple[int, int, list[tuple[int, int]]]]:
+    """Consecutive ranges at most `merge_gap` bytes apart joined into spans (start, length, members), each span
+    at most MAX_SPAN bytes unless one range alone is longer. Order is kept; overlapping ranges are not joined."""
+    spans: list[tuple[int, int, list[tuple[int, int]]]] = []
+    for offset, length in ranges:
+        if spans:
+            start, span_len, members = spans[-1]
+            end = start + span_len
+            if end <= offset <= end + merge_gap and offset + length - start <= MAX_SPAN:
+                spans[-1] = (start, offset + length - start, members + [(offset, length)])
+                continue
+        spans.append((offset, length, [(offset, length)]))
+    return spans
+
+
 def fetch_ranges(url: str, ranges: list[tuple[int, int]], policy: RetryPolicy | None = None,
-                 concurrency: int = 4) -> Iterator[tuple[int, int, bytes]]:
+                 concurrency: int = 4, merge_gap: int = 0) -> Iterator[tuple[int, int, bytes]]:
     """(offset, length, bytes) for each (offset, length), in the given order; `concurrency` requests in flight.
 
+    Ranges at most `merge_gap` bytes apart are fetched with one request (fewer requests, more bytes: the gaps).
     Each worker thread keeps one persistent connection. The first range that cannot be read raises (RemoteError),
     and nothing is fetched after it.
     """
+    if merge_gap > 0:
+        spans = coalesce(ranges, merge_gap)
+        with closing(fetch_ranges(url, [(s, n) for s, n, _ in spans], policy, concurrency)) as fetched:
+            for (start, _, members), (_, _, data) in zip(spans, fetched):
+                for offset, length in members:
+                    yield offset, length, data[offset - start:offset - start + length]
+        return
     policy = policy or RetryPolicy()
     local = threading.local()
     opened: list[HttpFile] = []

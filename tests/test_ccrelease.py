@@ -26,11 +26,9 @@ COLUMNS = ("doc_id", "outcome", "source_file", "source_offset", "url", "title", 
 
 
 def _cfg(**cc: Any) -> Config:
-    """The default config with a [commoncrawl] section (fast retries for a local server)."""
-    base = config_mod.load(overrides={"run": {"progress_seconds": 0}})
-    opts = resolve("commoncrawl", COMMONCRAWL_PARAMS,
-                   {"backoff_seconds": 0.01, "max_backoff_seconds": 0.05, "retries": 8, **cc})
-    return Config({**base.sections, "commoncrawl": opts}, base.cleaners, base.filters)
+    """The default config with fast retries for a local server."""
+    return config_mod.load(overrides={"run": {"progress_seconds": 0}, "commoncrawl": {
+        "backoff_seconds": 0.01, "max_backoff_seconds": 0.05, "retries": 8, **cc}})
 
 
 @pytest.fixture(scope="module")
@@ -163,27 +161,38 @@ def test_index_mode_file_failing_every_time_is_listed_then_retried(spark, releas
     assert _rows(spark, out) == clean_runs["index"]
 
 
-def test_nightly_over_a_crawl_id_with_a_missing_file_then_only_failed(spark, release, server, clean_runs,
-                                                                      tmp_path) -> None:
-    victim = release["root"] / release["warc_names"][2]
+@pytest.mark.slow
+def test_nightly_over_a_crawl_id_stops_on_a_missing_file_then_only_failed_completes_it(spark, tmp_path,
+                                                                                       capsys) -> None:
+    warcs = []
+    for seed in (31, 32):
+        generate_sample(str(tmp_path / f"n{seed}.warc.gz"), records=45, seed=seed, crawl_id=CRAWL)
+        warcs.append((tmp_path / f"n{seed}.warc.gz", tmp_path / f"n{seed}.truth.jsonl"))
+    release = build_release(tmp_path / "release", CRAWL, warcs)
+    victim = tmp_path / "release" / release["warc_names"][1]
     store = tmp_path / "store"
-    args = ["nightly", "--crawl-id", CRAWL, "--from", "commoncrawl", "--index", "--cc-base", server.url,
-            "--store", str(store)]
-    hidden = victim.with_name(victim.name + ".hidden")
-    os.replace(victim, hidden)  # 404: fails at once, no retries
-    try:
-        assert cli(args) == 0
-    finally:
-        os.replace(hidden, victim)
-    run = store / "runs" / CRAWL
-    first = json.loads((run / "extract" / "_STAGE.json").read_text())["counts"]
-    assert first["failed_files"] == 1 and (run / "filter" / "_STAGE.json").is_file()
-    assert cli([*args, "--only-failed"]) == 0
+    with CrawlServer(tmp_path / "release") as server:
+        selected = {(p, o) for p, o, _ in _expected_selection(release, server.url)}
+        args = ["nightly", "--crawl-id", CRAWL, "--from", "commoncrawl", "--index", "--cc-base", server.url,
+                "--store", str(store)]
+        hidden = victim.with_name(victim.name + ".hidden")
+        os.replace(victim, hidden)  # 404: fails at once, no retries
+        try:
+            assert cli(args) == 2
+        finally:
+            os.replace(hidden, victim)
+        assert "1 WARC file(s) could not be read" in capsys.readouterr().err
+        run = store / "runs" / CRAWL
+        first = json.loads((run / "extract" / "_STAGE.json").read_text())["counts"]
+        assert first["failed_files"] == 1 and not (run / "filter").exists()  # nothing built on a partial crawl
+        server.reset_counts()
+        assert cli([*args, "--only-failed"]) == 0
+        assert set(server.requests) == {release["warc_names"][1]}  # no index read, only the failed file
     second = json.loads((run / "extract" / "_STAGE.json").read_text())["counts"]
-    clean_kept = sum(v[1] == "kept" for v in clean_runs["index"].values())
-    assert second["failed_files"] == 0 and second["kept"] == clean_kept > first["kept"]
-    filtered = spark.read.parquet(str(run / "filter" / "documents")).count()
-    assert filtered == clean_kept  # the filter stage was redone on the completed extract output
+    rows = _rows(spark, run / "extract")
+    assert second["failed_files"] == 0 and {(v[2], v[3]) for v in rows.values()} == selected
+    assert second["kept"] > first["kept"]
+    assert spark.read.parquet(str(run / "filter" / "documents")).count() == second["kept"]
 
 
 def test_index_mode_reads_a_small_share_of_a_crawl_like_mix(spark, tmp_path) -> None:

@@ -12,9 +12,10 @@ import pyarrow.parquet as pq
 import pytest
 
 from filters.base import resolve
-from pipeline.cclisting import join_prefix, read_listing
+from pipeline.cclisting import COMMONCRAWL_PARAMS, join_prefix, read_listing
 from pipeline.records import EXTRACT_PARAMS, LANGID_PARAMS, RecordProcessor, open_input
-from pipeline.remote import HttpFile, PermanentRemoteError, RemoteError, RetryPolicy, fetch_ranges
+from pipeline.remote import (MAX_SPAN, HttpFile, PermanentRemoteError, RemoteError, RetryPolicy, coalesce,
+                             fetch_ranges)
 from pipeline.sample.generate import generate_sample
 from tests.ccserver import CrawlServer
 
@@ -129,9 +130,11 @@ def sample(tmp_path_factory) -> tuple[Path, list[dict]]:
     return tmp, [json.loads(line) for line in (tmp / "s.truth.jsonl").read_text().splitlines()]
 
 
-def _processor(policy: RetryPolicy) -> RecordProcessor:
-    return RecordProcessor(resolve("extract", EXTRACT_PARAMS, {}), resolve("langid", LANGID_PARAMS, {}), "T",
-                           policy, range_concurrency=3)
+def _processor(retries: int = 8, merge_gap: int = 0) -> RecordProcessor:
+    remote = resolve("commoncrawl", COMMONCRAWL_PARAMS, {"retries": retries, "backoff_seconds": 0.001,
+                                                         "max_backoff_seconds": 0.01, "range_concurrency": 3,
+                                                         "range_merge_gap": merge_gap})
+    return RecordProcessor(resolve("extract", EXTRACT_PARAMS, {}), resolve("langid", LANGID_PARAMS, {}), "T", remote)
 
 
 def test_byte_ranges_give_the_rows_of_a_whole_file_scan(sample) -> None:
@@ -139,21 +142,34 @@ def test_byte_ranges_give_the_rows_of_a_whole_file_scan(sample) -> None:
     ranges = [(t["warc_offset"], t["warc_length"]) for t in truth if t["lang"] == "ja"][::2]
     with CrawlServer(folder, fail_rate=0.2, seed=4) as server:
         url = server.url + "s.warc.gz"
-        full = {r["source_offset"]: r for r in _processor(FAST).process_file(url)}
+        full = {r["source_offset"]: r for r in _processor().process_file(url)}
         server.reset_counts()
-        picked = list(_processor(FAST).process_ranges(url, ranges))
+        picked = list(_processor().process_ranges(url, ranges))
         assert server.sent() == sum(n for _, n in ranges)
+        server.reset_counts()
+        merged = list(_processor(merge_gap=50_000).process_ranges(url, ranges))
+        merged_requests = sum(server.requests.values()) - sum(server.failures.values())
+        assert merged_requests < len(ranges) / 3 and server.sent() > sum(n for _, n in ranges)
     assert [r["source_offset"] for r in picked] == [o for o, _ in ranges]
     assert all(r == full[r["source_offset"]] for r in picked)
+    assert merged == picked
     assert sum(r["outcome"] == "kept" for r in picked) >= 0.8 * len(ranges)
+
+
+def test_coalesce_joins_near_ranges_in_order_only() -> None:
+    ranges = [(0, 10), (15, 5), (100, 10), (50, 5), (112, 3)]
+    assert coalesce(ranges, 5) == [(0, 20, [(0, 10), (15, 5)]), (100, 10, [(100, 10)]), (50, 5, [(50, 5)]),
+                                   (112, 3, [(112, 3)])]
+    assert coalesce(ranges, 0) == [(o, n, [(o, n)]) for o, n in ranges]
+    assert coalesce([(0, 10), (20, MAX_SPAN)], 100) == [(0, 10, [(0, 10)]), (20, MAX_SPAN, [(20, MAX_SPAN)])]
 
 
 def test_byte_ranges_of_a_local_file_match_http(sample) -> None:
     folder, truth = sample
     ranges = [(t["warc_offset"], t["warc_length"]) for t in truth if t["status"] == 200][:12]
-    local = list(_processor(FAST).process_ranges(str(folder / "s.warc.gz"), ranges))
+    local = list(_processor().process_ranges(str(folder / "s.warc.gz"), ranges))
     with CrawlServer(folder) as server:
-        remote = list(_processor(FAST).process_ranges(server.url + "s.warc.gz", ranges))
+        remote = list(_processor().process_ranges(server.url + "s.warc.gz", ranges))
     strip = [{k: v for k, v in r.items() if k != "source_file"} for r in local]
     assert strip == [{k: v for k, v in r.items() if k != "source_file"} for r in remote]
     assert [r["source_offset"] for r in local] == [o for o, _ in ranges]
@@ -164,7 +180,7 @@ def test_file_breaking_midway_keeps_earlier_rows_and_ends_with_one_unreadable_ro
     cut = truth[len(truth) // 2]["warc_offset"] + 10
     with CrawlServer(folder) as server:
         server.cut_at["s.warc.gz"] = cut
-        rows = list(_processor(RetryPolicy(retries=2, backoff=0.001, timeout=10))
+        rows = list(_processor(retries=2)
                     .process_file(server.url + "s.warc.gz"))
     assert rows[-1]["outcome"] == "unreadable_file"
     assert "stopped after" in rows[-1]["detail"] and "gave up at byte" in rows[-1]["detail"]
