@@ -27,6 +27,7 @@ from pipeline.inputs import InputFile
 from pipeline.remote import RetryPolicy
 from pipeline.spark import get_session
 from pipeline.store import Store
+from pipeline.versions import RUN_VERSION_FILE, release_staging
 
 STAGES: tuple[Stage, ...] = (
     Stage("extract", extract_stage, "WARC records -> Japanese documents"),
@@ -38,6 +39,17 @@ STAGES: tuple[Stage, ...] = (
     Stage("report", report_stage, "self-contained HTML report with drift against the parent version"),
     Stage("publish", publish_stage, "validate, write the manifest, publish the version atomically"),
 )
+
+
+def _discard_run(st: Store, dataset: str, run_dir: Path) -> None:
+    """Delete an unfinished run and give back the version id it had reserved (unless that version was published)."""
+    reserved = run_dir / RUN_VERSION_FILE
+    if reserved.is_file():
+        version = json.loads(reserved.read_text())["version"]
+        dataset_dir = st.dataset_dir(dataset)
+        if not (dataset_dir / "versions" / version).exists():
+            release_staging(dataset_dir, version)
+    shutil.rmtree(run_dir)
 
 
 class RunMismatch(UserError):
@@ -86,7 +98,7 @@ def nightly(crawl_id: str, inputs: list[str], store: str, config_path: str | Non
             raise RunMismatch(
                 f"{run_dir} holds an unfinished run of {crawl_id} with other inputs or another config; "
                 "rerun with the same ones, or pass --restart to discard it")
-        shutil.rmtree(run_dir)
+        _discard_run(st, cfg["run"]["dataset"], Path(run_dir))
     run_dir.mkdir(parents=True, exist_ok=True)
     marker.write_text(json.dumps(identity, indent=2))
     if resolved.index is not None:
