@@ -211,6 +211,8 @@ def test_incremental_matches_one_batch_and_index_layout(spark, corpus, runs) -> 
     rep = dict(zip(one_batch["duplicates"]["doc_id"], one_batch["duplicates"]["duplicate_of"]))
     assert all(doc in kept_v1 and rep[doc] in kept_v1 for doc in bridged)
     assert len(bridged) <= 0.002 * len(kept_once)
+    print(f"\nincrements: v1 {first}, v2 {second}; kept once {len(kept_once)}, kept by increments "
+          f"{len(kept_v1 | kept_v2)}, bridged {len(bridged)}")
     assert second["published_removed"] > 0
     assert first["input"] + second["input"] == runs[2]["counts"]["input"]
     dups = _read(spark, str(tmp / "inc_v2" / "duplicates"))
