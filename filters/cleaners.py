@@ -35,7 +35,7 @@ BOILERPLATE_WORDS = (
     "サイトマップ", "カテゴリー", "カテゴリ", "タグ一覧", "タグ", "アーカイブ", "バックナンバー", "一覧へ", "一覧を見る",
     "一覧", "前の記事", "次の記事", "前のページ", "次のページ", "前へ", "次へ", "戻る", "もっと見る", "続きを読む",
     "全文を読む", "詳しくはこちら", "詳細はこちら", "こちら", "関連記事", "関連リンク", "人気記事", "新着記事",
-    "おすすめ記事", "注目のトピックス", "注目記事", "ランキング", "アクセスランキング", "サイト内検索", "検索",
+    "おすすめ記事", "注目のトピックス", "注目記事", "最近の記事", "最新の記事", "最新記事", "人気の記事", "ランキング", "アクセスランキング", "サイト内検索", "検索",
     "Copyright", "COPYRIGHT", "copyright", "All Rights Reserved", "All rights reserved", "all rights reserved",
     "©", "(C)", "(c)", "無断転載", "無断複製", "禁止", "禁じます", "著作権", "プライバシーポリシー",
     "個人情報保護方針", "個人情報の取り扱い", "個人情報", "利用規約", "ご利用規約", "サイトポリシー", "ソーシャルメディアポリシー",
@@ -52,18 +52,23 @@ BOILERPLATE_WORDS = (
 )
 # A date (with optional weekday and time) standing alone or labelled as publication/update metadata.
 DATE_LINE_RE = re.compile(
-    r"(?:(?:更新日|公開日|投稿日|配信日|掲載日|最終更新日?|更新|公開|投稿|配信)(?:時)?\s*[:：]?\s*)?"
+    r"\d{4}\s*年\s*\d{1,2}\s*月\s*(?:[(（]\d+[)）])?"  # archive widget: 2024年11月 (12)
+    r"|(?:(?:更新日|公開日|投稿日|配信日|掲載日|最終更新日?|更新|公開|投稿|配信)(?:時)?\s*[:：]?\s*)?"
     r"\d{2,4}\s*[年/.\-]\s*\d{1,2}\s*[月/.\-]\s*\d{1,2}\s*日?"
     r"\s*(?:[(（][月火水木金土日](?:曜日?)?[)）]|[月火水木金土日]曜日?)?"
     r"\s*(?:\d{1,2}\s*[:：時]\s*\d{1,2}\s*分?(?:[:：]\d{2})?)?"
     r"\s*(?:配信|更新|公開|投稿|掲載)?"
 )
+# A line that ends like a sentence: terminal punctuation, optionally inside closing brackets or quotes.
+SENTENCE_END_RE = re.compile(r"[。！？!?．…][」』）)\]】〉》\"”’]*$")
+RUN_GAP_RE = re.compile(r"[\s|｜・/／]*")
 SPACE_PUNCT_RE = re.compile(r"[\s|｜:：・/／>＞<＜»«›‹\-－_=＝,，.．、。!！?？()（）\[\]［］【】「」『』\"'“”‘’]+")
 
 
 def _join(lines: list[str]) -> str:
     """Lines back to text, with at most one blank line in a row and no blank edges."""
-    return BLANK_LINES_RE.sub("\n\n", "\n".join(lines)).strip()
+    text = "\n".join(lines)
+    return (BLANK_LINES_RE.sub("\n\n", text) if "\n\n\n" in text else text).strip()
 
 
 class UnicodeNormalizer(Cleaner):
@@ -77,7 +82,9 @@ class UnicodeNormalizer(Cleaner):
     def clean(self, text: str) -> str:
         if self.options["nfkc"]:
             text = unicodedata.normalize("NFKC", text)
-        text = CONTROL_RE.sub("", NEWLINE_RE.sub("\n", text))
+        if "\r" in text or "\u2028" in text or "\u2029" in text or "\x85" in text:
+            text = NEWLINE_RE.sub("\n", text)
+        text = CONTROL_RE.sub("", text)
         return _join([line.strip() for line in INLINE_SPACE_RE.sub(" ", text).split("\n")])
 
 
@@ -124,6 +131,9 @@ class BoilerplateLineRemover(Cleaner):
                                 kind=int),
         "line_keyword_frac": Param(0.5, "remove a short line when boilerplate words cover at least this share "
                                         "of its letters", lo=0.0, hi=1.0),
+        "list_min_lines": Param(4, "remove runs of at least this many consecutive short lines that do not end like "
+                                   "a sentence (link lists, 'recent posts' widgets); 0 keeps them", lo=0, kind=int),
+        "list_max_chars": Param(30, "longest line of such a list block", lo=1, kind=int),
         "footer_lines": Param(10, "how many last lines are searched for the start of a footer", lo=0, kind=int),
         "footer_keyword_frac": Param(0.3, "a footer line has boilerplate words covering more than this share "
                                           "of its letters", lo=0.0, hi=1.0),
@@ -138,10 +148,8 @@ class BoilerplateLineRemover(Cleaner):
         extra = self.options["extra_words"]
         if not all(isinstance(w, str) and w for w in extra):
             raise ValueError(f"{self.name}.extra_words: expected a list of non-empty strings, got {extra!r}")
-        words = "|".join(map(re.escape, sorted({*BOILERPLATE_WORDS, *extra}, key=len, reverse=True)))
-        self._words = re.compile(words)
-        run = self.options["min_word_run"]
-        self._word_run = re.compile(f"(?:(?:{words})[\\s|｜・/／]*){{{run},}}") if run else None
+        self._words = re.compile("|".join(map(re.escape, sorted({*BOILERPLATE_WORDS, *extra}, key=len,
+                                                                  reverse=True))))
 
     def keyword_share(self, line: str) -> float:
         """Share of the line's letters (spaces and punctuation ignored) covered by boilerplate words; 1.0 for
@@ -152,14 +160,50 @@ class BoilerplateLineRemover(Cleaner):
         covered = len(SPACE_PUNCT_RE.sub("", "".join(self._words.findall(line))))
         return covered / letters
 
+    def cut_word_runs(self, line: str) -> str:
+        """Cut runs of min_word_run or more boilerplate words separated by nothing but spaces, bars or dots."""
+        spans = [m.span() for m in self._words.finditer(line)]
+        need = self.options["min_word_run"]
+        if len(spans) < need:
+            return line
+        pieces, kept_from, first = [], 0, 0
+        for i in range(1, len(spans) + 1):
+            if i < len(spans) and RUN_GAP_RE.fullmatch(line, spans[i - 1][1], spans[i][0]):
+                continue
+            if i - first >= need:
+                pieces.append(line[kept_from:spans[first][0]])
+                kept_from = spans[i - 1][1]
+            first = i
+        if not pieces:
+            return line
+        pieces.append(line[kept_from:])
+        return " ".join(p.strip() for p in pieces if p.strip())
+
+    def drop_list_blocks(self, lines: list[str]) -> list[str]:
+        """Remove runs of list_min_lines or more consecutive short, unpunctuated lines (blank lines end a run)."""
+        longest, need = self.options["list_max_chars"], self.options["list_min_lines"]
+        is_item = [0 < len(line) <= longest and not SENTENCE_END_RE.search(line) for line in lines]
+        out: list[str] = []
+        start = 0
+        for i in range(len(lines) + 1):
+            if i < len(lines) and is_item[i]:
+                continue
+            if i - start < need:
+                out += lines[start:i]
+            if i < len(lines):
+                out.append(lines[i])
+            start = i + 1
+        return out
+
     def clean(self, text: str) -> str:
         o = self.options
         short, line_frac = o["max_line_chars"], o["line_keyword_frac"]
         out = [line for line in text.split("\n")
                if not line or len(line) > short or self.keyword_share(line) < line_frac]
-        if self._word_run:
-            out = [self._word_run.sub(" ", line).replace("  ", " ").strip() if len(line) > short else line
-                   for line in out]
+        if o["min_word_run"]:
+            out = [self.cut_word_runs(line) if len(line) > short else line for line in out]
+        if o["list_min_lines"]:
+            out = self.drop_list_blocks(out)
         content = [i for i, line in enumerate(out) if line]
         # The footer is searched in the last lines, but never in the first half (a short page's header).
         for i in content[max(len(content) - o["footer_lines"], (len(content) + 1) // 2):]:

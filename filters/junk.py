@@ -44,9 +44,9 @@ SENTENCE_MARK_RE = re.compile(r"[。、！？!?]")
 
 
 def per_kchar(hits: int, chars: int) -> float:
-    """Hits per 1,000 characters; a text shorter than 1,000 characters counts as 1,000, so one hit in a short
-    text is not read as a high density."""
-    return 1000.0 * hits / max(chars, 1000)
+    """Hits per 1,000 characters; a text shorter than 500 characters counts as 500, so one hit in a short text is
+    not read as a high density."""
+    return 1000.0 * hits / max(chars, 500)
 
 
 def bbs_marks(text: str) -> int:

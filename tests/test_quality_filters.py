@@ -172,9 +172,9 @@ def test_repetition_rejects_a_repeated_paragraph_and_keeps_prose():
 
 def test_ad_and_bbs_marks_per_thousand_characters():
     s = signals(JunkFilter, "送料無料！税込1,980円。今すぐクリック")
-    assert s["junk_ad_per_kchar"] == 4.0  # short texts count as 1,000 characters
+    assert s["junk_ad_per_kchar"] == 8.0  # 4 hits; short texts count as 500 characters
     bbs = "1 名前：名無しさん 2024/01/02(火) 12:34:56.78 ID:abcd1234\n草"
-    assert signals(JunkFilter, bbs)["junk_bbs_per_kchar"] == 4.0  # 名前： 名無し ID: and the time stamp
+    assert signals(JunkFilter, bbs)["junk_bbs_per_kchar"] == 8.0  # 名前： 名無し ID: and the time stamp
     assert signals(JunkFilter, "2024年1月2日、東京で会見した。午後の予定は未定。")["junk_bbs_per_kchar"] == 0.0
 
 
@@ -270,6 +270,17 @@ def test_footer_search_never_reaches_into_a_short_pages_body():
     text = "会員登録で便利に\n本文の一行目です。\n本文の二行目です。"
     assert BoilerplateLineRemover().clean(text) == "本文の一行目です。\n本文の二行目です。"
     assert BoilerplateLineRemover({"extra_words": ["市民の声"]}).clean("本文です。\n市民の声") == "本文です。"
+
+
+def test_link_list_blocks_and_archive_lines_are_removed_short_lists_stay():
+    text = "\n".join([
+        "ひだまり日記", "今日は図書館で本を三冊借りた。", "最近の記事",
+        "花見のマナー", "家庭でできる地震への備え", "市民天文台で土星の観望会", "盆踊り大会に子どもたちの笑顔",
+        "2026年11月 (12)", "2026年10月 (9)", "帰りにパン屋へ寄った。", "持ち物", "水筒", "帽子",
+    ])
+    # The four headlines form a list block; the three-line packing list is shorter than list_min_lines.
+    assert BoilerplateLineRemover().clean(text) == "ひだまり日記\n今日は図書館で本を三冊借りた。\n帰りにパン屋へ寄った。\n持ち物\n水筒\n帽子"
+    assert "花見のマナー" in BoilerplateLineRemover({"list_min_lines": 0}).clean(text)
 
 
 def test_share_bar_flattened_into_a_line_is_cut_but_two_words_in_prose_stay():
