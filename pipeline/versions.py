@@ -25,6 +25,7 @@ import json
 import os
 import re
 import secrets
+import shutil
 import signal
 import subprocess
 import time
@@ -209,11 +210,7 @@ def publish_folder(staged: Path, final: Path) -> None:
 
 def release_staging(dataset_dir: Path, version: str) -> None:
     """Remove a published version's staging folder (its id reservation)."""
-    folder = dataset_dir / "staging" / version
-    if folder.is_dir():
-        for p in sorted(folder.rglob("*"), reverse=True):
-            p.rmdir() if p.is_dir() else p.unlink()
-        folder.rmdir()
+    shutil.rmtree(dataset_dir / "staging" / version, ignore_errors=True)
 
 
 def read_manifest(dataset_dir: Path, version: str) -> dict[str, Any]:
