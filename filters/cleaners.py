@@ -1,8 +1,8 @@
 """Cleaners: run before the filters and change text, never judge it.
 
 Order (CLEANERS): normalise Unicode and whitespace, normalise Japanese punctuation, drop lines without Japanese,
-drop boilerplate lines (navigation, legal, account, share and date lines, and a keyword-dense footer), then drop
-repeated short lines. Each works line by line with compiled regexes and str methods.
+drop boilerplate (navigation, legal, account, share and date lines, link-list blocks, a keyword-dense footer),
+then drop repeated short lines. Each works line by line with compiled regexes and str methods.
 """
 from __future__ import annotations
 
@@ -121,9 +121,11 @@ class NonJapaneseLineRemover(Cleaner):
 
 class BoilerplateLineRemover(Cleaner):
     """Drop site chrome. A short line goes when boilerplate words (navigation, legal, login, share, ranking ...)
-    cover most of its letters; a line that is only a date goes; and, as in the Swallow corpus, the text is cut at
-    the first keyword-dense line among the last few (the footer starts there). Unlike Swallow, the footer is
-    never searched in the first half of the lines, so a page of a few lines does not lose its body."""
+    cover most of its letters; a line that is only a date or an archive entry goes; runs of such words inside a
+    longer line (a flattened share bar) are cut out; blocks of several short lines that do not end like sentences
+    (link lists, "recent posts" widgets) go; and, as in the Swallow corpus, the text is cut at the first
+    keyword-dense line among the last few (the footer starts there). Unlike Swallow, the footer is never searched
+    in the first half of the lines, so a page of a few lines does not lose its body."""
 
     name = "boilerplate"
     params = {

@@ -7,8 +7,8 @@ n-grams of the English original).
 - duplicate n-gram (n = 5 .. 10): the share of characters covered by n-grams that repeat an earlier occurrence.
 
 N-grams are hashed with numpy over the code points (whitespace removed), so a 1 MB line costs a few sorts, not a
-Python loop. Hash collisions are possible in principle (about 40 bits survive beside the position) and negligible
-in practice.
+Python loop. Hash collisions are possible in principle (64 bits minus the position's bits are compared) and
+negligible in practice.
 """
 from __future__ import annotations
 

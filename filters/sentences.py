@@ -51,7 +51,8 @@ class SentenceFilter(Filter):
         sents = sentences(doc)
         lengths = list(map(len, sents))
         n = len(sents)
-        ellipsis = sum(1 for s in sents if ELLIPSIS_END_RE.search(s[-20:]))
+        # Most sentences end in a single 。 and cannot end in an ellipsis: the regex only sees the others.
+        ellipsis = sum(1 for s in sents if (s[-1] != "。" or s.endswith("。。。")) and ELLIPSIS_END_RE.search(s[-20:]))
         chars = int(class_counts(doc).sum())
         return {
             "sent_count": float(n),
