@@ -8,7 +8,6 @@ counts, so the nightly driver can publish and still exit non-zero.
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
@@ -121,7 +120,3 @@ def report_version(version_dir: Path, out_file: str | Path, params: Mapping[str,
                             f"{version_dir.parent.parent.name}: version {version_dir.name}")
     print_findings(findings, bool(findings) and bool(params["fail_on_drift"]))
     return findings
-
-
-def default_store() -> str:
-    return os.environ.get("JWC_STORE", ".")

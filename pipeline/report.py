@@ -206,7 +206,7 @@ def _histogram_figure(stats: Stats, filter_name: str, signals: list[str]) -> str
         # Stairs are one patch each (bars are one per bin): total in red, kept in blue over it.
         ax.stairs(total, edges, fill=True, color=_REMOVED)
         ax.stairs(kept, edges, fill=True, color=_KEPT)
-        if hi == lo:
+        if hi == lo and over.empty:
             ax.set_xlabel(f"every value is {lo:.4g}", fontsize=7)
         top = float(h["hi"].iloc[-1])
         for rule in stats.thresholds(s):
@@ -263,7 +263,8 @@ def _drift_section(findings: list[DriftFinding], has_parent: bool, fail_on_drift
         items = "".join(
             f'<li data-drift-kind="{f.kind}" data-drift-subject="{html.escape(f.subject)}" '
             f'data-drift-filter="{html.escape(f.filter)}">{html.escape(f.message)}</li>' for f in findings)
-        verdict = "the nightly run fails on drift" if fail_on_drift else "reported only (fail_on_drift is off)"
+        verdict = ("exit code non-zero (fail_on_drift is on)" if fail_on_drift
+                   else "reported only (fail_on_drift is off)")
         body = f'<div class="alarm"><p><b>{len(findings)} change(s) beyond tolerance</b> — {verdict}.</p>' \
                f"<ul>{items}</ul></div>"
     return _section("drift", body, attrs)
@@ -420,7 +421,8 @@ def _comparison_section(stats: Stats, parent: Stats | None, findings: list[Drift
                     + cell("filters", key, "removed", r["removed"]))
     table = _table(["filter", "parent fired rate", "fired rate", "parent removed", "removed"], rows)
     totals = parent.summary["totals"]
-    head = (f'<p>Parent: {html.escape(str(parent.summary.get("version") or parent.path))}; documents '
+    name = parent.path.parent.name if parent.path.name == "stats" else str(parent.path)  # versions/<id>/stats
+    head = (f'<p>Parent: {html.escape(name)}; documents '
             f'<span {_cite("parent/summary", "totals", "documents", totals["documents"])}>'
             f'{fmt(totals["documents"])}</span>, final documents '
             f'<span {_cite("parent/summary", "totals", "final_documents", totals["final_documents"])}>'
