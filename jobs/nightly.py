@@ -17,7 +17,7 @@ from jobs.filter import filter_stage, validate_chain
 from jobs.publish import publish_stage
 from jobs.shards import shards_stage
 from jobs.stats import report_stage, stats_stage
-from jobs.tokenize import tokenize_stage
+from jobs.tokenize import check_tokenizer_config, tokenize_stage
 from jobs.stages import DONE, RunContext, Stage, run_stage
 from pipeline import config as config_mod
 from pipeline.ccindex import SELECTION_DIR, selection_files, write_selection
@@ -80,6 +80,7 @@ def nightly(crawl_id: str, inputs: list[str], store: str, config_path: str | Non
     cfg = config_mod.load(config_path)
     validate_chain(cfg)  # filter options (word lists, models) are checked before any work
     st = Store.open(store)
+    check_tokenizer_config(st.dataset_dir(cfg["run"]["dataset"]), cfg["tokenize"])
     run_dir = st.run_dir(crawl_id)
     spark = get_session("jwc-nightly", master=master or cfg["spark"]["master"] or None, ui=cfg["spark"]["ui"],
                         shuffle_partitions=cfg["spark"]["shuffle_partitions"] or None)

@@ -13,6 +13,7 @@ Order of the steps, and why (a run may be killed at any point and rerun):
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -71,6 +72,16 @@ def _plan(ctx: RunContext) -> list[tuple[Path, str]]:
     if report.is_file():
         plan.append((report, "report.html"))
     return plan
+
+
+def content_digest(entries: list[dict[str, Any]]) -> str:
+    """sha256 over the shard and token files' (path, sha256): the version's data identity.
+
+    Equal for equal documents and tokens, however the run went (interrupted and resumed, other cluster); stats and
+    the report are left out because they record how long each stage took.
+    """
+    data = sorted((e["path"], e["sha256"]) for e in entries if _kind(e["path"]).startswith(("shard", "tokens")))
+    return hashlib.sha256("".join(f"{p} {h}\n" for p, h in data).encode()).hexdigest()
 
 
 def _kind(rel: str) -> str:
@@ -152,6 +163,7 @@ def assemble_version(ctx: RunContext, rv: RunVersion, dataset_dir: Path) -> dict
                     "documents": by_path[f"shards/{n}.parquet"]["rows"],
                     "tokens": by_path[f"tokens/{n}.idx"]["tokens"]} for n in shard_names],
         "files": [{**e, "kind": _kind(e["path"])} for e in entries],
+        "content_digest": content_digest(entries),
     }
     if merged:
         manifest["merged_tokens_prefix"] = MERGED
