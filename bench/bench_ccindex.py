@@ -14,6 +14,7 @@ requests and bytes index mode would need with `range_merge_gap` set to a few val
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
@@ -73,7 +74,8 @@ def main() -> None:
     full_on_selected = {tuple(r) for r in full.join(selected, ["source_file", "source_offset"])
                         .select("doc_id", "text").collect()}  # benchmark check on a small crawl
     index_kept = {tuple(r) for r in index.where("outcome = 'kept'").select("doc_id", "text").collect()}
-    result.update({"same_documents_on_selected_records": index_kept == full_on_selected,
+    result.update({"load_average_1m_at_end": round(os.getloadavg()[0], 1),
+                   "same_documents_on_selected_records": index_kept == full_on_selected,
                    "documents_only_in_full_scan": result["local"]["full_scan"]["kept"] - len(full_on_selected)})
     groups = [[(r["offset"], r["length"]) for r in row["ranges"]]  # one row per WARC file of a bench crawl
               for row in spark.read.parquet(str(work / "index" / "index-selection")).select("ranges").collect()]

@@ -36,10 +36,10 @@ def release(tmp_path_factory) -> dict[str, Any]:
     tmp = tmp_path_factory.mktemp("ccrelease")
     warcs = []
     for seed in (11, 12, 13):
-        generate_sample(str(tmp / f"g{seed}.warc.gz"), records=80, seed=seed, crawl_id=CRAWL)
+        generate_sample(str(tmp / f"g{seed}.warc.gz"), records=50, seed=seed, crawl_id=CRAWL)
         warcs.append((tmp / f"g{seed}.warc.gz", tmp / f"g{seed}.truth.jsonl"))
     root = tmp / "release"
-    info = build_release(root, CRAWL, warcs, miss_share=0.1)
+    info = build_release(root, CRAWL, warcs, miss_share=0.15)
     return {"root": root, "tmp": tmp, **info}
 
 
@@ -79,7 +79,7 @@ def test_index_selection_over_http_and_from_a_table_prunes_and_applies_the_rule(
     over_http = index_source(CRAWL, cc, None, fresh.url, fresh.url)
     assert over_http.kind == "listing" and over_http.location.endswith(f"{CRAWL}/cc-index-table.paths.gz")
     got = {tuple(r) for r in select_captures(spark, over_http).collect()}
-    assert got == expect and len(expect) >= 100
+    assert got == expect and len(expect) >= 60
     assert not any("CC-MAIN-1999-01" in p or "crawldiagnostics" in p for p in fresh.bytes_sent)
     table = index_source(CRAWL, cc, str(release["table_root"]), fresh.url, fresh.url)
     frame = select_captures(spark, table)
@@ -107,10 +107,10 @@ def test_index_mode_gives_the_full_scans_documents_for_the_selected_records(rele
     assert {(r[2], r[3]) for r in index.values()} == selected  # one row per selected record, nothing else
     full_kept = {k: v for k, v in full.items() if v[1] == "kept" and (v[2], v[3]) in selected}
     index_kept = {k: v for k, v in index.items() if v[1] == "kept"}
-    assert index_kept == full_kept and len(index_kept) >= 100
+    assert index_kept == full_kept and len(index_kept) >= 60
     # CLD2 "misses" (Japanese pages the index calls English) are found by the full scan only.
     missed = [v for k, v in full.items() if v[1] == "kept" and (v[2], v[3]) not in selected]
-    assert len(missed) >= 5
+    assert len(missed) >= 3
     assert clean_runs["full_bytes"] == sum((release["root"] / n).stat().st_size for n in release["warc_names"])
     assert clean_runs["index_bytes"] == sum(r["warc_record_length"] for r in release["index_rows"]
                                             if (server.url + r["warc_filename"], r["warc_record_offset"]) in selected)
@@ -122,7 +122,7 @@ def test_flaky_server_gives_the_same_output(spark, fresh, clean_runs, tmp_path) 
     extract_command(spark, _cfg(), str(tmp_path / "full"), CRAWL, [], source="commoncrawl", cc_base=fresh.url)
     extract_command(spark, _cfg(), str(tmp_path / "index"), CRAWL, [], source="commoncrawl", index="",
                     cc_base=fresh.url)
-    assert sum(fresh.requests.values()) >= 150  # one per WARC file, one per selected record, retries
+    assert sum(fresh.requests.values()) >= 80  # one per WARC file, one per selected record, retries
     assert sum(fresh.failures.values()) >= 3  # 500s, dropped connections and bodies cut short
     assert _rows(spark, tmp_path / "full") == clean_runs["full"]
     assert _rows(spark, tmp_path / "index") == clean_runs["index"]
@@ -137,7 +137,7 @@ def test_file_failing_midway_is_listed_then_retried_alone(spark, release, fresh,
     assert (out / FAILED_FILES).read_text() == fresh.url + victim + "\n"
     partial = _rows(spark, out)
     from_victim = [v for v in partial.values() if v[2] == fresh.url + victim]
-    assert [v[1] for v in from_victim].count("unreadable_file") == 1 and len(from_victim) > 50  # rows before the cut
+    assert [v[1] for v in from_victim].count("unreadable_file") == 1 and len(from_victim) > 30  # rows before the cut
     fresh.cut_at.clear()
     fresh.reset_counts()
     retried = extract_command(spark, _cfg(), str(out), CRAWL, [], only_failed=True)
@@ -196,7 +196,7 @@ def test_nightly_over_a_crawl_id_stops_on_a_missing_file_then_only_failed_comple
 
 
 def test_index_mode_reads_a_small_share_of_a_crawl_like_mix(spark, tmp_path) -> None:
-    warcs = [make_corpus(tmp_path, 600, seed, "--ja-fraction", "0.05") for seed in (21, 22)]
+    warcs = [make_corpus(tmp_path, 500, seed, "--ja-fraction", "0.05") for seed in (21, 22)]
     root = tmp_path / "release"
     build_release(root, CRAWL, warcs, miss_share=0.0)
     with CrawlServer(root) as srv:
@@ -210,4 +210,4 @@ def test_index_mode_reads_a_small_share_of_a_crawl_like_mix(spark, tmp_path) -> 
     full, index = _rows(spark, tmp_path / "full"), _rows(spark, tmp_path / "index")
     index_kept = {k: v for k, v in index.items() if v[1] == "kept"}
     assert index_kept == {k: v for k, v in full.items() if k in index and v[1] == "kept"}
-    assert len(index_kept) >= 30
+    assert len(index_kept) >= 20
