@@ -173,6 +173,7 @@ class HttpFile(io.RawIOBase):
         return self.size
 
     def _head(self) -> None:
+        self._drop_response()  # the connection cannot send while a body is still coming in
         resp = self._request("HEAD", {})
         resp.read()
         if resp.status in _TRANSIENT_STATUS:

@@ -88,6 +88,20 @@ def test_file_breaking_midway_fails_at_that_byte(blob: Path) -> None:
     assert server.sent() == 1_234_567
 
 
+def test_seek_from_the_end_in_the_middle_of_a_stream(blob: Path) -> None:
+    data = blob.read_bytes()
+    with CrawlServer(blob.parent) as server:
+        with HttpFile(server.url + "blob.bin", FAST) as f:
+            assert f.read(1000) == data[:1000]
+            assert f.seek(-500, 2) == len(data) - 500
+            assert f.read() == data[-500:]
+            assert f.retries == 0 and f.requests == 2  # the size came with the first answer's Content-Range
+        with HttpFile(server.url + "blob.bin", FAST) as f:
+            assert f.seek(-500, 2) == len(data) - 500  # size unknown yet: a HEAD request
+            assert f.read(100) == data[-500:-400]
+            assert f.retries == 0 and f.requests == 2
+
+
 def test_file_changed_between_requests_is_refused(blob: Path) -> None:
     with CrawlServer(blob.parent) as server:
         f = HttpFile(server.url + "blob.bin", FAST, exact=True)
