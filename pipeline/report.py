@@ -147,9 +147,9 @@ def _funnel_figure(stages: list[dict[str, Any]]) -> str:
             continue
         if r["stage"] == "extract":
             labels.append("WARC records")
-            values.append(r["documents_in"])
+            values.append(int(r["documents_in"]))
         labels.append(f"after {r['stage']}")
-        values.append(r["documents_out"])
+        values.append(int(r["documents_out"]))
     fig = Figure(figsize=(8, 0.45 * len(labels) + 0.8))
     ax = fig.add_subplot()
     ax.barh(labels[::-1], values[::-1], color=_KEPT)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import bisect
 import json
+import math
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -552,17 +553,40 @@ def _threshold_changes(cur: Stats, par: Stats, filter_name: str) -> list[str]:
             and r["threshold"] != old[r["reason"]]["threshold"]]
 
 
+# Sampling noise floors (two-sided, about 1 in 1000 false alarms between two crawls of the same web): a two-proportion
+# z bound for rates and the Kolmogorov-Smirnov critical value c(0.001) for distributions. They only matter for small
+# runs (a few hundred documents); at crawl scale the configured tolerances are far above them.
+_Z = 3.29
+_KS_C = 1.95
+
+
+def rate_noise(p1: float, n1: int, p2: float, n2: int) -> float:
+    """The change of a rate that sampling alone explains (pooled two-proportion bound)."""
+    if not n1 or not n2:
+        return 0.0
+    p = (p1 * n1 + p2 * n2) / (n1 + n2)
+    return _Z * math.sqrt(p * (1 - p) * (1 / n1 + 1 / n2))
+
+
+def ks_noise(n1: int, n2: int) -> float:
+    """The KS distance that sampling alone explains between samples of n1 and n2 values."""
+    return _KS_C * math.sqrt((n1 + n2) / (n1 * n2)) if n1 and n2 else 1.0
+
+
 def drift_findings(stats_dir: str | Path, parent_stats_dir: str | Path | None, params: Mapping[str, Any]
                    ) -> list[DriftFinding]:
     """Changes from the parent version beyond the tolerances in `params` (the `[stats]` config section).
 
     Compared: each filter's fired rate (absolute difference) and each rule signal's distribution (KS distance from
-    the stored percentiles). No parent: no findings. Ordered filters first, then signals, largest change first.
+    the stored percentiles). A change must also exceed what sampling alone explains at the two versions' sizes, so
+    small runs do not raise noise. No parent: no findings. Ordered filters first, then signals, largest change
+    first.
     """
     if parent_stats_dir is None:
         return []
     cur, par = read_stats(stats_dir), read_stats(parent_stats_dir)
     rate_tol, sig_tol = float(params["drift_rate_tolerance"]), float(params["drift_signal_tolerance"])
+    n_cur, n_par = int(cur.summary["totals"]["documents"]), int(par.summary["totals"]["documents"])
     found: list[DriftFinding] = []
     cur_f = {r["filter"]: r for r in cur["filters"].to_dict("records")}
     par_f = {r["filter"]: r for r in par["filters"].to_dict("records")}
@@ -574,14 +598,17 @@ def drift_findings(stats_dir: str | Path, parent_stats_dir: str | Path | None, p
                                       f"filter {name} ran only in {where}"))
             continue
         c, p = float(cur_f[name]["fired_rate"]), float(par_f[name]["fired_rate"])
-        if abs(c - p) > rate_tol:
+        bound = max(rate_tol, rate_noise(c, n_cur, p, n_par))
+        if abs(c - p) > bound:
             cause = _threshold_changes(cur, par, name)
             found.append(DriftFinding(
-                "filter_rate", name, name, p, c, c - p, rate_tol,
-                f"filter {name} fired on {c:.2%} of documents, parent {p:.2%} ({c - p:+.2%})"
-                + (f"; thresholds changed: {', '.join(cause)}" if cause else "")))
+                "filter_rate", name, name, p, c, c - p, bound,
+                f"filter {name} fired on {c:.2%} of documents, parent {p:.2%} ({c - p:+.2%}, tolerance "
+                f"{bound:.2%})" + (f"; thresholds changed: {', '.join(cause)}" if cause else "")))
     rule_signals = list(dict.fromkeys(r["signal"] for r in cur.summary["rules"]))
     cq, pq_ = cur["quantiles"], par["quantiles"]
+    counts_cur = dict(zip(cur["signals"]["signal"], cur["signals"]["documents"]))
+    counts_par = dict(zip(par["signals"]["signal"], par["signals"]["documents"]))
     owner = cur.summary.get("signal_filters", {})
     for s in rule_signals:
         a = cq[cq["signal"] == s].sort_values("prob")["value"].tolist()
@@ -589,9 +616,10 @@ def drift_findings(stats_dir: str | Path, parent_stats_dir: str | Path | None, p
         if len(a) != len(PROBS) or len(b) != len(PROBS):
             continue
         d = ks_distance(sorted(a), sorted(b))
-        if d > sig_tol:
-            found.append(DriftFinding("signal", s, owner.get(s) or "", b[50], a[50], d, sig_tol,
-                                      f"signal {s} distribution moved (KS {d:.3f}); median {b[50]:.4g} -> "
-                                      f"{a[50]:.4g}"))
+        bound = max(sig_tol, ks_noise(int(counts_cur.get(s, 0)), int(counts_par.get(s, 0))))
+        if d > bound + 1e-9:  # percentiles step by 0.01: 0.1 must not count as above 0.1
+            found.append(DriftFinding("signal", s, owner.get(s) or "", b[50], a[50], d, bound,
+                                      f"signal {s} distribution moved (KS {d:.3f}, tolerance {bound:.3f}); median "
+                                      f"{b[50]:.4g} -> {a[50]:.4g}"))
     order = {"filter_presence": 0, "filter_rate": 1, "signal": 2}
     return sorted(found, key=lambda f: (order[f.kind], -abs(f.change), f.subject))

@@ -24,8 +24,8 @@ from jobs.stats import report_stage, stats_stage
 from pipeline import config as config_mod
 from pipeline.inputs import InputFile
 from pipeline.sample.generate import generate_sample
-from pipeline.stats import (PROBS, STATS_PARAMS, compute_stats, drift_findings, ks_distance, read_stats,
-                            removed_samples, row_key, rule_rows)
+from pipeline.stats import (PROBS, STATS_PARAMS, compute_stats, drift_findings, ks_distance, ks_noise, rate_noise,
+                            read_stats, removed_samples, row_key, rule_rows)
 from pipeline.store import Store
 
 CRAWL = "SAMPLE-2026-48"
@@ -238,21 +238,26 @@ def test_row_keys_are_unique(stats) -> None:
         assert len(keys) == len(set(keys)), name
 
 
-def test_ks_distance() -> None:
+def test_ks_distance_and_noise_floors() -> None:
     a = [float(i) for i in range(101)]
     assert ks_distance(a, a) == 0.0
     assert ks_distance(a, [x + 10 for x in a]) == pytest.approx(0.10)
     assert ks_distance([0.0] * 101, [1.0] * 101) == 1.0
+    # Sampling noise dominates small runs and vanishes at crawl scale.
+    assert ks_noise(200, 200) == pytest.approx(0.195, abs=1e-3)
+    assert ks_noise(10**6, 10**6) < 0.003
+    assert rate_noise(0.1, 200, 0.1, 200) == pytest.approx(3.29 * (0.09 * 0.01) ** 0.5)
+    assert rate_noise(0.1, 10**6, 0.12, 10**6) < 0.002
 
 
 def changed_threshold_run(spark: SparkSession, run_dir: Path) -> tuple[Path, str, float, float]:
     """Stats of a copy of the demo run whose filter decisions are re-made (Spark SQL on the stored signals) with
-    one changed threshold: composition's min_hiragana_frac raised to the signal's 30th percentile. Built once per
+    one changed threshold: composition's min_hiragana_frac raised to the signal's median. Built once per
     session beside the demo run. Returns (stats dir, param, old, new)."""
     cfg = config_mod.load()
     docs = pq.read_table(run_dir / "filter" / "documents", columns=["sig_comp_hiragana_frac"]).to_pandas()
     old = cfg.filters["composition"]["min_hiragana_frac"]
-    new = round(float(docs.sig_comp_hiragana_frac.quantile(0.3)), 3)
+    new = round(float(docs.sig_comp_hiragana_frac.quantile(0.5)), 3)
     dest = run_dir.parents[3] / "changed-threshold"
     if not (dest / "stats" / "summary.json").is_file():
         changed = config_mod.load(overrides={"filters": {"composition": {"min_hiragana_frac": new}}})
