@@ -20,8 +20,9 @@ _OG_TITLE = re.compile(r"""<meta[^>]+property=["']og:title["'][^>]+content=["'](
 _TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.I | re.S)
 
 
-class ExtractionTimeout(Exception):
-    """Extraction of one page took longer than its limit."""
+class ExtractionTimeout(BaseException):
+    """Extraction of one page took longer than its limit (not an Exception: trafilatura catches those and goes on
+    with its fallbacks, which swallowed the time limit)."""
 
 
 @dataclass(frozen=True)
