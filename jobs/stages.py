@@ -20,6 +20,7 @@ from pyspark.sql import SparkSession
 from pipeline.config import Config
 from pipeline.inputs import InputFile
 from pipeline.store import Store
+from pipeline.versions import die_at
 
 DONE = "_STAGE.json"
 
@@ -66,7 +67,10 @@ def run_stage(ctx: RunContext, stage: Stage) -> dict[str, Any]:
     started = time.time()
     counts = stage.run(ctx, partial)
     seconds = time.time() - started
+    # Crash-test points (JWC_TEST_DIE_AT): output whole but not renamed; renamed but not marked done.
+    die_at(f"stage:{stage.name}:before-rename")
     os.replace(partial, final)
+    die_at(f"stage:{stage.name}:after-rename")
     info = {"stage": stage.name, "counts": counts, "seconds": seconds, "config_digest": ctx.cfg.digest(),
             "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     tmp = final / f".{DONE}.tmp"
