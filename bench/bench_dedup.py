@@ -6,8 +6,9 @@
    MinHash with one `update` per shingle (same texts, same num_perm, same process), plus the same pipeline with a
    prime modulus `(a*h + b) mod (2**32 - 5)` to show what the multiply-add-shift family saves.
 2. End-to-end `run_dedup` in local[2] for each size, with the driver's peak memory (RSS of the driver Python and
-   JVM processes and the JVM's used heap, sampled every 0.2 s): nothing data-sized reaches the driver, so it must
-   stay flat as the input grows.
+   JVM processes and the JVM's used heap, sampled every 0.2 s) and the heap still used after a full GC once the run
+   is over: nothing data-sized reaches the driver, so these must stay flat as the input grows. In local mode the
+   JVM is also the executor, so its peak heap includes executor buffers (the heap is capped at 2 GiB here).
 
 Documents are mixtures of 20 random sentences of the shared Wikinews articles (unique, like a crawl) and 10% of
 them get a near copy (a few sentences replaced or dropped). Needs ../shared/data beside the checkout.
@@ -182,6 +183,14 @@ def write_corpus_in_child(count: int, path: Path, seed: int) -> None:
         raise RuntimeError(f"writing the {count}-document corpus failed")
 
 
+def retained_heap_mb(spark) -> float:
+    """Used JVM heap after a full GC: what the driver JVM still holds once the run is over."""
+    jvm = spark.sparkContext._jvm
+    jvm.java.lang.System.gc()
+    runtime = jvm.java.lang.Runtime.getRuntime()
+    return (runtime.totalMemory() - runtime.freeMemory()) / 2**20
+
+
 def bench_end_to_end(sizes: list[int]) -> list[dict]:
     from jobs.dedup import run_dedup
     from pipeline.spark import get_session
@@ -201,7 +210,8 @@ def bench_end_to_end(sizes: list[int]) -> list[dict]:
                 counts = run_dedup(spark, str(docs), str(root / f"out_{size}"), {}, None, None)
                 seconds = time.perf_counter() - started
             results.append({"docs": size, "seconds": round(seconds, 1), "docs_per_s": round(size / seconds, 1),
-                            "counts": counts, **{k: round(v, 1) for k, v in memory.peak.items()}})
+                            "counts": counts, **{k: round(v, 1) for k, v in memory.peak.items()},
+                            "jvm_heap_after_full_gc_mb": round(retained_heap_mb(spark), 1)})
             shutil.rmtree(docs)
             shutil.rmtree(root / f"out_{size}")
     finally:

@@ -6,8 +6,8 @@ Why it is built this way:
   array and every n-gram gets a rolling polynomial hash in n vector operations, then a murmur3 finaliser.
 - Each of the `num_perm` hash functions is `(a*h + b) mod 2**64` over uint64 arrays, keeping the top 31 bits
   (Dietzfelbinger's multiply-add-shift family, 2-universal like `(a*h + b) mod p`). The uint64 wrap-around is the
-  modulus for free; a prime modulus via numpy's remainder measured 2.3x slower (see docs/dedup.md). The minimum
-  per document is taken with `np.minimum.reduceat` over blocks of (permutations x shingles) that fit in cache.
+  modulus for free; a prime modulus via numpy's remainder measured about 5x slower (see docs/dedup.md). The minimum
+  per document is taken with `np.minimum.reduceat` over blocks of 32 permutations x 16,384 shingles.
 - Signatures are int32 (31-bit values; -1 marks a document without characters) so Spark stores them as array<int>.
 - Nothing here touches Spark: `arrow_signatures` is the per-batch adapter the Spark job runs on the executors.
 """
