@@ -12,11 +12,10 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
 
-from filters.base import resolve
 from pipeline.config import Config
 from pipeline.errors import UserError
 from pipeline.report import write_report
-from pipeline.stats import STATS_PARAMS, SUMMARY, DriftFinding, compute_stats
+from pipeline.stats import SUMMARY, DriftFinding, compute_stats
 from pipeline.store import Store
 
 if TYPE_CHECKING:
@@ -26,8 +25,8 @@ MANIFEST = "manifest.json"
 
 
 def stats_params(cfg: Config) -> dict[str, Any]:
-    """The `[stats]` section; its defaults while the config loader does not know the section yet."""
-    return dict(cfg.sections["stats"]) if "stats" in cfg.sections else resolve("stats", STATS_PARAMS, {})
+    """A copy of the `[stats]` section (callers may override a key, e.g. `--fail-on-drift`)."""
+    return dict(cfg["stats"])
 
 
 def stats_stage(ctx: RunContext, out: Path) -> dict[str, Any]:
