@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Callable
 
 EXIT_USAGE = 2
+EXIT_DRIFT = 3  # the run published, but a filter drifted and [stats] fail_on_drift asks to fail
 EXIT_DRIFT = 3  # `jwc report`: drift from the parent version and fail_on_drift is set
 
 
@@ -19,7 +20,11 @@ def _cmd_nightly(a: argparse.Namespace) -> int:
                       input_lists=a.input_list or [], prefix=a.prefix, source=a.source, index=a.index,
                       cc_base=a.cc_base, only_failed=a.only_failed, allow_failed=a.allow_failed)
     print(json.dumps(results, indent=2, sort_keys=True))
-    return 0
+    report = results.get("report", {})
+    if report.get("drift_findings"):
+        print(f"jwc nightly: drift: {report['drift_findings']} finding(s) against the parent version; see the "
+              "version's report.html", file=sys.stderr)
+    return EXIT_DRIFT if report.get("drift_alarm") else 0
 
 
 def _cmd_extract(a: argparse.Namespace) -> int:

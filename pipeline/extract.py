@@ -14,6 +14,9 @@ from dataclasses import dataclass
 from typing import Iterator
 
 import trafilatura
+from lxml.html import HtmlElement
+from trafilatura.metadata import extract_title
+from trafilatura.utils import load_html
 
 
 _OG_TITLE = re.compile(r"""<meta[^>]+property=["']og:title["'][^>]+content=["']([^"']+)""", re.I)
@@ -50,7 +53,7 @@ def time_limit(seconds: float) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
-def _run(page: str, url: str, fast: bool, favor_recall: bool) -> Extracted | None:
+def _run(page: str | HtmlElement, url: str, fast: bool, favor_recall: bool) -> str | None:
     doc = trafilatura.bare_extraction(
         page,
         url=url or None,
@@ -62,13 +65,11 @@ def _run(page: str, url: str, fast: bool, favor_recall: bool) -> Extracted | Non
         deduplicate=False,
     )
     text = (doc.text or "").strip() if doc is not None else ""
-    if not text:
-        return None
-    return Extracted(title=page_title(page), text=text)
+    return text or None
 
 
 def page_title(page: str) -> str:
-    """og:title, else <title>: cheap regexes over the head instead of trafilatura's metadata pass."""
+    """og:title, else <title>: the fallback when trafilatura's title rules find nothing."""
     head = page[:65536]
     m = _OG_TITLE.search(head) or _TITLE.search(head)
     return " ".join(html.unescape(m.group(1)).split()) if m else ""
@@ -81,7 +82,13 @@ def extract_main_text(page: str, url: str, timeout: float, fast: bool = True) ->
     unusual layouts are not lost while the common case stays cheap. One time limit covers both attempts.
     """
     with time_limit(timeout):
-        result = _run(page, url, fast=fast, favor_recall=False)
-        if result is None and fast:
-            result = _run(page, url, fast=False, favor_recall=True)
-    return result
+        tree = load_html(page)
+        if tree is None:
+            return None
+        # Title first: trafilatura's title rules (h1, og:title, <title> without the site name) on the parsed
+        # tree, without its metadata pass, whose date parsing costs more than the extraction itself.
+        title = extract_title(tree) or page_title(page)
+        text = _run(tree, url, fast=fast, favor_recall=False)
+        if text is None and fast:
+            text = _run(page, url, fast=False, favor_recall=True)
+    return Extracted(title=title, text=text) if text else None
