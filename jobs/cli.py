@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Callable
 
 EXIT_USAGE = 2
-EXIT_DRIFT = 3  # the run published, but a filter drifted and [stats] fail_on_drift asks to fail
 EXIT_DRIFT = 3  # `jwc report`: drift from the parent version and fail_on_drift is set
 
 
