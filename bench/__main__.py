@@ -83,7 +83,7 @@ def _nightly(r: dict[str, Any]) -> Summary:
     peaks = ", ".join(f"{k} x{v}" for k, v in r["driver_peak_ratio"].items())
     return Summary(first["warc_records_per_s_per_core"], "WARC records/s (every stage)",
                    "warcio->trafilatura->fastText loop", r["nightly_vs_baseline_per_core"], r["time_ratio"],
-                   note=f"driver at {r['input_ratio']}x input: live heap x{r['driver_live_heap_ratio']}, "
+                   note=f"driver at {r['input_ratio']}x input: live heap after the run x{r['driver_live_heap_end_ratio']}, "
                         f"peaks {peaks}")
 
 

@@ -6,11 +6,12 @@
 Each size runs in a fresh driver process (after a warm-up run on a small crawl in that process), so the sizes start
 from the same memory. For each: wall seconds, WARC records per second per core, seconds per stage, and the driver's
 memory: peak RSS of the driver's Python process and of its JVM and peak used JVM heap, sampled every 0.2 s in a
-thread, and the live heap (used after a full GC) when each stage ends, all per stage. No stage brings documents to
-the driver, so these must stay flat while the input grows. In local mode the executors live in the driver JVM, so
-its RSS and heap also hold task buffers, and with a large maximum heap the JVM collects late, so peaks follow the GC
-more than the data; the live heap after each stage is the figure to compare. Python workers are separate processes
-and are not counted. Then the scaling ratio (time at the largest size over time at the smallest) and, as the
+thread, per stage, and the live heap (used after a full GC) when each stage ends and after the run. No stage brings
+documents to the driver, so these must stay flat while the input grows. In local mode the executors live in the
+driver JVM, so its RSS and heap also hold task buffers (a stage's end is seen when the next one has started, with
+its tasks running), and with a large maximum heap the JVM collects late, so peaks follow the GC more than the data;
+the live heap after the run is what the driver itself keeps. Python workers are separate processes and are not
+counted. Then the scaling ratio (time at the largest size over time at the smallest) and, as the
 baseline measured in the same run, the naive one-process loop of bench_extract.py (warcio -> trafilatura ->
 fastText for every HTML response) over the smallest crawl.
 
@@ -120,7 +121,7 @@ def run_size(spark: Any, work: Path, config: Path, files: list[Path], size: int,
            "driver_peak": {k: round(v, 1) for k, v in memory.peak.items()},
            "driver_peak_by_stage": {s: {k: round(v, 1) for k, v in p.items()} for s, p in memory.by_stage.items()},
            "driver_live_heap_mb_after_stage": {s: round(v, 1) for s, v in memory.live_after.items()},
-           "driver_live_heap_mb_max": round(max(memory.live_after.values()), 1)}
+           "driver_live_heap_mb_end": round(memory.live_after["end"], 1)}
     shutil.rmtree(store, ignore_errors=True)
     return out
 
@@ -184,7 +185,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "time_ratio": round(last["seconds"] / first["seconds"], 2),
         "driver_peak_ratio": {k: round(last["driver_peak"][k] / max(first["driver_peak"][k], 1e-9), 2)
                               for k in first["driver_peak"]},
-        "driver_live_heap_ratio": round(last["driver_live_heap_mb_max"] / first["driver_live_heap_mb_max"], 2),
+        "driver_live_heap_end_ratio": round(last["driver_live_heap_mb_end"] / first["driver_live_heap_mb_end"], 2),
     }
     save("nightly", result)
     return result
