@@ -23,6 +23,7 @@ class Param:
     lo: float | None = None
     hi: float | None = None
     kind: type | tuple[type, ...] | None = None  # defaults to type(default)
+    operational: bool = False  # changes how a run goes (retries, batching, logs), not what it produces
 
     def validate(self, where: str, value: Any) -> Any:
         """Return the value (ints widened to float where a float is expected) or raise ValueError naming `where`."""

@@ -32,7 +32,8 @@ def _cmd_extract(a: argparse.Namespace) -> int:
     from pipeline.spark import get_session
 
     cfg = config_mod.load(a.config)
-    spark = get_session("jwc-extract", master=a.master or cfg["spark"]["master"] or None)
+    spark = get_session("jwc-extract", master=a.master or cfg["spark"]["master"] or None,
+                        quick_jit=cfg["spark"]["local_quick_jit"])
     counts = extract_command(spark, cfg, a.output, a.crawl_id, a.input or [], a.input_list or [], a.prefix,
                              a.source, a.index, a.cc_base, a.only_failed)
     print(json.dumps(counts, indent=2, sort_keys=True))
@@ -65,7 +66,8 @@ def _cmd_redecide(a: argparse.Namespace) -> int:
     from pipeline.spark import get_session
 
     cfg = config_mod.load(a.config)
-    spark = get_session("jwc-redecide", master=a.master or cfg["spark"]["master"] or None)
+    spark = get_session("jwc-redecide", master=a.master or cfg["spark"]["master"] or None,
+                        quick_jit=cfg["spark"]["local_quick_jit"])
     print(json.dumps(redecide(spark, a.filtered, cfg, a.output), indent=2, sort_keys=True))
     return 0
 
@@ -130,7 +132,8 @@ def _cmd_train_tokenizer(a: argparse.Namespace) -> int:
     version = a.version or versions_mod.latest_version(dataset_dir)
     if version is None:
         raise UserError(f"dataset {dataset_dir.name} has no published version to train on")
-    spark = get_session("jwc-train-tokenizer", master=a.master or cfg["spark"]["master"] or None)
+    spark = get_session("jwc-train-tokenizer", master=a.master or cfg["spark"]["master"] or None,
+                        quick_jit=cfg["spark"]["local_quick_jit"])
     print(json.dumps(train_tokenizer(spark, dataset_dir, version, cfg["tokenize"], a.pin), indent=2,
                      ensure_ascii=False))
     return 0

@@ -1,4 +1,5 @@
-"""Extract stage: WARC files -> one Parquet row per record (documents are the rows with outcome "kept").
+"""Extract stage: WARC files -> one Parquet row per response record (documents are the rows with outcome "kept"),
+plus one tally row per file and type of the other records.
 
 Files are spread over the executors one per task; each task streams its file through the record processor and
 emits Arrow batches, so the driver only ever sees file names and counts. In index mode a task gets one WARC file
@@ -135,11 +136,8 @@ def _write(spark: SparkSession, frame: DataFrame, acc: Any, files: int, path: st
 
 def _finish(spark: SparkSession, out: Path) -> dict[str, Any]:
     """Counts of `out/records` into counts.json, and the unreadable files into failed_files.txt."""
-    records = spark.read.parquet(str(out / "records"))
-    counts = outcome_counts(records)
-    failed = sorted(r[0] for r in records.where(F.col("outcome") == "unreadable_file")
-                    .select("source_file").distinct().collect())  # one name per failed file
-    counts["failed_files"] = failed
+    counts = outcome_counts(spark.read.parquet(str(out / "records")))
+    failed = counts["failed_files"]
     _write_text(out / "counts.json", json.dumps(counts, indent=2, sort_keys=True))
     _write_text(out / FAILED_FILES, "".join(f"{f}\n" for f in failed))
     lost = {f: c for f, c in counts["damage_by_file"].items() if c}
@@ -241,25 +239,32 @@ def extract_command(spark: SparkSession, cfg: Config, output_dir: str, crawl_id:
     return run_extract(spark, run.files, str(out), cfg, crawl_id)
 
 
+_DAMAGE = ("corrupt_member", "bad_record", "truncated_at_eof", "unreadable_file")
+
+
 def outcome_counts(records: DataFrame) -> dict[str, Any]:
-    """Counts by outcome (every known outcome present, zero or not), and damage per source file."""
-    by_outcome = {r["outcome"]: r["n"] for r in records.groupBy("outcome").agg(F.count("*").alias("n")).collect()}
-    damage = ("corrupt_member", "bad_record", "truncated_at_eof", "unreadable_file")
-    by_file = {
-        r["source_file"]: r["n"]
-        for r in records.where(F.col("outcome").isin(*damage)).groupBy("source_file").agg(F.count("*").alias("n"))
-        .collect()
-    }
-    outcomes = {o: int(by_outcome.get(o, 0)) for o in EXTRACT_OUTCOMES}
-    outcomes.update({o: int(n) for o, n in by_outcome.items() if o not in outcomes})
-    return {"records": int(sum(outcomes.values())), "outcomes": outcomes, "damage_by_file": by_file,
-            "kept": outcomes["kept"]}
+    """Counts by outcome (every known outcome present, zero or not), damage per source file and the unreadable
+    files, from one small group-by (a row's `records` says how many records it stands for)."""
+    damaged = F.col("outcome").isin(*_DAMAGE)
+    groups = records.groupBy("outcome", F.when(damaged, F.col("source_file")).alias("file")).agg(
+        F.sum("records").alias("n")).collect()  # outcomes x damaged files: small
+    outcomes = {o: 0 for o in EXTRACT_OUTCOMES}
+    by_file: dict[str, int] = {}
+    failed: set[str] = set()
+    for r in groups:
+        outcomes[r["outcome"]] = outcomes.get(r["outcome"], 0) + int(r["n"])
+        if r["file"] is not None:
+            by_file[r["file"]] = by_file.get(r["file"], 0) + int(r["n"])
+            if r["outcome"] == "unreadable_file":
+                failed.add(r["file"])
+    return {"records": sum(outcomes.values()), "outcomes": outcomes, "damage_by_file": by_file,
+            "kept": outcomes["kept"], "failed_files": sorted(failed)}
 
 
 def kept_documents(spark: SparkSession, extract_dir: str) -> DataFrame:
     """The documents of an extract output: kept rows, without the bookkeeping columns."""
     records = spark.read.parquet(os.path.join(extract_dir, "records"))
-    return records.where(F.col("outcome") == "kept").drop("outcome", "detail")
+    return records.where(F.col("outcome") == "kept").drop("outcome", "detail", "records")
 
 
 def extract_stage(ctx: RunContext, out: Path) -> dict[str, Any]:

@@ -60,6 +60,10 @@ class FailedFiles(UserError):
     """WARC files could not be read: the run stops after extract until they are retried or allowed."""
 
 
+class NothingKept(UserError):
+    """No document survived a stage: there is nothing to tokenize or publish."""
+
+
 def _identity(ctx_inputs: list, cfg_digest: str) -> dict[str, Any]:
     return {"config_digest": cfg_digest, "inputs": [[f.path, f.size] for f in ctx_inputs]}
 
@@ -83,7 +87,8 @@ def nightly(crawl_id: str, inputs: list[str], store: str, config_path: str | Non
     check_tokenizer_config(st.dataset_dir(cfg["run"]["dataset"]), cfg["tokenize"])
     run_dir = st.run_dir(crawl_id)
     spark = get_session("jwc-nightly", master=master or cfg["spark"]["master"] or None, ui=cfg["spark"]["ui"],
-                        shuffle_partitions=cfg["spark"]["shuffle_partitions"] or None)
+                        shuffle_partitions=cfg["spark"]["shuffle_partitions"] or None,
+                        quick_jit=cfg["spark"]["local_quick_jit"])
     marker = run_dir / "run.json"
     if only_failed:
         return _retry_failed(spark, cfg, st, crawl_id, Path(run_dir), marker, allow_failed)
@@ -122,6 +127,11 @@ def _run_stages(ctx: RunContext, allow_failed: bool) -> None:
                 f"{failed} WARC file(s) could not be read (listed in {ctx.stage_dir('extract') / 'failed_files.txt'}); "
                 "the run stopped after extract: rerun with --only-failed to retry them, or --allow-failed to go on "
                 "without them")
+        if stage.name in ("extract", "filter") and ctx.results[stage.name].get("kept") == 0:
+            counts = ctx.stage_dir(stage.name) / ("counts.json" if stage.name == "extract" else DONE)
+            raise NothingKept(
+                f"the {stage.name} stage kept no document (see {counts}): nothing to publish; the run stopped "
+                "after it. Check that the input holds Japanese HTML responses and the config's thresholds")
 
 
 def _retry_failed(spark: Any, cfg: config_mod.Config, st: Store, crawl_id: str, run_dir: Path, marker: Path,

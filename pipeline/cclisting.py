@@ -40,17 +40,19 @@ COMMONCRAWL_PARAMS: dict[str, Param] = {
     "mime_types": Param(["text/html", "application/xhtml+xml"],
                         "content_mime_detected values index mode selects.", kind=list),
     "retries": Param(5, "Retries of an HTTP request that fails transiently (5xx, 408, 429, dropped connection, "
-                     "timeout); the count starts again whenever bytes arrive.", 0, 100),
+                     "timeout); the count starts again whenever bytes arrive.", 0, 100, operational=True),
     "backoff_seconds": Param(1.0, "Wait before the first retry, doubled at each further one (with jitter).",
-                             0.0, 600.0),
-    "max_backoff_seconds": Param(60.0, "Longest wait between two retries.", 0.0, 3600.0),
-    "timeout_seconds": Param(60.0, "Socket timeout for connecting and for each read.", 0.1, 3600.0),
+                             0.0, 600.0, operational=True),
+    "max_backoff_seconds": Param(60.0, "Longest wait between two retries.", 0.0, 3600.0, operational=True),
+    "timeout_seconds": Param(60.0, "Socket timeout for connecting and for each read.", 0.1, 3600.0, operational=True),
     "range_concurrency": Param(4, "Byte-range requests in flight per WARC file in index mode (the cluster sends "
                                "up to executor cores x this at once; Common Crawl serves a few thousand requests/s "
-                               "for everyone).", 1, 64),
+                               "for everyone).", 1, 64, operational=True),
     "range_merge_gap": Param(0, "Index mode fetches selected records at most this many bytes apart with one request: "
-                             "fewer requests, more bytes (the gaps). 0: one request per record.", 0, 16 << 20),
-    "user_agent": Param("jwc-corpus (Japanese web-corpus curation)", "User-Agent of every HTTP request.", kind=str),
+                             "fewer requests, more bytes (the gaps). 0: one request per record.", 0, 16 << 20,
+                             operational=True),
+    "user_agent": Param("jwc-corpus (Japanese web-corpus curation)", "User-Agent of every HTTP request.", kind=str,
+                        operational=True),
 }
 
 _CRAWL_ID = re.compile(r"CC-MAIN-\d{4}-\d{2}")

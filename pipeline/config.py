@@ -26,12 +26,16 @@ from pipeline.versions import PUBLISH_PARAMS, SHARDS_PARAMS, shards_problem
 
 RUN_PARAMS: dict[str, Param] = {
     "dataset": Param("ja-web", "Dataset name in the store: versions, dedup index and tokenizer live under it."),
-    "progress_seconds": Param(10.0, "Seconds between progress lines on the console; 0 turns them off.", 0, 3600),
+    "progress_seconds": Param(10.0, "Seconds between progress lines on the console; 0 turns them off.", 0, 3600,
+                              operational=True),
 }
 SPARK_PARAMS: dict[str, Param] = {
-    "master": Param("", "Spark master; empty keeps spark-submit's or uses local[*].", kind=str),
-    "shuffle_partitions": Param(0, "spark.sql.shuffle.partitions; 0 sizes it to the cores.", 0, 100_000),
-    "ui": Param(False, "Start the Spark web UI.", kind=bool),
+    "master": Param("", "Spark master; empty keeps spark-submit's or uses local[*].", kind=str, operational=True),
+    "shuffle_partitions": Param(0, "spark.sql.shuffle.partitions; 0 sizes it to the cores.", 0, 100_000,
+                                operational=True),
+    "ui": Param(False, "Start the Spark web UI.", kind=bool, operational=True),
+    "local_quick_jit": Param(True, "Local mode: compile the JVM's code with the quick JIT only (less CPU on runs "
+                             "of minutes to hours); no effect on a cluster.", kind=bool, operational=True),
 }
 
 
@@ -81,8 +85,14 @@ class Config:
         return {**self.sections, "cleaners": self.cleaners, "filters": self.filters}
 
     def digest(self) -> str:
-        """sha256 of the resolved config: equal for equal behaviour, whatever the file's formatting."""
-        blob = json.dumps(self.to_dict(), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        """sha256 of the values that decide a run's output, whatever the file's formatting. Operational keys
+        (retries, time-outs, batching, Spark settings, progress) are left out, so changing them does not stop a
+        crashed run from resuming."""
+        params = _sections()
+        decisive = {name: {k: v for k, v in values.items() if not params[name][k].operational}
+                    for name, values in self.sections.items()}
+        blob = json.dumps({**decisive, "cleaners": self.cleaners, "filters": self.filters}, sort_keys=True,
+                          ensure_ascii=False, separators=(",", ":"))
         return hashlib.sha256(blob.encode()).hexdigest()
 
 
@@ -151,7 +161,9 @@ def describe() -> str:
             bounds = ""
             if p.lo is not None or p.hi is not None:
                 bounds = f" [{'' if p.lo is None else p.lo} .. {'' if p.hi is None else p.hi}]"
-            lines.append(f"# {p.doc}{bounds}")
+            note = " (operational: not part of the config digest, a crashed run may resume with it changed)" \
+                if p.operational else ""
+            lines.append(f"# {p.doc}{bounds}{note}")
             lines.append(f"{key} = {_toml_value(p.default)}")
         lines.append("")
     return "\n".join(lines)

@@ -70,9 +70,19 @@ def meta_charset(body: bytes) -> str | None:
 
 
 def _strict(body: bytes, codec: str) -> str | None:
+    """Strict decoding; a character cut off by the end of the body (a truncated record) is dropped, not fatal."""
     try:
         return body.decode(codec)
-    except (UnicodeDecodeError, LookupError):
+    except LookupError:
+        return None
+    except UnicodeDecodeError as exc:
+        cut_off = exc.reason in ("unexpected end of data", "incomplete multibyte sequence")
+        cut = exc.start if cut_off and exc.end >= len(body) and exc.start >= len(body) - 3 else -1
+    if cut < 0:
+        return None
+    try:
+        return body[:cut].decode(codec)
+    except UnicodeDecodeError:
         return None
 
 
@@ -86,7 +96,8 @@ def _is_multibyte_utf8(body: bytes) -> str | None:
     """The text when the body is strictly valid UTF-8 with at least one multi-byte sequence."""
     if body.isascii():
         return None
-    return _strict(body, "utf-8")
+    text = _strict(body, "utf-8")
+    return None if text is None or text.isascii() else text  # a lone cut-off byte proves nothing
 
 
 def decode_html(body: bytes, content_type: str | None = None) -> Decoded | None:

@@ -10,17 +10,22 @@ import re
 import signal
 import threading
 from contextlib import contextmanager
+from copy import copy
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Iterator
 
 import trafilatura
 from lxml.html import HtmlElement
 from trafilatura.metadata import extract_title
+from trafilatura.settings import Extractor
 from trafilatura.utils import load_html
 
 
 _OG_TITLE = re.compile(r"""<meta[^>]+property=["']og:title["'][^>]+content=["']([^"']+)""", re.I)
 _TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.I | re.S)
+_DIV_TAG = re.compile(r"<(/?)div\b[^<>]*>", re.I)
+_MAX_PARSER_DEPTH = 255  # libxml2's default nesting limit for HTML
 
 
 class ExtractionTimeout(BaseException):
@@ -53,17 +58,25 @@ def time_limit(seconds: float) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
-def _run(page: str | HtmlElement, url: str, fast: bool, favor_recall: bool) -> str | None:
-    doc = trafilatura.bare_extraction(
-        page,
-        url=url or None,
+@lru_cache(maxsize=None)
+def _options(fast: bool, favor_recall: bool) -> Extractor:
+    """trafilatura's options, built once: building them reads its config file's values, per call that cost 5%."""
+    return Extractor(
+        output_format="python",
         fast=fast,
-        favor_recall=favor_recall,
-        include_comments=False,
-        include_tables=True,
+        recall=favor_recall,
+        comments=False,
+        tables=True,
         with_metadata=False,  # metadata means date parsing, which costs more than extraction itself
-        deduplicate=False,
+        dedup=False,
     )
+
+
+def _run(page: str | HtmlElement, url: str, fast: bool, favor_recall: bool) -> str | None:
+    options = copy(_options(fast, favor_recall))
+    options.url = url or None
+    options.source = url.encode("utf-8", "replace").decode("utf-8") if url else None
+    doc = trafilatura.bare_extraction(page, options=options)
     text = (doc.text or "").strip() if doc is not None else ""
     return text or None
 
@@ -91,4 +104,17 @@ def extract_main_text(page: str, url: str, timeout: float, fast: bool = True) ->
         text = _run(tree, url, fast=fast, favor_recall=False)
         if text is None and fast:
             text = _run(page, url, fast=False, favor_recall=True)
+        if text is None and _div_depth(page) > _MAX_PARSER_DEPTH:
+            # The HTML parser stops at its nesting limit and drops what lies deeper; <div>s carry no text, so a
+            # page nested past it (broken templates, hostile pages) is read again without them.
+            text = _run(_DIV_TAG.sub("", page), url, fast=fast, favor_recall=False)
     return Extracted(title=title, text=text) if text else None
+
+
+def _div_depth(page: str) -> int:
+    """Deepest nesting of <div> elements in the page's markup."""
+    depth = deepest = 0
+    for m in _DIV_TAG.finditer(page):
+        depth = max(0, depth - 1) if m.group(1) else depth + 1
+        deepest = max(deepest, depth)
+    return deepest

@@ -18,6 +18,12 @@ def _local_memory() -> str:
     return f"{gib}g"
 
 
+# In local mode the JVM mostly moves Arrow batches between Python workers and Parquet files; its optimizing (C2)
+# compiler spent more CPU compiling than the compiled code saved: measured on the extract stage over 48,000
+# records, JVM CPU 14-16 s -> 8 s on the first run and 2.3-3.6 s -> 1.4-1.6 s on later runs, task time unchanged.
+QUICK_JIT = "-XX:TieredStopAtLevel=1"
+
+
 def require_java() -> None:
     """Fail early with the exact thing to install, instead of a py4j stack trace."""
     if os.environ.get("JAVA_HOME") or shutil.which("java"):
@@ -34,11 +40,12 @@ def get_session(
     ui: bool = False,
     shuffle_partitions: int | None = None,
     extra_conf: dict[str, str] | None = None,
+    quick_jit: bool = True,
 ) -> SparkSession:
     """Return the active session or build one.
 
     `master=None` keeps whatever spark-submit set, else `local[*]`. Python workers use this interpreter so the
-    executors see the same packages as the driver.
+    executors see the same packages as the driver. `quick_jit` (local mode only): see QUICK_JIT.
     """
     active = SparkSession.getActiveSession()
     if active is not None:
@@ -53,6 +60,8 @@ def get_session(
         builder = builder.master(master)
     if master and master.startswith("local"):
         builder = builder.config("spark.driver.memory", _local_memory())
+        if quick_jit:
+            builder = builder.config("spark.driver.extraJavaOptions", QUICK_JIT)
     cores = os.cpu_count() or 2
     conf = {
         "spark.sql.execution.arrow.pyspark.enabled": "true",

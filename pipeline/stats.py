@@ -256,7 +256,7 @@ def _extract_tables(records: DataFrame) -> tuple[list[dict[str, Any]], ...]:
     """Outcomes, languages, encodings and the extract funnel row from one group-by of the records."""
     is_kept = F.col("outcome") == "kept"
     rows = records.groupBy("outcome", "lang", "encoding", "encoding_source").agg(
-        F.count(F.lit(1)).alias("n"), F.sum(F.when(is_kept, F.length("text")).otherwise(0)).alias("chars")
+        F.sum("records").alias("n"), F.sum(F.when(is_kept, F.length("text")).otherwise(0)).alias("chars")
     ).collect()
     kept = [{**r.asDict(), "k": r["n"] if r["outcome"] == "kept" else 0} for r in rows]
     outcomes = _tally(kept, lambda r: r["outcome"], ("n",))

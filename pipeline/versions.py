@@ -89,8 +89,9 @@ class VersionError(UserError):
 def die_at(point: str) -> None:
     """Crash-test hook: SIGKILL this process at the named point when JWC_TEST_DIE_AT=<point> (tests only).
 
-    Points: tokenize:written (bins written, stage not marked done), publish:manifest (staged version complete,
-    not renamed), publish:renamed (version visible, dedup index not updated).
+    Points: stage:<name>:before-rename (a stage's output complete in <name>.partial), stage:<name>:after-rename
+    (renamed, not marked done), tokenize:written (bins written, stage not marked done), publish:manifest (staged
+    version complete, not renamed), publish:renamed (version visible, dedup index not updated).
     """
     if os.environ.get(DIE_ENV) == point:
         os.kill(os.getpid(), signal.SIGKILL)

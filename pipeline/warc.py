@@ -16,6 +16,7 @@ from warcio.archiveiterator import ArchiveIterator
 
 _GZIP_MAGIC = b"\x1f\x8b\x08"
 _CHUNK = 1 << 20
+_WINDOW = 1 << 14
 
 
 @dataclass
@@ -63,77 +64,101 @@ def _parse(stream: BinaryIO, offset: int | None, max_payload: int) -> Iterator[R
         yield RawRecord(offset=offset or 0, error="bad_record", url=f"{type(exc).__name__}: {exc}"[:300])
 
 
+class _Input:
+    """A read buffer over a stream: `data[pos:]` is unread, `base` is the file offset of `data[0]`."""
+
+    def __init__(self, stream: BinaryIO):
+        self.stream = stream
+        self.data = b""
+        self.base = 0
+        self.pos = 0
+
+    @property
+    def offset(self) -> int:
+        return self.base + self.pos
+
+    def available(self) -> int:
+        return len(self.data) - self.pos
+
+    def more(self) -> bool:
+        """Append the next chunk (dropping what was consumed); False at end of file."""
+        chunk = self.stream.read(_CHUNK)
+        if not chunk:
+            return False
+        self.base += self.pos
+        self.data = self.data[self.pos:] + chunk
+        self.pos = 0
+        return True
+
+    def skip_to_magic(self) -> bool:
+        """Move to the next gzip header after the current position; False at end of file."""
+        nxt = self.data.find(_GZIP_MAGIC, self.pos + 1)
+        while nxt < 0:
+            self.pos = max(self.pos, len(self.data) - 2)  # a header may straddle the chunk boundary
+            if not self.more():
+                return False
+            nxt = self.data.find(_GZIP_MAGIC, self.pos + 1)
+        self.pos = nxt
+        return True
+
+
 def iter_gzip_members(stream: BinaryIO) -> Iterator[tuple[int, bytes | None, str | None]]:
-    """Yield (offset, member bytes, None) per gzip member, or (offset, None, error) for a damaged stretch."""
-    buf = b""
-    base = 0  # file offset of buf[0]
+    """Yield (offset, member bytes, None) per gzip member, or (offset, None, error) for a damaged stretch.
+
+    The inflater is fed windows of the buffer, so finishing a member copies at most one window of left-over
+    input, not the rest of the buffer.
+    """
+    inp = _Input(stream)
     while True:
-        if len(buf) < len(_GZIP_MAGIC):  # a header may straddle the chunk boundary
-            more = stream.read(_CHUNK)
-            if not more and not buf:
+        while inp.available() < len(_GZIP_MAGIC):
+            if not inp.more():
+                if inp.available():
+                    yield inp.offset, None, "truncated_at_eof"
                 return
-            buf += more
-            if not more:
-                yield base, None, "truncated_at_eof"
+        if not inp.data.startswith(_GZIP_MAGIC, inp.pos):
+            yield inp.offset, None, "corrupt_member"
+            if not inp.skip_to_magic():
                 return
-        if not buf.startswith(_GZIP_MAGIC):
-            yield base, None, "corrupt_member"
-            skipped = _skip_to_magic(stream, buf)
-            if skipped is None:
-                return
-            base += skipped[0]
-            buf = skipped[1]
             continue
+        start = inp.offset
         d = zlib.decompressobj(31)
         out = []
-        pos = 0
+        done = 0  # bytes of this member fed to the inflater
         error = None
         while True:
+            if done >= inp.available() and not inp.more():
+                error = "truncated_at_eof"
+                break
+            window = memoryview(inp.data)[inp.pos + done:inp.pos + done + _WINDOW]
             try:
-                out.append(d.decompress(buf[pos:]))
+                out.append(d.decompress(window))
             except zlib.error:
                 error = "corrupt_member"
                 break
             if d.eof:
+                done += len(window) - len(d.unused_data)
                 break
-            more = stream.read(_CHUNK)
-            if not more:
-                error = "truncated_at_eof"
-                break
-            pos = len(buf)
-            buf += more
+            done += len(window)
         if error is None:
-            used = len(buf) - len(d.unused_data)
-            yield base, b"".join(out), None
-            base += used
-            buf = d.unused_data
+            inp.pos += done
+            yield start, b"".join(out), None
             continue
-        yield base, None, error
-        if error == "truncated_at_eof":
+        yield start, None, error
+        if error == "truncated_at_eof" or not inp.skip_to_magic():
             return
-        skipped = _skip_to_magic(stream, buf)
-        if skipped is None:
-            return
-        base += skipped[0]
-        buf = skipped[1]
 
 
-def _skip_to_magic(stream: BinaryIO, buf: bytes) -> tuple[int, bytes] | None:
-    """Bytes skipped and the buffer starting at the next gzip header after buf[0]; None at end of file."""
-    skipped = 0
-    nxt = buf.find(_GZIP_MAGIC, 1)
-    while nxt < 0:
-        more = stream.read(_CHUNK)
-        if not more:
-            return None
-        keep = len(buf) - 2  # a header may straddle the chunk boundary
-        skipped += keep
-        buf = buf[keep:] + more
-        nxt = buf.find(_GZIP_MAGIC, 1)
-    return skipped + nxt, buf[nxt:]
+_NAME = re.compile(rb"[A-Za-z0-9-]+")
 
 
-_HEADER = re.compile(rb"^([A-Za-z0-9-]+):[ \t]*(.*?)[ \t]*\r?$", re.M)
+def _fields(block: bytes) -> dict[bytes, bytes]:
+    """Header fields of a header block, names lower-cased; folded and malformed lines are ignored."""
+    out = {}
+    for line in block.split(b"\n"):
+        name, sep, value = line.partition(b":")
+        if sep and _NAME.fullmatch(name):
+            out[name.lower()] = value.strip()
+    return out
 
 
 def _quick(member: bytes, offset: int, max_payload: int) -> RawRecord | None:
@@ -147,7 +172,7 @@ def _quick(member: bytes, offset: int, max_payload: int) -> RawRecord | None:
     end = member.find(b"\r\n\r\n", 0, 16384)
     if end < 0 or not member.startswith(b"WARC/"):
         return None
-    fields = {k.lower(): v for k, v in _HEADER.findall(member[:end])}
+    fields = _fields(member[:end])
     length = fields.get(b"content-length", b"")
     if not length.isdigit():
         return None
@@ -171,7 +196,7 @@ def _quick(member: bytes, offset: int, max_payload: int) -> RawRecord | None:
     parts = status_line.split(None, 2)
     if len(parts) < 2 or not parts[0].startswith(b"HTTP/") or not parts[1].isdigit():
         return None
-    http = {k.lower(): v for k, v in _HEADER.findall(header_block)}
+    http = _fields(header_block)
     if http.get(b"transfer-encoding", b"identity").strip().lower() != b"identity":
         return None
     if http.get(b"content-encoding", b"identity").strip().lower() not in (b"identity", b""):

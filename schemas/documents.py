@@ -3,14 +3,17 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-EXTRACT_SCHEMA_VERSION = 1
+EXTRACT_SCHEMA_VERSION = 2
 
-# One row per WARC record or damaged stretch of a file. Rows with outcome "kept" are the documents;
-# every other outcome says why a record is not one, so nothing is lost silently.
+# One row per response record or damaged stretch of a file. Rows with outcome "kept" are the documents;
+# every other outcome says why a record is not one, so nothing is lost silently. Records that are not responses
+# (requests, metadata: two thirds of a Common Crawl file) are tallied: one "not_response" row per file and WARC type,
+# `records` holding how many it stands for (1 on every other row). Version 2 added `records`.
 EXTRACT_SCHEMA = pa.schema(
     [
         pa.field("doc_id", pa.string(), nullable=False),
         pa.field("outcome", pa.string(), nullable=False),
+        pa.field("records", pa.int64(), nullable=False),
         pa.field("detail", pa.string()),
         pa.field("url", pa.string()),
         pa.field("host", pa.string()),

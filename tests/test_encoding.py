@@ -56,3 +56,18 @@ def test_real_legacy_feeds_all_decode() -> None:
             ok += decoded is not None and decoded.text == expected
     assert total >= 60
     assert ok == total
+
+
+@pytest.mark.parametrize("codec", ["utf-8", "cp932", "euc_jis_2004"])
+def test_character_cut_off_by_a_truncated_record_is_dropped(codec: str) -> None:
+    """A record cut inside its last character (WARC-Truncated, short Content-Length) still decodes, minus it."""
+    text = "<html><body><p>雨のち晴れ、明日は暖かくなるでしょう。</p></body></html>日本"
+    body = text.encode(codec)[:-1]
+    decoded = decode_html(body, "text/html")
+    assert decoded is not None and decoded.text == text[:-1]
+
+
+def test_a_lone_cut_off_byte_does_not_make_a_page_utf8() -> None:
+    """A Latin-1 page whose only non-ASCII byte ends it is not taken for UTF-8 missing a character."""
+    decoded = decode_html("<p>Le menu du jour au café".encode("cp1252"), "text/html; charset=windows-1252")
+    assert decoded is not None and decoded.text.endswith("é") and decoded.codec == "cp1252"

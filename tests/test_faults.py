@@ -23,13 +23,13 @@ CRAWL = "FAULTS-2026-01"
 FAULT_OUTCOMES = {
     "fault:truncated_gzip": "corrupt_member",  # resynchronised at the next member: costs one record
     "fault:truncated_at_eof": "truncated_at_eof",
-    # The declared length is honoured; the body is cut inside a UTF-8 character, so strict decoding refuses it.
-    # The 200 bytes left over after the record are the bad_record row counted in FAULT_EXTRA_ROWS.
-    "fault:content_length_short": "undecodable",
+    # The declared length is honoured; the body is cut inside a UTF-8 character, which is dropped, and the page
+    # is read. The 200 bytes left over after the record are the bad_record row counted in FAULT_EXTRA_ROWS.
+    "fault:content_length_short": "kept",
     "fault:content_length_long": "kept",  # the member ends the record: the body is whatever is there
-    "fault:garbage_http_headers": "not_html",  # no readable Content-Type survives the garbage
+    "fault:garbage_http_headers": "kept",  # no readable Content-Type; the body starts like HTML (sniffed)
     "fault:huge_5mb": "too_large",  # over [extract] max_html_bytes (5 MB): never parsed
-    "fault:deep_nesting": "empty_extraction",  # 10,000 nested <div>: the parser gives up quickly, no hang
+    "fault:deep_nesting": "kept",  # 10,000 nested <div>: past the parser's limit, read again without the divs
     "fault:binary_as_html": "undecodable",
     "fault:empty_body": "prefilter_skip",  # nothing to read, so no kana
     "fault:wrong_charset": "kept",  # labelled UTF-8, decoded as Shift_JIS
@@ -60,7 +60,7 @@ def run(spark, crawl, tmp_path_factory) -> dict[str, Any]:
     results = nightly(CRAWL, [str(crawl["normal"]), str(crawl["fault"])], str(store))
     run_dir = store / "runs" / CRAWL
     rows = (spark.read.parquet(str(run_dir / "extract" / "records"))
-            .select("warc_record_id", "outcome", "source_file", "source_offset", "encoding").collect())
+            .select("warc_record_id", "outcome", "records", "source_file", "source_offset", "encoding").collect())
     return {"store": store, "results": results, "run_dir": run_dir, "rows": [r.asDict() for r in rows]}
 
 
@@ -105,7 +105,7 @@ def test_every_good_record_is_processed(crawl, run) -> None:
     japanese = 0
     for source, truth in ((crawl["normal"], crawl["normal_truth"]), (crawl["fault"], crawl["fault_truth"])):
         for t in truth:
-            if t["kind"].startswith("fault:"):
+            if t["kind"].startswith("fault:") or t["kind"] == "revisit":  # revisits are in the tally rows
                 continue
             row = _row_for(rows, t, source)
             assert row["outcome"] not in DAMAGE and row["source_file"] == str(source)
@@ -117,19 +117,28 @@ def test_every_good_record_is_processed(crawl, run) -> None:
 
 @pytest.mark.shared
 @pytest.mark.slow
-def test_stats_count_every_outcome(spark, run) -> None:
+def test_stats_count_every_outcome(spark, crawl, run) -> None:
     """The stats stage's outcome table (run folder and published version) has every outcome with its count."""
     by_outcome: dict[str, int] = {}
     for r in run["rows"]:
-        by_outcome[r["outcome"]] = by_outcome.get(r["outcome"], 0) + 1
+        by_outcome[r["outcome"]] = by_outcome.get(r["outcome"], 0) + r["records"]
     version = run["store"] / "datasets" / "ja-web" / "versions" / "v0001"
     for table in (run["run_dir"] / "stats" / "outcomes.parquet", version / "stats" / "outcomes.parquet"):
         stats = {r["outcome"]: r["records"] for r in spark.read.parquet(str(table)).collect()}
         assert stats == by_outcome
-    for outcome in ("corrupt_member", "bad_record", "truncated_at_eof", "too_large", "undecodable",
-                    "empty_extraction"):
+    for outcome in ("corrupt_member", "bad_record", "truncated_at_eof", "too_large", "undecodable", "not_response"):
         assert by_outcome[outcome] >= 1, outcome
-    assert run["results"]["extract"]["records"] == len(run["rows"])
+    assert run["results"]["extract"]["records"] == sum(by_outcome.values())
+    # Requests, metadata, revisits and warcinfo are tallied, one row per file and WARC type, as warcio counts them.
+    from warcio.archiveiterator import ArchiveIterator
+
+    with open(crawl["normal"], "rb") as fh:
+        others: dict[str, int] = {}
+        for rec in ArchiveIterator(fh):
+            if rec.rec_type != "response":
+                others[rec.rec_type] = others.get(rec.rec_type, 0) + 1
+    tallies = [r for r in run["rows"] if r["outcome"] == "not_response" and r["source_file"] == str(crawl["normal"])]
+    assert len(tallies) == len(others) and sum(r["records"] for r in tallies) == sum(others.values())
 
 
 @pytest.mark.shared
@@ -145,7 +154,7 @@ def test_tiny_timeout_gives_extraction_timeout_and_the_file_goes_on(spark, crawl
     assert _row_for(rows, huge, fault)["outcome"] == "extraction_timeout"
     last = crawl["fault_truth"][-1]
     assert last["kind"] == "fault:truncated_at_eof" and _row_for(rows, last, fault)["outcome"] == "truncated_at_eof"
-    assert all(_row_for(rows, t, fault) for t in crawl["fault_truth"])
+    assert all(_row_for(rows, t, fault) for t in crawl["fault_truth"] if t["kind"] != "revisit")
     assert counts["outcomes"]["extraction_timeout"] >= 1 and counts["failed_files"] == []
 
 
@@ -189,3 +198,54 @@ def test_inputs_refused_before_work_publish_nothing(spark, tmp_path, capsys, kin
     err = capsys.readouterr().err.strip()
     assert code == 2 and len(err.splitlines()) == 1 and message in err, err
     assert not (store / "runs").exists() and _published(store) == []
+
+
+def test_a_file_that_is_not_a_warc_stops_the_run_after_extract(spark, tmp_path, capsys) -> None:
+    """A text file and a gzipped text file in the input are unreadable files ("not a WARC file"), not records."""
+    import gzip
+
+    good = tmp_path / "good.warc.gz"
+    page = "<html><body><p>" + "こんにちは、今日もよい天気ですね。散歩に出かけましょう。" * 4 + "</p></body></html>"
+    write_warc(good, [("https://example.jp/a", page.encode(), "text/html; charset=utf-8")])
+    (tmp_path / "notes.warc").write_text("these are not the records you are looking for\n")
+    (tmp_path / "notes.warc.gz").write_bytes(gzip.compress(b"neither are these\n"))
+    store = tmp_path / "store"
+    code = cli(["nightly", "--crawl-id", "X", "--input", str(tmp_path / "*.warc*"), "--store", str(store)])
+    err = [line for line in capsys.readouterr().err.splitlines() if line.startswith("jwc nightly: error:")]
+    assert code == 2 and len(err) == 1 and "2 WARC file(s) could not be read" in err[0]
+    rows = spark.read.parquet(str(store / "runs" / "X" / "extract" / "records")).collect()
+    bad = {Path(r["source_file"]).name: r["detail"] for r in rows if r["outcome"] == "unreadable_file"}
+    assert set(bad) == {"notes.warc", "notes.warc.gz"} and all("not a WARC file" in d for d in bad.values())
+    assert [r["outcome"] for r in rows if r["source_file"] == str(good)] == ["kept"]
+    assert _published(store) == []
+
+
+def test_a_run_that_keeps_no_document_stops_with_one_line(spark, tmp_path, capsys) -> None:
+    """Readable input without a Japanese page: the run stops after extract, names why, publishes nothing."""
+    warc = tmp_path / "en.warc.gz"
+    write_warc(warc, [(f"https://example.com/{i}", b"<html><body><p>Only English here, nothing else.</p></body>"
+                       b"</html>", "text/html") for i in range(3)])
+    store = tmp_path / "store"
+    code = cli(["nightly", "--crawl-id", "X", "--input", str(warc), "--store", str(store)])
+    err = [line for line in capsys.readouterr().err.splitlines() if line.startswith("jwc nightly: error:")]
+    assert code == 2 and len(err) == 1 and "extract stage kept no document" in err[0], err
+    assert sorted(p.name for p in (store / "runs" / "X").iterdir() if p.is_dir()) == ["extract"]
+    assert _published(store) == []
+
+
+def test_html_without_content_type_is_sniffed_and_deep_nesting_is_read(spark, tmp_path) -> None:
+    """A response whose Content-Type is missing but whose body starts like HTML is read as HTML; an article
+    nested in 5,000 <div>s (past the parser's limit) still gives its text."""
+    article = "<p>" + "今日は晴れていたので、公園まで歩いて行きました。" * 8 + "</p>"
+    pages = [("https://example.jp/sniffed", f"<!DOCTYPE html><html><body>{article}</body></html>".encode(), ""),
+             ("https://example.jp/deep", ("<html><body>" + "<div>" * 5000 + article + "</div>" * 5000
+                                          + "</body></html>").encode(), "text/html; charset=utf-8"),
+             ("https://example.jp/data", b'{"not": "html"}', "")]
+    warc = tmp_path / "in.warc.gz"
+    write_warc(warc, pages)
+    run_extract(spark, [InputFile(str(warc), warc.stat().st_size)], str(tmp_path / "x"), config.load(), "X")
+    rows = {r["url"]: r for r in spark.read.parquet(str(tmp_path / "x" / "records")).collect() if r["url"]}
+    assert rows["https://example.jp/sniffed"]["outcome"] == "kept"
+    assert rows["https://example.jp/deep"]["outcome"] == "kept"
+    assert "公園まで歩いて" in rows["https://example.jp/deep"]["text"]
+    assert rows["https://example.jp/data"]["outcome"] == "not_html"

@@ -43,8 +43,13 @@ def test_extract_keeps_exactly_the_japanese_pages(spark, run) -> None:
     japanese = _japanese_pages(truth)
     assert kept == japanese
     assert results["extract"]["kept"] == len(japanese)
-    # Every WARC record is accounted for: one row each (warcinfo, requests, responses, metadata, revisits).
-    assert results["extract"]["records"] == records.count() == truth[0]["_warc_records"]
+    # Every WARC record is accounted for: a row per response, tally rows for warcinfo, requests, metadata, revisits.
+    total = records.agg({"records": "sum"}).first()[0]
+    assert results["extract"]["records"] == total == truth[0]["_warc_records"]
+    tallies = records.where("outcome = 'not_response'").collect()
+    details = [r["detail"] for r in tallies]
+    assert len(details) == len(set(details)) and {"request", "metadata"} <= set(details)  # one row per type
+    assert records.where("outcome != 'not_response'").count() == total - sum(r["records"] for r in tallies)
 
 
 def test_filter_drops_junk_and_toxic_keeps_articles(spark, run) -> None:
@@ -84,6 +89,16 @@ def test_rerun_skips_finished_stages(run, sample, capsys) -> None:
     assert marker.stat().st_mtime_ns == before
     assert again == results
     assert "already complete" in capsys.readouterr().err
+
+
+def test_rerun_with_operational_changes_resumes(run, sample, tmp_path, capsys) -> None:
+    """Retries, progress and Spark settings are not part of the config digest: the finished run is reused."""
+    store, results, _ = run
+    warc, _ = sample
+    cfg = tmp_path / "ops.toml"
+    cfg.write_text("[run]\nprogress_seconds = 1\n[commoncrawl]\nretries = 9\n[spark]\nshuffle_partitions = 3\n")
+    again = nightly(CRAWL, [str(warc)], str(store), str(cfg))
+    assert again == results and "already complete" in capsys.readouterr().err
 
 
 def test_rerun_with_other_config_is_refused(run, sample, tmp_path, capsys) -> None:

@@ -86,11 +86,11 @@ def stats(run_dir):
 
 
 def test_funnel_matches_stage_outputs(run_dir, docs, stats) -> None:
-    records = pq.read_table(run_dir / "extract" / "records", columns=["outcome", "text"]).to_pandas()
+    records = pq.read_table(run_dir / "extract" / "records", columns=["outcome", "records", "text"]).to_pandas()
     dedup = pq.read_table(run_dir / "dedup" / "documents", columns=["text"]).to_pandas()
     stages = stats["stages"].set_index("stage")
     kept = records[records.outcome == "kept"]
-    assert stages.loc["extract", "documents_in"] == len(records)
+    assert stages.loc["extract", "documents_in"] == records.records.sum()
     assert stages.loc["extract", "documents_out"] == len(kept) == len(docs)
     assert stages.loc["extract", "chars_out"] == kept.text.str.len().sum()
     assert stages.loc["filter", "documents_out"] == docs.keep.sum()
@@ -102,10 +102,10 @@ def test_funnel_matches_stage_outputs(run_dir, docs, stats) -> None:
     seconds = {p.parent.name: json.loads(p.read_text())["seconds"] for p in run_dir.glob("*/_STAGE.json")}
     for stage in ("extract", "filter", "dedup"):
         assert stages.loc[stage, "seconds"] == pytest.approx(seconds[stage])
-    outcomes = records.outcome.value_counts().to_dict()
+    outcomes = records.groupby("outcome").records.sum().to_dict()
     assert dict(zip(stats["outcomes"].outcome, stats["outcomes"].records)) == outcomes
     assert stats.summary["totals"] == {
-        "records": len(records), "documents": len(docs), "filter_kept": int(docs.keep.sum()),
+        "records": int(records.records.sum()), "documents": len(docs), "filter_kept": int(docs.keep.sum()),
         "final_documents": len(dedup), "final_chars": int(dedup.text.str.len().sum())}
 
 
