@@ -27,6 +27,8 @@ _SUPERSETS = {
     "ascii": "cp1252", "ks_c_5601-1987": "cp949", "euc-kr": "cp949", "big5": "big5hkscs",
 }
 _JAPANESE_CODECS = ("cp932", "euc_jis_2004", "iso2022_jp_ext")
+_ASCII_BYTES = bytes(range(128))
+_MIN_JAPANESE_BYTES = 20
 _SINGLE_BYTE = {codecs.lookup(c).name for c in ("cp1252", "latin-1", "iso8859-15", "cp1251", "koi8-r", "ascii")}
 
 
@@ -125,8 +127,9 @@ def decode_html(body: bytes, content_type: str | None = None) -> Decoded | None:
             continue  # labelled UTF-8 but not valid UTF-8: the label lies
         text = _strict(body, codec)
         if text is not None:
-            if codec in _SINGLE_BYTE:
-                # A single-byte label decodes any bytes; a page that reads as Japanese is Japanese.
+            if codec in _SINGLE_BYTE and len(body.translate(None, _ASCII_BYTES)) >= _MIN_JAPANESE_BYTES:
+                # A single-byte label decodes any bytes; a page that reads as Japanese is Japanese. (Ten kana, what
+                # the pre-filter asks for, take twenty bytes above 0x7F in every legacy Japanese encoding.)
                 japanese = _detect_japanese(body)
                 if japanese is not None and japanese[0] >= 0.8:
                     return Decoded(japanese[2], japanese[1], "detected")

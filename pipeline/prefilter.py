@@ -11,8 +11,11 @@ from __future__ import annotations
 import html
 import re
 
-_KANA = re.compile(r"[\u3041-\u3096\u30a1-\u30fa\u30fc]")
-_NUMERIC_ENTITY = re.compile(r"&#(?:x[0-9a-fA-F]+|[0-9]+);")
+_KANA = r"[\u3041-\u3096\u30a1-\u30fa\u30fc]"
+# Kana written as numeric entities (pages re-serialized to ASCII): the block U+3040-U+30FF, hex or decimal.
+_KANA_ENTITY = (r"&#(?:[xX]0*30[4-9a-fA-F][0-9a-fA-F]"
+                r"|0*(?:1235[2-9]|123[6-9][0-9]|124[0-9][0-9]|125[0-3][0-9]|1254[0-3]));")
+_KANA_OR_ENTITY = re.compile(f"{_KANA}|{_KANA_ENTITY}")
 _HTML_LANG = re.compile(r"<html[^>]*\blang\s*=\s*[\"']?\s*([A-Za-z-]+)", re.I)
 # Blocks whose content is never shown; their ends are found with str.find, so an unclosed block costs one scan.
 _HIDDEN_START = re.compile(r"<(?:script|style)\b|<!--", re.I)
@@ -29,19 +32,12 @@ def html_lang(page: str) -> str:
 
 
 def kana_count(page: str, limit: int) -> int:
-    """Kana in the page, counting `&#x3042;`-style entities too, stopping once `limit` is reached."""
+    """Kana in the page, `&#x3042;`-style entities of the kana block included, stopping once `limit` is reached."""
     n = 0
-    for _ in _KANA.finditer(page):
+    for _ in _KANA_OR_ENTITY.finditer(page):
         n += 1
         if n >= limit:
-            return n
-    if "&#" in page:
-        unescaped = _NUMERIC_ENTITY.sub(lambda m: html.unescape(m.group(0)), page)
-        n = 0
-        for _ in _KANA.finditer(unescaped):
-            n += 1
-            if n >= limit:
-                return n
+            break
     return n
 
 

@@ -149,6 +149,8 @@ def iter_gzip_members(stream: BinaryIO) -> Iterator[tuple[int, bytes | None, str
 
 
 _NAME = re.compile(rb"[A-Za-z0-9-]+")
+_WARC_TYPE = re.compile(rb"^WARC-Type:[ \t]*([A-Za-z-]+)[ \t]*\r?$", re.I | re.M)
+_CONTENT_LENGTH = re.compile(rb"^Content-Length:[ \t]*([0-9]+)[ \t]*\r?$", re.I | re.M)
 
 
 def _fields(block: bytes) -> dict[bytes, bytes]:
@@ -162,7 +164,8 @@ def _fields(block: bytes) -> dict[bytes, bytes]:
 
 
 def _quick(member: bytes, offset: int, max_payload: int) -> RawRecord | None:
-    """The record of a one-record member, parsed directly, or None when warcio must parse it.
+    """The record of a one-record member, parsed directly, or None when warcio must parse it. Of a record that
+    is not a response only the type is read (the extract stage tallies those by type).
 
     The direct path covers what a Common Crawl WARC is made of: WARC headers, then for responses a plain HTTP
     header block and an identity-encoded body. Anything unusual (chunked or compressed bodies, several records in
@@ -172,21 +175,22 @@ def _quick(member: bytes, offset: int, max_payload: int) -> RawRecord | None:
     end = member.find(b"\r\n\r\n", 0, 16384)
     if end < 0 or not member.startswith(b"WARC/"):
         return None
-    fields = _fields(member[:end])
-    length = fields.get(b"content-length", b"")
-    if not length.isdigit():
+    head = member[:end]
+    kind, length = _WARC_TYPE.search(head), _CONTENT_LENGTH.search(head)
+    if kind is None or length is None:
         return None
     block_start = end + 4
-    block_end = block_start + int(length)
+    block_end = block_start + int(length.group(1))
     if member[block_end:].strip(b"\r\n"):
         return None  # another record follows in the same member
-    rec = RawRecord(offset=offset,
-                    rec_type=fields.get(b"warc-type", b"").decode("ascii", "replace"),
+    rec_type = kind.group(1).decode("ascii")
+    if rec_type != "response":
+        return RawRecord(offset=offset, rec_type=rec_type)  # only its type is needed: it is tallied, not read
+    fields = _fields(head)
+    rec = RawRecord(offset=offset, rec_type=rec_type,
                     url=fields.get(b"warc-target-uri", b"").decode("utf-8", "replace"),
                     record_id=fields.get(b"warc-record-id", b"").decode("utf-8", "replace"),
                     date=fields.get(b"warc-date", b"").decode("ascii", "replace"))
-    if rec.rec_type != "response":
-        return rec if rec.rec_type else None
     if not fields.get(b"content-type", b"").startswith(b"application/http"):
         return None
     http_end = member.find(b"\r\n\r\n", block_start, block_end)
