@@ -14,6 +14,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator, Mapping
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
@@ -37,32 +38,53 @@ class TokenizerMismatch(UserError):
     """The config names a tokenizer other than the one the dataset is pinned to."""
 
 
-def sample_texts(spark: SparkSession, parquet_path: str, n: int, seed: int) -> list[str]:
-    """The texts of the n documents with the smallest seeded hash of doc_id, in that order.
+def train_in_task(spark: SparkSession, parquet_path: str, tcfg: Mapping[str, Any], name: str) -> tuple[bytes, int]:
+    """Train SentencePiece in one Spark task on the `train_sample_docs` documents with the smallest seeded hash of
+    doc_id; returns (model file bytes, documents trained on).
 
-    Spark keeps a top-n per partition (TakeOrderedAndProject), so only n texts reach the driver, and the choice and
-    order depend on the doc_ids alone, not on how the data is split into files.
+    Spark keeps a top-n per partition and merges them in a single task (TakeOrderedAndProject), and that task's
+    Python worker trains, so the sample (up to hundreds of MB of text) never reaches the driver; only the model
+    does. The choice and order depend on the doc_ids alone, not on how the data is split into files.
     """
-    docs = spark.read.parquet(parquet_path)
-    ranked = docs.orderBy(F.xxhash64(F.lit(seed), "doc_id"), "doc_id").limit(n).select("text")
-    return [r["text"] or "" for r in ranked.collect()]
+    seed = tcfg["seed"]
+    ranked = (spark.read.parquet(parquet_path)
+              .select(F.xxhash64(F.lit(seed), "doc_id").alias("rank"), "doc_id", "text")
+              .orderBy("rank", "doc_id").limit(tcfg["train_sample_docs"]).coalesce(1))
+    options = {"vocab_size": tcfg["vocab_size"], "model_type": tcfg["model_type"],
+               "character_coverage": tcfg["character_coverage"], "sample_docs": tcfg["train_sample_docs"],
+               "max_sentence_length": tcfg["max_sentence_length"], "split_digits": tcfg["split_digits"],
+               "normalization": tcfg["normalization"], "num_threads": tcfg["train_threads"], "seed": seed,
+               "name": name}
+    out = ranked.mapInArrow(functools.partial(_train_batches, options), "model binary, docs bigint").collect()
+    if not out or not out[0]["docs"]:  # one row: the model
+        raise UserError(f"no documents in {parquet_path} to train a tokenizer on")
+    return bytes(out[0]["model"]), int(out[0]["docs"])
+
+
+def _train_batches(options: dict[str, Any], batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    """Task side of train_in_task: every row of the (single) partition, in rank order, into the trainer."""
+    rows = sorted((r, d, t or "") for b in batches for r, d, t in
+                  zip(b.column("rank").to_pylist(), b.column("doc_id").to_pylist(), b.column("text").to_pylist()))
+    if not rows:
+        yield pa.RecordBatch.from_pydict({"model": [None], "docs": [0]}, schema=_TRAINED)
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        model = train_sentencepiece([t for _, _, t in rows], tmp, **options)
+        yield pa.RecordBatch.from_pydict({"model": [model.read_bytes()], "docs": [len(rows)]}, schema=_TRAINED)
+
+
+_TRAINED = pa.schema([("model", pa.binary()), ("docs", pa.int64())])
 
 
 def train_and_store(spark: SparkSession, dataset_dir: Path, parquet_path: str, tcfg: Mapping[str, Any],
                     source: Mapping[str, Any]) -> tuple[str, str]:
     """Train SentencePiece (byte fallback) on a sample of `parquet_path` and store it; returns (folder, id)."""
-    texts = sample_texts(spark, parquet_path, tcfg["train_sample_docs"], tcfg["seed"])
-    if not texts:
-        raise UserError(f"no documents in {parquet_path} to train a tokenizer on")
+    model_bytes, docs = train_in_task(spark, parquet_path, tcfg, dataset_dir.name)
     with tempfile.TemporaryDirectory() as tmp:
-        model = train_sentencepiece(
-            texts, tmp, tcfg["vocab_size"], model_type=tcfg["model_type"],
-            character_coverage=tcfg["character_coverage"], sample_docs=tcfg["train_sample_docs"],
-            max_sentence_length=tcfg["max_sentence_length"], split_digits=tcfg["split_digits"],
-            normalization=tcfg["normalization"], num_threads=tcfg["train_threads"], seed=tcfg["seed"],
-            name=dataset_dir.name)
+        model = Path(tmp) / f"{dataset_dir.name}.model"
+        model.write_bytes(model_bytes)
         tok = load_tokenizer(model, tcfg["eos_token"])
-    trained_on = {**source, "sample_docs": len(texts), **{k: tcfg[k] for k in TRAIN_KEYS}}
+    trained_on = {**source, "sample_docs": docs, **{k: tcfg[k] for k in TRAIN_KEYS}}
     return store_tokenizer(dataset_dir, tok, tcfg["eos_token"], {"trained_on": trained_on}), tok.id
 
 
