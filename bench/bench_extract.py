@@ -16,6 +16,7 @@ and 22 CPU seconds), so warm runs and baseline runs alternate `--repeat` times a
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -109,9 +110,11 @@ def main() -> None:
     ap.add_argument("--ja-fraction", type=float, default=0.05)
     ap.add_argument("--cores", type=int, default=2)
     ap.add_argument("--repeat", type=int, default=2, help="alternating warm and baseline runs; best of each kept")
+    ap.add_argument("--cache", default=str(Path(tempfile.gettempdir()) / "jwc-bench-crawls"),
+                    help="folder of generated crawls, reused by their arguments")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="jwc-bench-extract-"))
-    crawls = [generated_crawl(work / "in", args.records, seed, args.ja_fraction) for seed in range(args.files)]
+    crawls = [generated_crawl(Path(args.cache), args.records, seed, args.ja_fraction) for seed in range(args.files)]
     paths = [warc for warc, _ in crawls]
     truth = truth_japanese([t for _, t in crawls])
     # Start the Spark session and load the fastText model outside every timing.
@@ -157,6 +160,7 @@ def main() -> None:
         "against_truth": {"japanese_pages": len(truth), "ours": scores(ja_ours, truth),
                           "baseline": scores(ja_base, truth)},
     })
+    shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":
