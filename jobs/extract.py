@@ -16,6 +16,7 @@ import logging
 import os
 import shutil
 import sys
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 
@@ -49,7 +50,7 @@ def _to_batch(rows: list[dict[str, Any]]) -> pa.RecordBatch:
 
 
 def _make_task(extract: dict[str, Any], langid: dict[str, Any], crawl_id: str, records_acc: Any,
-               remote: dict[str, Any] | None = None):
+               remote: dict[str, Any] | None = None, progress_seconds: float = 0.0):
     def task(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         processor = RecordProcessor(extract, langid, crawl_id, remote)
         for batch in batches:
@@ -60,17 +61,41 @@ def _make_task(extract: dict[str, Any], langid: dict[str, Any], crawl_id: str, r
                 source = (processor.process_file(path, _warn_unreadable) if ranges is None else
                           processor.process_ranges(path, [(r["offset"], r["length"]) for r in ranges],
                                                    _warn_unreadable))
+                progress = _FileProgress(path, progress_seconds)
                 for row in source:
                     rows.append(row)
                     if len(rows) >= _BATCH_ROWS:
                         records_acc.add(len(rows))
+                        progress.add(rows)
                         yield _to_batch(rows)
                         rows = []
                 if rows:
                     records_acc.add(len(rows))
+                    progress.add(rows)
                     yield _to_batch(rows)
 
     return task
+
+
+class _FileProgress:
+    """Live progress of one file from inside its task (Spark's own counts only move when a task ends): a line on
+    the worker's stderr every `every` seconds, which local mode shows on the console and a cluster in the
+    executor's log."""
+
+    def __init__(self, path: str, every: float):
+        self.path, self.every = path, every
+        self.started = self.last = time.monotonic()
+        self.responses = self.kept = 0
+
+    def add(self, rows: list[dict[str, Any]]) -> None:
+        self.responses += sum(r["outcome"] != "not_response" for r in rows)
+        self.kept += sum(r["outcome"] == "kept" for r in rows)
+        now = time.monotonic()
+        if self.every > 0 and now - self.last >= self.every:
+            self.last = now
+            rate = self.responses / max(now - self.started, 1e-9)
+            print(f"[extract] {os.path.basename(self.path)}: {self.responses:,} responses read, {self.kept:,} "
+                  f"Japanese documents, {rate:,.0f} responses/s", file=sys.stderr, flush=True)
 
 
 def _warn_unreadable(path: str, exc: Exception) -> None:
@@ -84,7 +109,8 @@ def extract_frame(spark: SparkSession, files: list[InputFile], cfg: Config, craw
     rdd = spark.sparkContext.parallelize([(f.path,) for f in ordered], numSlices=max(1, len(files)))
     paths = spark.createDataFrame(rdd, "path string")
     acc = spark.sparkContext.accumulator(0)
-    task = _make_task(cfg["extract"], cfg["langid"], crawl_id, acc, commoncrawl_options(cfg))
+    task = _make_task(cfg["extract"], cfg["langid"], crawl_id, acc, commoncrawl_options(cfg),
+                      cfg["run"]["progress_seconds"])
     arrow_schema = EXTRACT_SCHEMA
     spark_schema = ", ".join(f"`{f.name}` {_spark_type(f.type)}" for f in arrow_schema)
     return paths.mapInArrow(task, spark_schema), acc
@@ -102,7 +128,8 @@ def ranges_frame(spark: SparkSession, selection: Path, cfg: Config, crawl_id: st
     numbered = sel.orderBy(F.desc("bytes"), "path").rdd.zipWithIndex().map(lambda t: (t[1], t[0]))
     groups = spark.createDataFrame(numbered.partitionBy(max(1, n), lambda k: k).values(), _RANGES)
     acc = spark.sparkContext.accumulator(0)
-    task = _make_task(cfg["extract"], cfg["langid"], crawl_id, acc, commoncrawl_options(cfg))
+    task = _make_task(cfg["extract"], cfg["langid"], crawl_id, acc, commoncrawl_options(cfg),
+                      cfg["run"]["progress_seconds"])
     spark_schema = ", ".join(f"`{f.name}` {_spark_type(f.type)}" for f in EXTRACT_SCHEMA)
     return groups.mapInArrow(task, spark_schema), acc, n
 
