@@ -127,11 +127,13 @@ def _run_stages(ctx: RunContext, allow_failed: bool) -> None:
                 f"{failed} WARC file(s) could not be read (listed in {ctx.stage_dir('extract') / 'failed_files.txt'}); "
                 "the run stopped after extract: rerun with --only-failed to retry them, or --allow-failed to go on "
                 "without them")
-        if stage.name in ("extract", "filter") and ctx.results[stage.name].get("kept") == 0:
+        survivors = {"extract": "kept", "filter": "kept", "dedup": "output"}.get(stage.name)
+        if survivors and ctx.results[stage.name].get(survivors) == 0:
             counts = ctx.stage_dir(stage.name) / ("counts.json" if stage.name == "extract" else DONE)
-            raise NothingKept(
-                f"the {stage.name} stage kept no document (see {counts}): nothing to publish; the run stopped "
-                "after it. Check that the input holds Japanese HTML responses and the config's thresholds")
+            why = ("every document duplicates an earlier one or a published version" if stage.name == "dedup" else
+                   "check that the input holds Japanese HTML responses, and the config's thresholds")
+            raise NothingKept(f"the {stage.name} stage kept no document (see {counts}): nothing to publish, the run "
+                              f"stopped after it; {why}")
 
 
 def _retry_failed(spark: Any, cfg: config_mod.Config, st: Store, crawl_id: str, run_dir: Path, marker: Path,

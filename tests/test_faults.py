@@ -249,3 +249,18 @@ def test_html_without_content_type_is_sniffed_and_deep_nesting_is_read(spark, tm
     assert rows["https://example.jp/deep"]["outcome"] == "kept"
     assert "公園まで歩いて" in rows["https://example.jp/deep"]["text"]
     assert rows["https://example.jp/data"]["outcome"] == "not_html"
+
+
+def test_a_run_whose_documents_are_all_published_stops_with_one_line(spark, tmp_path, capsys) -> None:
+    """The same pages again under a new crawl id: dedup removes them all as published; nothing empty is published."""
+    from pipeline.sample.generate import generate_sample
+
+    warc = tmp_path / "a.warc.gz"
+    generate_sample(str(warc), records=60, seed=7)
+    store = tmp_path / "store"
+    assert cli(["nightly", "--crawl-id", "A", "--input", str(warc), "--store", str(store)]) == 0
+    capsys.readouterr()
+    code = cli(["nightly", "--crawl-id", "B", "--input", str(warc), "--store", str(store)])
+    err = [line for line in capsys.readouterr().err.splitlines() if line.startswith("jwc nightly: error:")]
+    assert code == 2 and len(err) == 1 and "dedup stage kept no document" in err[0], err
+    assert [p.name for p in _published(store)] == ["v0001"]
