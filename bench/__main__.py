@@ -155,10 +155,15 @@ def main(argv: list[str] | None = None) -> int:
             summary[name] = {"error": f"{type(exc).__name__}: {exc}"}
             print(_row(name, None, summary[name]["error"]), flush=True)
     RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / "all.json"
+    if a.only and path.is_file():  # a partial run updates its own entries and keeps the others
+        previous = json.loads(path.read_text())
+        summary = {**previous.get("summary", {}), **summary}
+        outputs = {**previous.get("results", {}), **outputs}
     report = {"when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "cores": os.cpu_count(),
               "load_average_1m": round(os.getloadavg()[0], 1), "summary": summary, "results": outputs}
-    (RESULTS / "all.json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
-    print(f"wrote {RESULTS / 'all.json'}")
+    path.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+    print(f"wrote {path}")
     return 1 if any("error" in s for s in summary.values()) else 0
 
 
