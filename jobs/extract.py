@@ -88,10 +88,12 @@ class _FileProgress:
         self.responses = self.kept = 0
 
     def add(self, rows: list[dict[str, Any]]) -> None:
+        if self.every <= 0:
+            return
         self.responses += sum(r["outcome"] != "not_response" for r in rows)
         self.kept += sum(r["outcome"] == "kept" for r in rows)
         now = time.monotonic()
-        if self.every > 0 and now - self.last >= self.every:
+        if now - self.last >= self.every:
             self.last = now
             rate = self.responses / max(now - self.started, 1e-9)
             print(f"[extract] {os.path.basename(self.path)}: {self.responses:,} responses read, {self.kept:,} "

@@ -22,6 +22,7 @@ from pipeline.errors import UserError
 from pipeline.inputs import InputError, InputFile, resolve_inputs
 from pipeline.records import open_input
 from pipeline.remote import RetryPolicy, is_http
+from pipeline.warc import is_gzip
 
 COMMONCRAWL_PARAMS: dict[str, Param] = {
     "base_url": Param("https://data.commoncrawl.org/",
@@ -90,7 +91,7 @@ def read_listing(location: str, prefix: str | None = None, policy: RetryPolicy |
             data = fh.read()
     except OSError as exc:
         raise InputError(f"cannot read listing {location}: {type(exc).__name__}: {exc}") from None
-    if data[:2] == b"\x1f\x8b":
+    if is_gzip(data):
         try:
             data = gzip.decompress(data)
         except (OSError, EOFError) as exc:

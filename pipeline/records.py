@@ -19,7 +19,7 @@ from pipeline.extract import ExtractionTimeout, extract_main_text
 from pipeline.langid import identify, kana_share
 from pipeline.prefilter import html_lang, looks_japanese
 from pipeline.remote import RetryPolicy, fetch_ranges, is_http, open_remote
-from pipeline.warc import RawRecord, iter_records
+from pipeline.warc import RawRecord, is_gzip, iter_records
 
 log = logging.getLogger(__name__)
 
@@ -272,8 +272,7 @@ class RecordProcessor:
             yield _unreadable(path, self.crawl_id, exc)
             return
         with raw:
-            gzipped = head[:2] == b"\x1f\x8b"  # the bytes decide, not the file name
-            yield from self.process_stream(_Prefixed(head, raw), path, gzipped, on_open_error)
+            yield from self.process_stream(_Prefixed(head, raw), path, is_gzip(head), on_open_error)
 
     def process_ranges(self, path: str, ranges: list[tuple[int, int]],
                        on_error: Callable[[str, Exception], None] | None = None) -> Iterator[dict[str, Any]]:
@@ -283,7 +282,7 @@ class RecordProcessor:
 
         def records() -> Iterator[RawRecord]:
             for offset, _, data in read_ranges(path, ranges, self.remote, self.range_concurrency, self.merge_gap):
-                for rec in iter_records(io.BytesIO(data), data[:2] == b"\x1f\x8b", max_bytes):
+                for rec in iter_records(io.BytesIO(data), is_gzip(data), max_bytes):
                     rec.offset += offset
                     yield rec
 
@@ -300,7 +299,7 @@ class NotWarc(ValueError):
 def _check_warc(head: bytes) -> None:
     """Refuse a file whose first bytes (or, gzipped, whose first inflated bytes) are not a WARC record header."""
     start = head
-    if head[:2] == b"\x1f\x8b":
+    if is_gzip(head):
         try:
             start = zlib.decompressobj(31).decompress(head, 16)
         except zlib.error as exc:

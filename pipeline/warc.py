@@ -19,6 +19,11 @@ _CHUNK = 1 << 20
 _WINDOW = 1 << 14
 
 
+def is_gzip(data: bytes) -> bool:
+    """The bytes start like gzip (the bytes decide, not the file name)."""
+    return data[:2] == _GZIP_MAGIC[:2]
+
+
 @dataclass
 class RawRecord:
     """One WARC record, or one damaged stretch of the file (`error` set, `rec_type` empty)."""
