@@ -9,6 +9,8 @@
    JVM processes and the JVM's used heap, sampled every 0.2 s) and the heap still used after a full GC once the run
    is over: nothing data-sized reaches the driver, so these must stay flat as the input grows. In local mode the
    JVM is also the executor, so its peak heap includes executor buffers (the heap is capped at 2 GiB here).
+3. For each size, the same corpus again as two nightly increments (split by date, the older half published into an
+   index first): the time of each, and the number of kept doc_ids that differ from the one-batch run (must be 0).
 
 Documents are mixtures of 20 random sentences of the shared Wikinews articles (unique, like a crawl) and 10% of
 them get a near copy (a few sentences replaced or dropped). Needs ../shared/data beside the checkout.
@@ -184,11 +186,46 @@ def write_corpus_in_child(count: int, path: Path, seed: int) -> None:
 
 
 def retained_heap_mb(spark) -> float:
-    """Used JVM heap after a full GC: what the driver JVM still holds once the run is over."""
+    """Used JVM heap after full GCs: what the driver JVM still holds once the run is over. System.gc() is only a
+    request, so it is made three times, a moment apart, and the smallest reading counts."""
     jvm = spark.sparkContext._jvm
-    jvm.java.lang.System.gc()
     runtime = jvm.java.lang.Runtime.getRuntime()
-    return (runtime.totalMemory() - runtime.freeMemory()) / 2**20
+    readings = []
+    for _ in range(3):
+        jvm.java.lang.System.gc()
+        time.sleep(0.5)
+        readings.append((runtime.totalMemory() - runtime.freeMemory()) / 2**20)
+    return min(readings)
+
+
+def bench_increments(spark, docs: Path, batch_out: Path, root: Path) -> dict:
+    """The same corpus as two nightly increments split by date, the older half published into a fresh index
+    before the newer half runs: seconds of each run and of each index append, and how many kept doc_ids differ
+    from the one-batch run (counted in Spark; must be 0)."""
+    from pyspark.sql import functions as F
+
+    from jobs.dedup import run_dedup
+    from pipeline.dedup_index import add_to_index
+
+    frame = spark.read.parquet(str(docs))
+    index = str(root / "index")
+    result: dict = {}
+    for name, part in (("older", frame.where(F.col("warc_date") < "2024-07")),
+                       ("newer", frame.where(F.col("warc_date") >= "2024-07"))):
+        part.write.parquet(str(root / name))
+        started = time.perf_counter()
+        counts = run_dedup(spark, str(root / name), str(root / f"{name}_out"), {}, index, name)
+        seconds = time.perf_counter() - started
+        started = time.perf_counter()
+        add_to_index(spark, spark.read.parquet(str(root / f"{name}_out" / "signatures")), index, name)
+        result[name] = {"seconds": round(seconds, 1), "index_append_seconds": round(time.perf_counter() - started, 1),
+                        "counts": counts}
+    once = spark.read.parquet(str(batch_out / "documents")).select("doc_id")
+    increments = spark.read.parquet(*[str(root / f"{name}_out" / "documents") for name in ("older", "newer")])
+    increments = increments.select("doc_id")
+    result["kept_doc_ids_differing_from_one_batch"] = once.exceptAll(increments).count() + increments.exceptAll(
+        once).count()
+    return result
 
 
 def bench_end_to_end(sizes: list[int]) -> list[dict]:
@@ -211,9 +248,11 @@ def bench_end_to_end(sizes: list[int]) -> list[dict]:
                 seconds = time.perf_counter() - started
             results.append({"docs": size, "seconds": round(seconds, 1), "docs_per_s": round(size / seconds, 1),
                             "counts": counts, **{k: round(v, 1) for k, v in memory.peak.items()},
-                            "jvm_heap_after_full_gc_mb": round(retained_heap_mb(spark), 1)})
+                            "jvm_heap_after_full_gc_mb": round(retained_heap_mb(spark), 1),
+                            "two_increments": bench_increments(spark, docs, root / f"out_{size}", root / f"inc_{size}")})
             shutil.rmtree(docs)
             shutil.rmtree(root / f"out_{size}")
+            shutil.rmtree(root / f"inc_{size}")
     finally:
         shutil.rmtree(root, ignore_errors=True)
         spark.stop()

@@ -1,14 +1,19 @@
-"""The near-dedup stage: exact dedup, MinHash LSH with verified edges, connected components, keep policy, and
-matching against the index of already published versions.
+"""The near-dedup stage: exact dedup, MinHash LSH with verified edges, the keep rule, and matching against the index
+of already published versions.
 
 Why the steps are shaped this way (details and measurements in docs/dedup.md):
 - One Python pass over the texts (mapInArrow on the executors) makes the exact-dedup hash, the signature and the
   band keys together, so text is read once; everything after is Spark SQL on ids, keys and int arrays.
-- Node ids are assigned in keep-policy order (published index rows first, then oldest or newest, then doc_id), so
-  the smallest id of a component is the document to keep and connected components by minimum label do the rest.
+- Node ids are assigned in keep-policy order (published index rows first, then oldest or newest, then doc_id).
   The ids themselves may differ between runs; their order, and so every decision, does not.
+- Every decision about a document depends only on the documents before it in that order: its candidates are the
+  first `pair_bucket_max` earlier members of its LSH buckets, and it is removed when a verified candidate is earlier.
+  So a corpus split into nightly increments (in policy order) keeps exactly what one batch keeps, although published
+  versions are never taken back. Merging whole connected components would not: a newer page similar to two
+  published pages that are not similar to each other (a bridge) would have to unpublish one.
 - LSH buckets only propose pairs; every proposed edge is verified by the Jaccard estimate of the full signatures.
-  Small buckets propose all member pairs, large ones (boilerplate) only member-to-minimum, to bound the edges.
+- Each removed document points to its earliest verified neighbour; large-star/small-star components of those
+  pointers resolve chains to the kept document at their end (its cluster).
 - Intermediate tables are written under output_dir/_work and read back, which fixes the ids once and cuts lineage;
   both that and the checkpoint directory are deleted at the end.
 """
@@ -35,11 +40,10 @@ _SIGNATURE_SCHEMA = "doc_id string, warc_date string, text_hash binary, signatur
 _INDEX_NODE_OFFSET = 2**62  # index rows get negative node ids: they sort before every new document
 
 
-def _policy_order(keep: str) -> list[Column]:
+def _policy_order(keep: str, date: str = "warc_date", doc: str = "doc_id") -> list[Column]:
     """Sort order in which the first document of a group is the one to keep."""
-    date = F.col("warc_date")
-    first = date.asc_nulls_last() if keep == "oldest" else date.desc_nulls_last()
-    return [first, F.col("doc_id").asc()]
+    first = F.col(date).asc_nulls_last() if keep == "oldest" else F.col(date).desc_nulls_last()
+    return [first, F.col(doc).asc()]
 
 
 def _jaccard(a: str, b: str) -> Column:
@@ -53,33 +57,38 @@ def _stage(df: DataFrame, path: str) -> DataFrame:
     return df.sparkSession.read.parquet(path)
 
 
-def _candidate_edges(nodes: DataFrame, pair_bucket_max: int) -> DataFrame:
-    """(src, dst) pairs sharing an LSH bucket, src > dst, at least one of them a new document (src >= 0)."""
+def _candidate_edges(nodes: DataFrame, compare_max: int) -> DataFrame:
+    """(src, dst) pairs sharing an LSH bucket with dst < src and src a new document (src >= 0): each document is
+    paired with the first `compare_max` members of each of its buckets that come before it.
+
+    A document's candidates never depend on later arrivals (a bucket growing past the cap changes nothing for its
+    earlier members), which is what lets nightly increments agree with one batch; the cap bounds boilerplate buckets.
+    """
     entries = nodes.select("node", F.posexplode("bands").alias("band", "key"))
-    buckets = (
+    live = (
         entries.groupBy("band", "key")
-        .agg(F.count(F.lit(1)).alias("size"), F.min("node").alias("root"), F.max("node").alias("top"))
+        .agg(F.count(F.lit(1)).alias("size"), F.max("node").alias("top"))
         .where((F.col("size") >= 2) & (F.col("top") >= 0))
     )
-    members = entries.join(buckets, ["band", "key"])
-    star = members.where((F.col("size") > pair_bucket_max) & (F.col("node") != F.col("root"))).select(
-        F.col("node").alias("src"), F.col("root").alias("dst")
+    members = entries.join(live, ["band", "key"], "left_semi")
+    firsts = (
+        members.withColumn("rank", F.row_number().over(Window.partitionBy("band", "key").orderBy("node")))
+        .where(F.col("rank") <= compare_max)
+        .select("band", "key", F.col("node").alias("dst"))
     )
-    small = members.where(F.col("size") <= pair_bucket_max).select("band", "key", "node")
-    pairs = (
-        small.alias("a")
-        .join(small.alias("b"), ["band", "key"])
-        .where(F.col("a.node") > F.col("b.node"))
-        .select(F.col("a.node").alias("src"), F.col("b.node").alias("dst"))
+    return (
+        members.where(F.col("node") >= 0)
+        .select("band", "key", F.col("node").alias("src"))
+        .join(firsts, ["band", "key"])
+        .where(F.col("src") > F.col("dst"))
+        .select("src", "dst")
+        .distinct()
     )
-    return star.unionByName(pairs).where(F.col("src") >= 0).distinct()
 
 
 def _index_nodes(index: DataFrame, new_nodes: DataFrame, keep: str, path: str) -> DataFrame:
-    """Index rows sharing a band key with a new document, as nodes with negative ids (published ones win).
-
-    Kept published documents come before removed ones so a component's representative is a kept one when it can be.
-    """
+    """Index rows sharing a band key with a new document, as nodes with negative ids in policy order (published
+    documents come before every new one, and among themselves in the order one batch would have given them)."""
     new_keys = new_nodes.select(F.posexplode("bands").alias("band", "key")).distinct()
     hits = (
         index.select("doc_id", F.posexplode("bands").alias("band", "key"))
@@ -88,13 +97,33 @@ def _index_nodes(index: DataFrame, new_nodes: DataFrame, keep: str, path: str) -
         .distinct()
     )
     matched = index.join(hits, "doc_id", "left_semi")
-    ordered = matched.orderBy((F.col("cluster_id") != F.col("doc_id")).asc(), *_policy_order(keep))
     return _stage(
-        ordered.select(
+        matched.orderBy(*_policy_order(keep)).select(
             (F.monotonically_increasing_id() - F.lit(_INDEX_NODE_OFFSET)).alias("node"),
             "doc_id", "cluster_id", "warc_date", "signature", "bands", F.lit(True).alias("published"),
         ),
         path,
+    )
+
+
+def _published_copies(survivors: DataFrame, index: DataFrame, keep: str) -> DataFrame:
+    """Decisions for new documents whose normalised text equals a published one's: removed before LSH, as one batch
+    would have removed them as exact duplicates, pointing to that document's published cluster."""
+    matches = survivors.select("doc_id", "text_hash").join(
+        index.where(F.col("text_hash").isNotNull()).select(
+            "text_hash", F.col("doc_id").alias("match"), F.col("warc_date").alias("match_date"),
+            F.col("cluster_id").alias("match_cluster"),
+        ),
+        "text_hash",
+    )
+    first = Window.partitionBy("doc_id").orderBy(*_policy_order(keep, "match_date", "match"))
+    return (
+        matches.withColumn("rank", F.row_number().over(first))
+        .where(F.col("rank") == 1)
+        .select(
+            "doc_id", F.lit(False).alias("kept"), F.col("match_cluster").alias("duplicate_of"),
+            F.lit("published").alias("reason"), F.lit(1.0).alias("jaccard"),
+        )
     )
 
 
@@ -146,33 +175,37 @@ def run_dedup(
     exact = sigs.where(F.col("doc_id") != F.col("exact_of")).select("doc_id", "exact_of")
     survivors = sigs.where(F.col("doc_id") == F.col("exact_of"))
 
-    # 3. Nodes: ids in policy order; matching index rows before them.
+    # 3. Against the index: exact copies of published documents go first; the rest become nodes in policy order,
+    #    after the index rows that share a band key with them.
+    index = dedup_index.read_index(spark, index_dir, exclude_version=version_id) if index_dir else None
+    published_copies = None
+    if index is not None:
+        published_copies = _stage(_published_copies(survivors, index, opts["keep"]), f"{work}/published_copies")
+        survivors = survivors.join(published_copies.select("doc_id"), "doc_id", "left_anti")
     new_nodes = _stage(
         survivors.orderBy(*order).select(
             F.monotonically_increasing_id().alias("node"), "doc_id", F.col("doc_id").alias("cluster_id"),
-            "warc_date", "signature", "bands", F.lit(False).alias("published"),
+            "warc_date", "text_hash", "signature", "bands", F.lit(False).alias("published"),
         ),
         f"{work}/nodes_new",
     )
-    nodes = new_nodes
-    index = None
-    if index_dir:
-        index = dedup_index.read_index(spark, index_dir, exclude_version=version_id)
+    nodes = new_nodes.drop("text_hash")
     if index is not None:
-        nodes = new_nodes.unionByName(_index_nodes(index, new_nodes, opts["keep"], f"{work}/nodes_index"))
+        nodes = nodes.unionByName(_index_nodes(index, new_nodes, opts["keep"], f"{work}/nodes_index"))
 
-    # 4. LSH candidates -> verified edges -> components.
+    # 4. LSH candidates -> verified edges -> each document's earliest verified neighbour -> chains resolved.
     candidates = _candidate_edges(nodes, opts["pair_bucket_max"])
     signature = nodes.select("node", "signature")
     verified = (
         candidates.join(signature.select(F.col("node").alias("src"), F.col("signature").alias("s1")), "src")
         .join(signature.select(F.col("node").alias("dst"), F.col("signature").alias("s2")), "dst")
         .where(_jaccard("s1", "s2") >= opts["threshold"])
-        .select("src", "dst")
     )
-    components = connected_components(verified, opts["max_cc_iterations"])
+    earliest = verified.groupBy("src").agg(F.min("dst").alias("dst"))
+    components = connected_components(earliest, opts["max_cc_iterations"])
 
-    # 5. Decisions: the component minimum is kept; others point to it (or to its published cluster).
+    # 5. Decisions: a document without an earlier verified neighbour is kept; the others point to the kept document
+    #    their chain ends at (or to its published cluster). Exact duplicates follow their keeper.
     reps = nodes.select(
         F.col("node").alias("component"), F.col("cluster_id").alias("rep_cluster"),
         F.col("published").alias("rep_published"), F.col("signature").alias("rep_signature"),
@@ -191,6 +224,8 @@ def run_dedup(
             F.when(F.col("component") != F.col("node"), _jaccard("signature", "rep_signature")).alias("jaccard"),
         )
     )
+    if published_copies is not None:
+        decided = decided.unionByName(published_copies)
     decided = _stage(decided, f"{work}/decided")
     keepers = decided.select(
         F.col("doc_id").alias("exact_of"), "kept", F.col("duplicate_of").alias("keeper_dup"),
@@ -217,7 +252,7 @@ def run_dedup(
     )
     docs.join(kept, "doc_id").write.mode("overwrite").parquet(f"{out}/documents")
     docs.select("doc_id", "url", "host").join(removed, "doc_id").write.mode("overwrite").parquet(f"{out}/duplicates")
-    new_nodes.select("doc_id", "warc_date", "signature", "bands").join(
+    new_nodes.select("doc_id", "warc_date", "text_hash", "signature", "bands").join(
         decided.select("doc_id", F.coalesce("duplicate_of", "doc_id").alias("cluster_id")), "doc_id"
     ).select(*dedup_index.INDEX_COLUMNS).write.mode("overwrite").parquet(f"{out}/signatures")
 

@@ -3,12 +3,13 @@
 Layout (plain Parquet, readable with `ls`):
 
     index_dir/_params.json                 signature parameters the index was built with (ngram, num_perm, ...)
-    index_dir/version=<id>/part-*.parquet  doc_id, cluster_id, warc_date, signature, bands
+    index_dir/version=<id>/part-*.parquet  doc_id, cluster_id, warc_date, text_hash, signature, bands
 
 A version holds every document of that version's dedup run that survived exact dedup: the kept ones
 (cluster_id == doc_id) and the near-duplicates removed in favour of them (cluster_id = the kept doc). Keeping the
 removed ones lets a later document that resembles only a removed member still join the published cluster, as it
-would have had both arrived in one batch. Spark skips the `_`-prefixed entries when it reads the directory.
+would have had both arrived in one batch; `text_hash` lets a later exact copy go before LSH, as in one batch.
+Spark skips the `_`-prefixed entries when it reads the directory.
 Paths go through Hadoop's FileSystem, so the index may live on any store Spark can write to.
 """
 from __future__ import annotations
@@ -23,17 +24,19 @@ from pyspark.sql import types as T
 
 from pipeline.minhash import NORMALIZATION_VERSION, SIGNATURE_PARAMS, resolve_params
 
-INDEX_COLUMNS = ("doc_id", "cluster_id", "warc_date", "signature", "bands")
-INDEX_SCHEMA = T.StructType(
+INDEX_COLUMNS = ("doc_id", "cluster_id", "warc_date", "text_hash", "signature", "bands")
+# Files of versions written before text_hash existed read it as null: they are matched by LSH alone.
+FILE_SCHEMA = T.StructType(
     [
         T.StructField("doc_id", T.StringType()),
         T.StructField("cluster_id", T.StringType()),
         T.StructField("warc_date", T.StringType()),
+        T.StructField("text_hash", T.BinaryType()),
         T.StructField("signature", T.ArrayType(T.IntegerType())),
         T.StructField("bands", T.ArrayType(T.LongType())),
-        T.StructField("version", T.StringType()),
     ]
 )
+INDEX_SCHEMA = T.StructType([*FILE_SCHEMA.fields, T.StructField("version", T.StringType())])
 PARAMS_FILE = "_params.json"
 _VERSION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _TARGET_FILE_BYTES = 128 * 2**20
@@ -155,7 +158,7 @@ def compact_index(spark: SparkSession, index_dir: str, target_file_bytes: int = 
             continue
         staging = f"{root}/_compacting/new/version={version}"
         retired = f"{root}/_compacting/old/version={version}"
-        spark.read.parquet(source).select(*INDEX_COLUMNS).repartition(wanted).write.mode("overwrite").parquet(staging)
+        spark.read.schema(FILE_SCHEMA).parquet(source).repartition(wanted).write.mode("overwrite").parquet(staging)
         remove(spark, retired)
         fs.mkdirs(_path(spark, retired)[1].getParent())
         fs.rename(hpath, _path(spark, retired)[1])

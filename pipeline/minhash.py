@@ -41,10 +41,11 @@ DEDUP_PARAMS: dict[str, Param] = {
     "exact": Param(True, "remove exact duplicates (same normalised text) before MinHash, reason 'exact'"),
     "seed": Param(1, "seed of the shingle hash and the permutations; an index is only valid for one seed",
                   lo=0, hi=2**31 - 1),
-    "pair_bucket_max": Param(16, "LSH buckets with at most this many documents verify every member pair; larger "
-                                 "buckets link each member to the bucket minimum only (bounds the edge count)",
-                             lo=2, hi=10_000),
-    "max_cc_iterations": Param(64, "bound on large-star/small-star rounds of the connected components", lo=1, hi=1000),
+    "pair_bucket_max": Param(16, "each document is compared with at most this many earlier documents of every LSH "
+                                 "bucket it is in (the bucket's first ones in keep order): buckets this small verify "
+                                 "every pair, larger ones (boilerplate) stay bounded", lo=2, hi=10_000),
+    "max_cc_iterations": Param(64, "bound on the large-star/small-star rounds that resolve chains of duplicates to "
+                                   "their kept document", lo=1, hi=1000),
 }
 
 # Parameters that change signatures or band keys: an index written with other values cannot be matched.
