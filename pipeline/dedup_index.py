@@ -20,6 +20,7 @@ import re
 from typing import Any, Mapping
 
 from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from pipeline.minhash import NORMALIZATION_VERSION, SIGNATURE_PARAMS, resolve_params
@@ -115,6 +116,9 @@ def add_to_index(spark: SparkSession, signatures_df: DataFrame, index_dir: str, 
     """
     if not _VERSION_ID.fullmatch(version_id):
         raise ValueError(f"version id {version_id!r} must match {_VERSION_ID.pattern}")
+    if "text_hash" not in signatures_df.columns:
+        # Staged by a dedup run from before text_hash was indexed (a run resumed after an upgrade): LSH still matches.
+        signatures_df = signatures_df.withColumn("text_hash", F.lit(None).cast(T.BinaryType()))
     missing = [c for c in INDEX_COLUMNS if c not in signatures_df.columns]
     if missing:
         raise ValueError(f"signatures lack column(s) {', '.join(missing)}")
