@@ -20,6 +20,8 @@ Why the steps are shaped this way (details and measurements in docs/dedup.md):
 from __future__ import annotations
 
 import functools
+import sys
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
 
@@ -55,6 +57,21 @@ def _stage(df: DataFrame, path: str) -> DataFrame:
     """Write an intermediate table and read it back: computed once, no lineage carried forward."""
     df.write.mode("overwrite").parquet(path)
     return df.sparkSession.read.parquet(path)
+
+
+class _Steps:
+    """One stderr line per finished step (`[dedup] signatures: 200,000 documents (34s)`): the stage has no file to
+    count, so it says what it has finished and how long that took."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.last = time.monotonic()
+
+    def done(self, step: str, what: str) -> None:
+        if self.enabled:
+            now = time.monotonic()
+            print(f"[dedup] {step}: {what} ({now - self.last:,.0f}s)", file=sys.stderr, flush=True)
+            self.last = now
 
 
 def _candidate_edges(nodes: DataFrame, compare_max: int) -> DataFrame:
@@ -134,6 +151,7 @@ def run_dedup(
     params: Mapping[str, Any] | None,
     index_dir: str | None = None,
     version_id: str | None = None,
+    progress: bool = False,
 ) -> dict[str, int]:
     """Deduplicate the documents at `docs_path` (Parquet with doc_id, text, url, host, warc_date, ...).
 
@@ -141,9 +159,11 @@ def run_dedup(
     output_dir/duplicates/ (doc_id, url, host, duplicate_of, reason, jaccard) and output_dir/signatures/ (what
     `add_to_index` needs at publish time). With `index_dir`, documents that near-duplicate a published document
     are removed with reason "published"; the index's version `version_id`, if present, is ignored (a re-run).
-    Returns the counts input, exact_removed, near_removed, published_removed, output.
+    Returns the counts input, exact_removed, near_removed, published_removed, output. `progress` prints a line to
+    stderr as each step finishes.
     """
     opts = resolve_params(params)
+    steps = _Steps(progress)
     if index_dir:
         dedup_index.check_params(spark, index_dir, opts)
     out = output_dir.rstrip("/")
@@ -166,6 +186,7 @@ def run_dedup(
     total, distinct = sigs.agg(F.count(F.lit(1)), F.countDistinct("doc_id")).first()
     if total != distinct:
         raise ValueError(f"{docs_path}: doc_id is not unique ({total} rows, {distinct} distinct ids)")
+    steps.done("signatures", f"{total:,} documents")
 
     # 2. Exact dedup: the first document of each normalised-text group in policy order survives.
     if opts["exact"]:
@@ -182,6 +203,7 @@ def run_dedup(
     if index is not None:
         published_copies = _stage(_published_copies(survivors, index, opts["keep"]), f"{work}/published_copies")
         survivors = survivors.join(published_copies.select("doc_id"), "doc_id", "left_anti")
+        steps.done("exact copies of published documents", f"{published_copies.count():,}")
     new_nodes = _stage(
         survivors.orderBy(*order).select(
             F.monotonically_increasing_id().alias("node"), "doc_id", F.col("doc_id").alias("cluster_id"),
@@ -191,7 +213,9 @@ def run_dedup(
     )
     nodes = new_nodes.drop("text_hash")
     if index is not None:
-        nodes = nodes.unionByName(_index_nodes(index, new_nodes, opts["keep"], f"{work}/nodes_index"))
+        index_nodes = _index_nodes(index, new_nodes, opts["keep"], f"{work}/nodes_index")
+        nodes = nodes.unionByName(index_nodes)
+        steps.done("published documents sharing a band key", f"{index_nodes.count():,}")
 
     # 4. LSH candidates -> verified edges -> each document's earliest verified neighbour -> chains resolved.
     candidates = _candidate_edges(nodes, opts["pair_bucket_max"])
@@ -227,6 +251,7 @@ def run_dedup(
     if published_copies is not None:
         decided = decided.unionByName(published_copies)
     decided = _stage(decided, f"{work}/decided")
+    steps.done("candidates verified, chains resolved", f"{new_nodes.count():,} documents decided")
     keepers = decided.select(
         F.col("doc_id").alias("exact_of"), "kept", F.col("duplicate_of").alias("keeper_dup"),
         F.col("jaccard").alias("keeper_jaccard"),
@@ -260,6 +285,7 @@ def run_dedup(
         *[F.sum((F.col("reason") == reason).cast("long")).alias(reason) for reason in REASONS],
         F.sum(F.col("kept").cast("long")).alias("kept"),
     ).first()
+    steps.done("outputs written", f"{int(row['kept'] or 0):,} kept")
     counts = {
         "input": int(total),
         "exact_removed": int(row["exact"] or 0),
@@ -283,5 +309,5 @@ def dedup_stage(ctx: RunContext, out: Path) -> dict[str, Any]:
     filtered = ctx.spark.read.parquet(str(ctx.stage_dir("filter") / "documents"))
     kept = filtered.where("keep").drop("keep", "reject_reason", "reject_reasons")
     index_dir = dataset_dir / "dedup-index"
-    return run_dedup(ctx.spark, kept, str(out), ctx.cfg["dedup"],
-                     str(index_dir) if index_dir.exists() else None, rv.version)
+    return run_dedup(ctx.spark, kept, str(out), ctx.cfg["dedup"], str(index_dir) if index_dir.exists() else None,
+                     rv.version, progress=ctx.cfg["run"]["progress_seconds"] > 0)

@@ -311,7 +311,7 @@ def _variants(seed: int) -> dict[str, str]:
     }
 
 
-def test_bridge_is_kept_the_same_in_one_batch_and_in_increments(spark, tmp_path) -> None:
+def test_bridge_is_kept_the_same_in_one_batch_and_in_increments(spark, tmp_path, capsys) -> None:
     """b (newer) is a near copy of a and of c, which are not near copies of each other: a and c both stay, in one
     batch as after publishing them first. f is 0.85 to e and 0.72 to d, e is 0.85 to d: f is removed through e and
     resolves to d, the kept document its chain ends at."""
@@ -340,7 +340,14 @@ def test_bridge_is_kept_the_same_in_one_batch_and_in_increments(spark, tmp_path)
     index = str(tmp_path / "index")
     run_dedup(spark, write(list("acde"), tmp_path / "v1.parquet"), str(tmp_path / "v1"), {}, index, "v1")
     dedup_index.add_to_index(spark, spark.read.parquet(str(tmp_path / "v1" / "signatures")), index, "v1")
-    counts = run_dedup(spark, write(list("bfg"), tmp_path / "v2.parquet"), str(tmp_path / "v2"), {}, index, "v2")
+    capsys.readouterr()
+    counts = run_dedup(spark, write(list("bfg"), tmp_path / "v2.parquet"), str(tmp_path / "v2"), {}, index, "v2",
+                       progress=True)
+    lines = capsys.readouterr().err.splitlines()
+    assert [line.split(" (")[0] for line in lines if line.startswith("[dedup]")] == [
+        "[dedup] signatures: 3 documents", "[dedup] exact copies of published documents: 1",
+        "[dedup] published documents sharing a band key: 4", "[dedup] candidates verified, chains resolved: 2 "
+        "documents decided", "[dedup] outputs written: 0 kept"]
     kept_v1, removed_v1 = outcome(tmp_path / "v1")
     kept_v2, removed_v2 = outcome(tmp_path / "v2")
     assert kept_v1 == {"a", "c", "d"} and kept_v2 == set() and removed_v1 == {"e": ("d", "near")}
