@@ -196,11 +196,11 @@ def run_dedup(
     exact = sigs.where(F.col("doc_id") != F.col("exact_of")).select("doc_id", "exact_of")
     survivors = sigs.where(F.col("doc_id") == F.col("exact_of"))
 
-    # 3. Against the index: exact copies of published documents go first; the rest become nodes in policy order,
-    #    after the index rows that share a band key with them.
+    # 3. Against the index: exact copies of published documents go first (as they would in one batch, so not when
+    #    exact dedup is off); the rest become nodes in policy order, after the index rows sharing a band key.
     index = dedup_index.read_index(spark, index_dir, exclude_version=version_id) if index_dir else None
     published_copies = None
-    if index is not None:
+    if index is not None and opts["exact"]:
         published_copies = _stage(_published_copies(survivors, index, opts["keep"]), f"{work}/published_copies")
         survivors = survivors.join(published_copies.select("doc_id"), "doc_id", "left_anti")
         steps.done("exact copies of published documents", f"{published_copies.count():,}")

@@ -363,3 +363,9 @@ def test_bridge_is_kept_the_same_in_one_batch_and_in_increments(spark, tmp_path,
     run_dedup(spark, str(tmp_path / "v2.parquet"), str(tmp_path / "v2_legacy"), {}, str(tmp_path / "legacy"), "v2")
     assert outcome(tmp_path / "v2_legacy") == (set(), removed_v2)
     assert _read(spark, str(tmp_path / "v2_legacy" / "duplicates")).set_index("doc_id").loc["g", "jaccard"] == 1.0
+    # With exact dedup off nothing is matched by hash, in one batch or against the index: LSH finds the copy.
+    capsys.readouterr()
+    run_dedup(spark, str(tmp_path / "v2.parquet"), str(tmp_path / "v2_noexact"), {"exact": False}, index, "v2",
+              progress=True)
+    assert "exact copies of published" not in capsys.readouterr().err
+    assert outcome(tmp_path / "v2_noexact") == (set(), removed_v2)
