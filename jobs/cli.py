@@ -120,6 +120,33 @@ def _cmd_versions(a: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_index(a: argparse.Namespace) -> int:
+    from pipeline import dedup_index
+    from pipeline.errors import UserError
+
+    index_dir = _dataset_dir(a) / "dedup-index"
+    if not index_dir.is_dir():
+        raise UserError(f"dataset {index_dir.parent.name} has no dedup index yet (no version published)")
+    if a.action == "compact":
+        if a.target_mb <= 0:
+            raise UserError(f"--target-mb must be positive, got {a.target_mb}")
+        from pipeline.spark import get_session
+
+        spark = get_session("jwc-index", master=a.master)
+        done = dedup_index.compact_index(spark, str(index_dir), int(a.target_mb * 2**20))
+        for version, files in done.items():
+            print(f"compacted {version}: {files} file(s)")
+        if not done:
+            print("nothing to compact: every version is already in as few files as its size needs")
+    rows = dedup_index.summary(index_dir)
+    print(f"{'version':<12} {'rows':>12} {'files':>6} {'MB':>10}")
+    for r in rows:
+        print(f"{r['version']:<12} {r['rows']:>12,} {r['files']:>6} {r['bytes'] / 2**20:>10,.1f}")
+    print(f"{'total':<12} {sum(r['rows'] for r in rows):>12,} {sum(r['files'] for r in rows):>6} "
+          f"{sum(r['bytes'] for r in rows) / 2**20:>10,.1f}")
+    return 0
+
+
 def _cmd_train_tokenizer(a: argparse.Namespace) -> int:
     from jobs.tokenize import train_tokenizer
     from pipeline import config as config_mod
@@ -233,6 +260,15 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--json", action="store_true", help="list: print JSON instead of a table")
     v.add_argument("--top-hosts", type=int, default=20, help="diff: hosts with the most changes to list")
     v.add_argument("--master", help="diff: Spark master (default local[*])")
+
+    ix = add("index", _cmd_index, "Show the dataset's dedup index (rows, files, size per published version), or "
+             "compact it: rewrite versions made of more files than their size needs. Run it between nightlies.")
+    ix.add_argument("action", choices=("show", "compact"))
+    ix.add_argument("--store", required=True, help="dataset store folder")
+    ix.add_argument("--dataset", help="dataset name (default: the config's run.dataset)")
+    ix.add_argument("--config", help="TOML config file (for the default dataset name)")
+    ix.add_argument("--target-mb", type=float, default=128, help="compact: size of a rewritten file (default 128)")
+    ix.add_argument("--master", help="compact: Spark master (default local[*])")
 
     t = add("train-tokenizer", _cmd_train_tokenizer,
             "Train a SentencePiece tokenizer on a sample of a published version and store it in the dataset.")

@@ -17,7 +17,10 @@ from __future__ import annotations
 import json
 import math
 import re
+from pathlib import Path
 from typing import Any, Mapping
+
+import pyarrow.parquet as pq
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -87,6 +90,16 @@ def versions(spark: SparkSession, index_dir: str) -> list[str]:
         return []
     names = [status.getPath().getName() for status in fs.listStatus(hpath) if status.isDirectory()]
     return sorted(name[len("version="):] for name in names if name.startswith("version="))
+
+
+def summary(index_dir: str | Path) -> list[dict[str, Any]]:
+    """Per version: rows, Parquet files and bytes, from the file footers (no Spark; an index on a local store)."""
+    rows = []
+    for folder in sorted(p for p in Path(index_dir).glob("version=*") if p.is_dir()):
+        files = sorted(folder.glob("*.parquet"))
+        rows.append({"version": folder.name[len("version="):], "rows": sum(pq.read_metadata(f).num_rows for f in files),
+                     "files": len(files), "bytes": sum(f.stat().st_size for f in files)})
+    return rows
 
 
 def signature_params(params: Mapping[str, Any]) -> dict[str, Any]:

@@ -170,3 +170,32 @@ def test_redecide_reproduces_then_changes_decisions(spark, run, tmp_path) -> Non
     for rule, n in changed["before"]["fired_by_rule"].items():
         if rule != "composition.too_short":
             assert changed["after"]["fired_by_rule"][rule] == n
+
+
+def test_index_show_and_compact(spark, run, tmp_path, capsys) -> None:
+    """`jwc index show` lists each published version's index rows and files; `compact` rewrites a version split
+    into more files than its size needs and keeps its rows (on a copy of the store, which other tests share)."""
+    import shutil
+
+    from pipeline import dedup_index
+
+    store, results, _ = run
+    copy = tmp_path / "store"
+    shutil.copytree(store, copy)
+    index = copy / "datasets" / "ja-web" / "dedup-index"
+    rows = results["dedup"]["input"] - results["dedup"]["exact_removed"]
+    split = spark.read.parquet(str(index / "version=v0001")).repartition(3)
+    dedup_index.add_to_index(spark, split, str(index), "v0002")
+    capsys.readouterr()
+    assert cli(["index", "show", "--store", str(copy)]) == 0
+    table = {line.split()[0]: line.split()[1:3] for line in capsys.readouterr().out.splitlines()[1:]}
+    assert table["v0001"] == [f"{rows:,}", "1"] and table["v0002"] == [f"{rows:,}", "3"]
+    assert table["total"][0] == f"{2 * rows:,}"
+    assert cli(["index", "compact", "--store", str(copy)]) == 0
+    out = capsys.readouterr().out
+    assert "compacted v0002: 1 file(s)" in out and "v0001:" not in out
+    after = {r["version"]: (r["rows"], r["files"]) for r in dedup_index.summary(index)}
+    assert after == {"v0001": (rows, 1), "v0002": (rows, 1)}
+    assert cli(["index", "compact", "--store", str(copy)]) == 0
+    assert "nothing to compact" in capsys.readouterr().out
+    assert cli(["index", "show", "--store", str(tmp_path / "nowhere")]) == 2
