@@ -23,7 +23,7 @@ import functools
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
@@ -67,10 +67,13 @@ class _Steps:
         self.enabled = enabled
         self.last = time.monotonic()
 
-    def done(self, step: str, what: str) -> None:
+    def done(self, step: str, count: int | Callable[[], int], unit: str = "") -> None:
+        """`count` may be a callable (a Spark count): it only runs when the line is printed."""
         if self.enabled:
+            n = count() if callable(count) else count
             now = time.monotonic()
-            print(f"[dedup] {step}: {what} ({now - self.last:,.0f}s)", file=sys.stderr, flush=True)
+            print(f"[dedup] {step}: {n:,}{' ' + unit if unit else ''} ({now - self.last:,.0f}s)", file=sys.stderr,
+                  flush=True)
             self.last = now
 
 
@@ -82,17 +85,14 @@ def _candidate_edges(nodes: DataFrame, compare_max: int) -> DataFrame:
     earlier members), which is what lets nightly increments agree with one batch; the cap bounds boilerplate buckets.
     """
     entries = nodes.select("node", F.posexplode("bands").alias("band", "key"))
-    live = (
-        entries.groupBy("band", "key")
-        .agg(F.count(F.lit(1)).alias("size"), F.max("node").alias("top"))
+    bucket = Window.partitionBy("band", "key")  # one shuffle of the entries serves size, top and rank
+    members = (
+        entries.withColumn("size", F.count(F.lit(1)).over(bucket))
+        .withColumn("top", F.max("node").over(bucket))
+        .withColumn("rank", F.row_number().over(bucket.orderBy("node")))
         .where((F.col("size") >= 2) & (F.col("top") >= 0))
     )
-    members = entries.join(live, ["band", "key"], "left_semi")
-    firsts = (
-        members.withColumn("rank", F.row_number().over(Window.partitionBy("band", "key").orderBy("node")))
-        .where(F.col("rank") <= compare_max)
-        .select("band", "key", F.col("node").alias("dst"))
-    )
+    firsts = members.where(F.col("rank") <= compare_max).select("band", "key", F.col("node").alias("dst"))
     return (
         members.where(F.col("node") >= 0)
         .select("band", "key", F.col("node").alias("src"))
@@ -186,7 +186,7 @@ def run_dedup(
     total, distinct = sigs.agg(F.count(F.lit(1)), F.countDistinct("doc_id")).first()
     if total != distinct:
         raise ValueError(f"{docs_path}: doc_id is not unique ({total} rows, {distinct} distinct ids)")
-    steps.done("signatures", f"{total:,} documents")
+    steps.done("signatures", total, "documents")
 
     # 2. Exact dedup: the first document of each normalised-text group in policy order survives.
     if opts["exact"]:
@@ -203,7 +203,7 @@ def run_dedup(
     if index is not None and opts["exact"]:
         published_copies = _stage(_published_copies(survivors, index, opts["keep"]), f"{work}/published_copies")
         survivors = survivors.join(published_copies.select("doc_id"), "doc_id", "left_anti")
-        steps.done("exact copies of published documents", f"{published_copies.count():,}")
+        steps.done("exact copies of published documents", published_copies.count)
     new_nodes = _stage(
         survivors.orderBy(*order).select(
             F.monotonically_increasing_id().alias("node"), "doc_id", F.col("doc_id").alias("cluster_id"),
@@ -215,7 +215,7 @@ def run_dedup(
     if index is not None:
         index_nodes = _index_nodes(index, new_nodes, opts["keep"], f"{work}/nodes_index")
         nodes = nodes.unionByName(index_nodes)
-        steps.done("published documents sharing a band key", f"{index_nodes.count():,}")
+        steps.done("published documents sharing a band key", index_nodes.count)
 
     # 4. LSH candidates -> verified edges -> each document's earliest verified neighbour -> chains resolved.
     candidates = _candidate_edges(nodes, opts["pair_bucket_max"])
@@ -251,7 +251,7 @@ def run_dedup(
     if published_copies is not None:
         decided = decided.unionByName(published_copies)
     decided = _stage(decided, f"{work}/decided")
-    steps.done("candidates verified, chains resolved", f"{new_nodes.count():,} documents decided")
+    steps.done("candidates verified, chains resolved", new_nodes.count, "documents decided")
     keepers = decided.select(
         F.col("doc_id").alias("exact_of"), "kept", F.col("duplicate_of").alias("keeper_dup"),
         F.col("jaccard").alias("keeper_jaccard"),
@@ -285,7 +285,7 @@ def run_dedup(
         *[F.sum((F.col("reason") == reason).cast("long")).alias(reason) for reason in REASONS],
         F.sum(F.col("kept").cast("long")).alias("kept"),
     ).first()
-    steps.done("outputs written", f"{int(row['kept'] or 0):,} kept")
+    steps.done("outputs written", int(row["kept"] or 0), "kept")
     counts = {
         "input": int(total),
         "exact_removed": int(row["exact"] or 0),
