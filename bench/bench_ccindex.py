@@ -42,10 +42,10 @@ def main() -> None:
     ap.add_argument("--cache", default=str(Path(tempfile.gettempdir()) / "jwc-bench-crawls"))
     a = ap.parse_args()
 
-    from jobs.extract import extract_command
-    from pipeline import config as config_mod
-    from pipeline.remote import coalesce
-    from pipeline.spark import get_session
+    from jwc.jobs.extract import extract_command
+    from jwc.pipeline import config as config_mod
+    from jwc.pipeline.io.remote import coalesce
+    from jwc.pipeline.spark import get_session
     from tests.ccserver import CrawlServer, build_release
 
     warcs = [generated_crawl(Path(a.cache), a.records, seed, a.ja_fraction) for seed in range(101, 101 + a.files)]

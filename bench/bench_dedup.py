@@ -41,7 +41,7 @@ import pyarrow as pa  # noqa: E402
 import pyarrow.parquet as pq  # noqa: E402
 from datasketch import MinHash  # noqa: E402
 
-from pipeline import minhash as mh  # noqa: E402
+from jwc.pipeline.dedup import minhash as mh  # noqa: E402
 
 WIKINEWS = REPO.parent / "shared" / "data" / "ja_text_wikinews" / "articles-a.tsv.gz"
 _MECAB_SPACE = re.compile(r"(?<=[^\x00-\x7f]) +|(?<=[\x00-\x7f]) +(?=[^\x00-\x7f])")
@@ -204,8 +204,8 @@ def bench_increments(spark, docs: Path, batch_out: Path, root: Path) -> dict:
     from the one-batch run (counted in Spark; must be 0)."""
     from pyspark.sql import functions as F
 
-    from jobs.dedup import run_dedup
-    from pipeline.dedup_index import add_to_index
+    from jwc.jobs.dedup import run_dedup
+    from jwc.pipeline.dedup.index import add_to_index
 
     frame = spark.read.parquet(str(docs))
     index = str(root / "index")
@@ -229,8 +229,8 @@ def bench_increments(spark, docs: Path, batch_out: Path, root: Path) -> dict:
 
 
 def bench_end_to_end(sizes: list[int]) -> list[dict]:
-    from jobs.dedup import run_dedup
-    from pipeline.spark import get_session
+    from jwc.jobs.dedup import run_dedup
+    from jwc.pipeline.spark import get_session
 
     spark = get_session("bench-dedup", master="local[2]", extra_conf={"spark.driver.memory": "2g"})
     results = []

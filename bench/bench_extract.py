@@ -31,7 +31,7 @@ def baseline(paths: list[Path]) -> tuple[int, set[str]]:
     import trafilatura
     from warcio.archiveiterator import ArchiveIterator
 
-    from pipeline.langid import load_model
+    from jwc.pipeline.extract.langid import load_model
 
     model = load_model()
     records = 0
@@ -56,10 +56,10 @@ def baseline(paths: list[Path]) -> tuple[int, set[str]]:
 
 def ours(paths: list[Path], out: Path, cores: int) -> int:
     """Run the extract stage; the number of WARC records it accounted for."""
-    from jobs.extract import run_extract
-    from pipeline import config
-    from pipeline.inputs import resolve_inputs
-    from pipeline.spark import get_session
+    from jwc.jobs.extract import run_extract
+    from jwc.pipeline import config
+    from jwc.pipeline.io.inputs import resolve_inputs
+    from jwc.pipeline.spark import get_session
 
     spark = get_session("bench-extract", master=f"local[{cores}]")
     cfg = config.load(overrides={"run": {"progress_seconds": 0}})
@@ -68,7 +68,7 @@ def ours(paths: list[Path], out: Path, cores: int) -> int:
 
 def kept_ids(out: Path) -> set[str]:
     """Record ids the stage kept as Japanese (benchmark check only: a few thousand ids of a bench crawl)."""
-    from pipeline.spark import get_session
+    from jwc.pipeline.spark import get_session
 
     kept = get_session().read.parquet(str(out / "records")).where("outcome = 'kept'").select("warc_record_id")
     return {r[0] for r in kept.toLocalIterator()}
@@ -118,8 +118,8 @@ def main() -> None:
     paths = [warc for warc, _ in crawls]
     truth = truth_japanese([t for _, t in crawls])
     # Start the Spark session and load the fastText model outside every timing.
-    from pipeline.langid import load_model
-    from pipeline.spark import get_session
+    from jwc.pipeline.extract.langid import load_model
+    from jwc.pipeline.spark import get_session
 
     load_model()
     get_session("bench-extract", master=f"local[{args.cores}]")

@@ -29,8 +29,8 @@ import pyarrow.parquet as pq
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from filters import cleaners, composition, junk, morphology, repetition, sentences  # noqa: E402
-from filters.base import Doc  # noqa: E402
+from jwc.filters import cleaners, composition, junk, morphology, repetition, sentences  # noqa: E402
+from jwc.filters.base import Doc  # noqa: E402
 
 WIKINEWS = ROOT.parent / "shared" / "data" / "ja_text_wikinews" / "articles-a.tsv.gz"
 DOC_CHARS = 2000

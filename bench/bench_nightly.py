@@ -100,7 +100,7 @@ def crawl_files(cache: Path, size: int, cores: int, ja_fraction: float) -> list[
 
 
 def run_size(spark: Any, work: Path, config: Path, files: list[Path], size: int, cores: int) -> dict[str, Any]:
-    from jobs.nightly import nightly
+    from jwc.jobs.nightly import nightly
 
     crawl = f"BENCH-{size}"
     store = work / f"store-{size}"
@@ -128,8 +128,8 @@ def run_size(spark: Any, work: Path, config: Path, files: list[Path], size: int,
 
 def one_size(args: argparse.Namespace) -> dict[str, Any]:
     """This process: a warm-up run, then the measured run of one size."""
-    from jobs.nightly import nightly
-    from pipeline.spark import get_session
+    from jwc.jobs.nightly import nightly
+    from jwc.pipeline.spark import get_session
 
     cache = Path(args.cache)
     files = crawl_files(cache, args.single, args.cores, args.ja_fraction)
@@ -166,7 +166,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         runs.append(json.loads(proc.stdout.strip().splitlines()[-1]))
 
     from bench.bench_extract import baseline
-    from pipeline.langid import load_model
+    from jwc.pipeline.extract.langid import load_model
 
     load_model()
     started = time.perf_counter()

@@ -26,9 +26,9 @@ from typing import Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from filters.base import Doc  # noqa: E402
-from filters.ngwords import NGWordFilter, _norm  # noqa: E402
-from filters.pii import PIIFilter  # noqa: E402
+from jwc.filters.base import Doc  # noqa: E402
+from jwc.filters.ngwords import NGWordFilter, _norm  # noqa: E402
+from jwc.filters.pii import PIIFilter  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 DOC_CHARS = 2000

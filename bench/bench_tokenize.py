@@ -32,7 +32,7 @@ from tokenizers import decoders, models, pre_tokenizers, trainers
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pipeline.tokenizer import Tokenizer, load_tokenizer, train_sentencepiece, write_tokens  # noqa: E402
+from jwc.pipeline.tokens.tokenizer import Tokenizer, load_tokenizer, train_sentencepiece, write_tokens  # noqa: E402
 
 WIKINEWS = ROOT.parent / "shared" / "data" / "ja_text_wikinews" / "articles-a.tsv.gz"
 

@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 import numpy as np
 import xxhash
 
-from filters.base import Doc, Filter, Param, Rule
+from jwc.filters.base import Doc, Filter, Param, Rule
 
 UT1_HARMFUL = [
     "adult", "agressif", "cryptojacking", "dangerous_material", "ddos", "drogue", "gambling", "hacking", "malware",

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from filters.base import Cleaner, Doc, Filter, Verdict
-from filters.registry import CLEANERS, FILTERS
+from jwc.filters.base import Cleaner, Doc, Filter, Verdict
+from jwc.filters.registry import CLEANERS, FILTERS
 
 
 def _options(table: Mapping[str, Any]) -> dict[str, Any]:

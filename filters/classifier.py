@@ -20,7 +20,7 @@ import unicodedata
 from pathlib import Path
 from typing import Any, Mapping
 
-from filters.base import Doc, Filter, Param, Rule
+from jwc.filters.base import Doc, Filter, Param, Rule
 
 MAX_CHARS = 20_000  # the start of a page decides its class; cost stays bounded on huge pages
 _SPACES = re.compile(r"\s+")

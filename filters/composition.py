@@ -12,7 +12,7 @@ import unicodedata
 
 import numpy as np
 
-from filters.base import Doc, Filter, Param, Rule
+from jwc.filters.base import Doc, Filter, Param, Rule
 
 OTHER, NEUTRAL, HIRAGANA, KATAKANA, KANJI, JA_OTHER, SPACE, SYMBOL = range(8)
 N_CLASSES = 8

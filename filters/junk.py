@@ -9,8 +9,8 @@ import zlib
 
 import numpy as np
 
-from filters.base import Doc, Filter, Param, Rule
-from filters.composition import SYMBOL, class_counts, codepoints, lines, ratio
+from jwc.filters.base import Doc, Filter, Param, Rule
+from jwc.filters.composition import SYMBOL, class_counts, codepoints, lines, ratio
 
 # Shop, affiliate and click-bait vocabulary. Words that news uses in passing (人気, 無料, 審査, 割引, セール ...)
 # are left out or only counted in their advertising collocations, so an article about a sale is not an ad.

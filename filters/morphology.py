@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections import Counter
 
-from filters.base import Doc, Filter, Param, Rule
-from filters.composition import ratio
+from jwc.filters.base import Doc, Filter, Param, Rule
+from jwc.filters.composition import ratio
 
 # Word tokens: (surface, coarse UniDic part of speech such as 名詞, 動詞, 助詞, 補助記号).
 Token = tuple[str, str]

@@ -32,7 +32,7 @@ from typing import Any, Mapping
 
 import ahocorasick
 
-from filters.base import Doc, Filter, Param, Rule
+from jwc.filters.base import Doc, Filter, Param, Rule
 
 CATEGORIES = ("adult", "violence", "discrimination", "user")
 HOJICHAR_FILES = {

@@ -5,17 +5,17 @@ PII comes last because it also masks the stored text.
 """
 from __future__ import annotations
 
-from filters.base import Cleaner, Filter
-from filters.blocklist import FILTERS as _BLOCKLIST
-from filters.classifier import FILTERS as _CLASSIFIER
-from filters.cleaners import CLEANERS as _CLEANERS
-from filters.composition import FILTERS as _COMPOSITION
-from filters.junk import FILTERS as _JUNK
-from filters.morphology import FILTERS as _MORPHOLOGY
-from filters.ngwords import FILTERS as _NGWORDS
-from filters.pii import FILTERS as _PII
-from filters.repetition import FILTERS as _REPETITION
-from filters.sentences import FILTERS as _SENTENCES
+from jwc.filters.base import Cleaner, Filter
+from jwc.filters.blocklist import FILTERS as _BLOCKLIST
+from jwc.filters.classifier import FILTERS as _CLASSIFIER
+from jwc.filters.cleaners import CLEANERS as _CLEANERS
+from jwc.filters.composition import FILTERS as _COMPOSITION
+from jwc.filters.junk import FILTERS as _JUNK
+from jwc.filters.morphology import FILTERS as _MORPHOLOGY
+from jwc.filters.ngwords import FILTERS as _NGWORDS
+from jwc.filters.pii import FILTERS as _PII
+from jwc.filters.repetition import FILTERS as _REPETITION
+from jwc.filters.sentences import FILTERS as _SENTENCES
 
 CLEANERS: tuple[type[Cleaner], ...] = _CLEANERS
 FILTERS: tuple[type[Filter], ...] = (

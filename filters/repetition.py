@@ -16,8 +16,8 @@ import re
 
 import numpy as np
 
-from filters.base import Doc, Filter, Param, Rule
-from filters.composition import codepoints, lines, ratio
+from jwc.filters.base import Doc, Filter, Param, Rule
+from jwc.filters.composition import codepoints, lines, ratio
 
 PARA_BREAK_RE = re.compile(r"\n\s*\n")
 _MULT = np.uint64(0x9E3779B97F4A7C15)

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import re
 
-from filters.base import Doc, Filter, Param, Rule
-from filters.composition import class_counts, ratio
+from jwc.filters.base import Doc, Filter, Param, Rule
+from jwc.filters.composition import class_counts, ratio
 
 _CLOSE = "」』）)\\]】〉》\"”’"
 # A sentence: from a non-space character up to its terminators and closing brackets, or up to the line end.

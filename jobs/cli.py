@@ -13,7 +13,7 @@ EXIT_DRIFT = 3  # `jwc report`: drift from the parent version and fail_on_drift 
 
 
 def _cmd_nightly(a: argparse.Namespace) -> int:
-    from jobs.nightly import nightly
+    from jwc.jobs.nightly import nightly
 
     results = nightly(a.crawl_id, a.input or [], a.store, a.config, a.master, a.restart,
                       input_lists=a.input_list or [], prefix=a.prefix, source=a.source, index=a.index,
@@ -27,9 +27,9 @@ def _cmd_nightly(a: argparse.Namespace) -> int:
 
 
 def _cmd_extract(a: argparse.Namespace) -> int:
-    from jobs.extract import extract_command
-    from pipeline import config as config_mod
-    from pipeline.spark import get_session
+    from jwc.jobs.extract import extract_command
+    from jwc.pipeline import config as config_mod
+    from jwc.pipeline.spark import get_session
 
     cfg = config_mod.load(a.config)
     spark = get_session("jwc-extract", master=a.master or cfg["spark"]["master"] or None,
@@ -41,7 +41,7 @@ def _cmd_extract(a: argparse.Namespace) -> int:
 
 
 def _cmd_sample(a: argparse.Namespace) -> int:
-    from pipeline.sample.generate import generate_sample
+    from jwc.pipeline.sample.generate import generate_sample
 
     summary = generate_sample(a.output, records=a.records, seed=a.seed)
     print(json.dumps(summary, indent=2, sort_keys=True))
@@ -49,8 +49,8 @@ def _cmd_sample(a: argparse.Namespace) -> int:
 
 
 def _cmd_train_classifier(a: argparse.Namespace) -> int:
-    from filters.classifier import train_classifier
-    from pipeline.errors import UserError
+    from jwc.filters.classifier import train_classifier
+    from jwc.pipeline.errors import UserError
 
     if not Path(a.data).is_file():
         raise UserError(f"training data not found: {a.data}")
@@ -61,9 +61,9 @@ def _cmd_train_classifier(a: argparse.Namespace) -> int:
 
 
 def _cmd_redecide(a: argparse.Namespace) -> int:
-    from jobs.filter import redecide
-    from pipeline import config as config_mod
-    from pipeline.spark import get_session
+    from jwc.jobs.filter import redecide
+    from jwc.pipeline import config as config_mod
+    from jwc.pipeline.spark import get_session
 
     cfg = config_mod.load(a.config)
     spark = get_session("jwc-redecide", master=a.master or cfg["spark"]["master"] or None,
@@ -73,7 +73,7 @@ def _cmd_redecide(a: argparse.Namespace) -> int:
 
 
 def _cmd_config(a: argparse.Namespace) -> int:
-    from pipeline import config as config_mod
+    from jwc.pipeline import config as config_mod
 
     if a.action == "defaults":
         print(config_mod.describe())
@@ -84,16 +84,16 @@ def _cmd_config(a: argparse.Namespace) -> int:
 
 
 def _dataset_dir(a: argparse.Namespace) -> Path:
-    from pipeline import config as config_mod
-    from pipeline.store import Store
+    from jwc.pipeline import config as config_mod
+    from jwc.pipeline.io.store import Store
 
     name = a.dataset or config_mod.load(a.config)["run"]["dataset"]
     return Store.open(a.store, create=False).dataset_dir(name)
 
 
 def _cmd_versions(a: argparse.Namespace) -> int:
-    from pipeline import versions as versions_mod
-    from pipeline.errors import UserError
+    from jwc.pipeline import versions as versions_mod
+    from jwc.pipeline.errors import UserError
 
     wanted = {"list": 0, "show": 1, "diff": 2}[a.action]
     if len(a.ids) != wanted:
@@ -112,7 +112,7 @@ def _cmd_versions(a: argparse.Namespace) -> int:
     if a.action == "show":
         print(json.dumps(versions_mod.read_manifest(dataset_dir, a.ids[0]), indent=2, ensure_ascii=False))
         return 0
-    from pipeline.spark import get_session
+    from jwc.pipeline.spark import get_session
 
     spark = get_session("jwc-versions", master=a.master)
     diff = versions_mod.diff_versions(spark, dataset_dir, a.ids[0], a.ids[1], a.top_hosts)
@@ -121,8 +121,8 @@ def _cmd_versions(a: argparse.Namespace) -> int:
 
 
 def _cmd_index(a: argparse.Namespace) -> int:
-    from pipeline import dedup_index
-    from pipeline.errors import UserError
+    from jwc.pipeline.dedup import index as dedup_index
+    from jwc.pipeline.errors import UserError
 
     index_dir = _dataset_dir(a) / "dedup-index"
     if not index_dir.is_dir():
@@ -130,7 +130,7 @@ def _cmd_index(a: argparse.Namespace) -> int:
     if a.action == "compact":
         if a.target_mb <= 0:
             raise UserError(f"--target-mb must be positive, got {a.target_mb}")
-        from pipeline.spark import get_session
+        from jwc.pipeline.spark import get_session
 
         spark = get_session("jwc-index", master=a.master)
         done = dedup_index.compact_index(spark, str(index_dir), int(a.target_mb * 2**20))
@@ -148,11 +148,11 @@ def _cmd_index(a: argparse.Namespace) -> int:
 
 
 def _cmd_train_tokenizer(a: argparse.Namespace) -> int:
-    from jobs.tokenize import train_tokenizer
-    from pipeline import config as config_mod
-    from pipeline import versions as versions_mod
-    from pipeline.errors import UserError
-    from pipeline.spark import get_session
+    from jwc.jobs.tokenize import train_tokenizer
+    from jwc.pipeline import config as config_mod
+    from jwc.pipeline import versions as versions_mod
+    from jwc.pipeline.errors import UserError
+    from jwc.pipeline.spark import get_session
 
     cfg = config_mod.load(a.config)
     dataset_dir = _dataset_dir(a)
@@ -167,8 +167,8 @@ def _cmd_train_tokenizer(a: argparse.Namespace) -> int:
 
 
 def _cmd_report(a: argparse.Namespace) -> int:
-    from jobs.stats import find_version, report_version, stats_params
-    from pipeline import config as config_mod
+    from jwc.jobs.stats import find_version, report_version, stats_params
+    from jwc.pipeline import config as config_mod
 
     params = stats_params(config_mod.load(a.config))
     if a.fail_on_drift:
@@ -292,7 +292,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point: clear one-line errors and non-zero exits for every refusal, no stack traces."""
-    from pipeline.errors import UserError
+    from jwc.pipeline.errors import UserError
 
     args = build_parser().parse_args(argv)
     try:

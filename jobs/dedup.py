@@ -28,13 +28,13 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping
 from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
-from pipeline import dedup_index
-from pipeline.components import connected_components
-from pipeline.minhash import arrow_signatures, resolve_params
-from pipeline.versions import run_version
+from jwc.pipeline.dedup import index as dedup_index
+from jwc.pipeline.dedup.components import connected_components
+from jwc.pipeline.dedup.minhash import arrow_signatures, resolve_params
+from jwc.pipeline.versions import run_version
 
 if TYPE_CHECKING:
-    from jobs.stages import RunContext
+    from jwc.jobs.stages import RunContext
 
 REQUIRED_COLUMNS = ("doc_id", "text", "url", "host", "warc_date")
 REASONS = ("exact", "near", "published")

@@ -24,18 +24,18 @@ import pyarrow as pa
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from jobs.progress import Progress
-from pipeline.ccindex import SELECTION_DIR, write_selection
-from pipeline.cclisting import commoncrawl_options, resolve_run_inputs
-from pipeline.config import Config
-from pipeline.errors import UserError
-from pipeline.inputs import InputFile
-from pipeline.records import RecordProcessor
-from pipeline.remote import RetryPolicy
-from schemas.documents import EXTRACT_OUTCOMES, EXTRACT_SCHEMA
+from jwc.jobs.progress import Progress
+from jwc.pipeline.io.ccindex import SELECTION_DIR, write_selection
+from jwc.pipeline.io.cclisting import commoncrawl_options, resolve_run_inputs
+from jwc.pipeline.config import Config
+from jwc.pipeline.errors import UserError
+from jwc.pipeline.io.inputs import InputFile
+from jwc.pipeline.extract.records import RecordProcessor
+from jwc.pipeline.io.remote import RetryPolicy
+from jwc.schemas.documents import EXTRACT_OUTCOMES, EXTRACT_SCHEMA
 
 if TYPE_CHECKING:
-    from jobs.stages import RunContext
+    from jwc.jobs.stages import RunContext
 
 log = logging.getLogger(__name__)
 _BATCH_ROWS = 512
@@ -313,7 +313,7 @@ def _stage_counts(counts: dict[str, Any]) -> dict[str, Any]:
 
 def retry_failed_stage(ctx: RunContext) -> dict[str, Any]:
     """`nightly --only-failed`: retry the finished extract stage's failed files in place and update its counts."""
-    from jobs.stages import DONE
+    from jwc.jobs.stages import DONE
 
     out = ctx.stage_dir("extract")
     done = out / DONE

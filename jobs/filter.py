@@ -15,15 +15,15 @@ import pyarrow as pa
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from filters.chain import Chain
-from filters.registry import FILTERS
-from jobs.extract import kept_documents
-from jobs.progress import Progress
-from pipeline.config import Config, ConfigError
-from schemas.documents import SIGNAL_PREFIX, filtered_schema
+from jwc.filters.chain import Chain
+from jwc.filters.registry import FILTERS
+from jwc.jobs.extract import kept_documents
+from jwc.jobs.progress import Progress
+from jwc.pipeline.config import Config, ConfigError
+from jwc.schemas.documents import SIGNAL_PREFIX, filtered_schema
 
 if TYPE_CHECKING:
-    from jobs.stages import RunContext
+    from jwc.jobs.stages import RunContext
 
 _chains: dict[str, Chain] = {}  # one chain per worker process and config
 

@@ -11,23 +11,23 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from jobs.dedup import dedup_stage
-from jobs.extract import extract_stage, retry_failed_stage
-from jobs.filter import filter_stage, validate_chain
-from jobs.publish import publish_stage
-from jobs.shards import shards_stage
-from jobs.stats import report_stage, stats_stage
-from jobs.tokenize import check_tokenizer_config, tokenize_stage
-from jobs.stages import DONE, RunContext, Stage, run_stage
-from pipeline import config as config_mod
-from pipeline.ccindex import SELECTION_DIR, selection_files, write_selection
-from pipeline.cclisting import commoncrawl_options, resolve_run_inputs
-from pipeline.errors import UserError
-from pipeline.inputs import InputFile
-from pipeline.remote import RetryPolicy
-from pipeline.spark import get_session
-from pipeline.store import Store
-from pipeline.versions import RUN_VERSION_FILE, release_staging
+from jwc.jobs.dedup import dedup_stage
+from jwc.jobs.extract import extract_stage, retry_failed_stage
+from jwc.jobs.filter import filter_stage, validate_chain
+from jwc.jobs.publish import publish_stage
+from jwc.jobs.shards import shards_stage
+from jwc.jobs.stats import report_stage, stats_stage
+from jwc.jobs.tokenize import check_tokenizer_config, tokenize_stage
+from jwc.jobs.stages import DONE, RunContext, Stage, run_stage
+from jwc.pipeline import config as config_mod
+from jwc.pipeline.io.ccindex import SELECTION_DIR, selection_files, write_selection
+from jwc.pipeline.io.cclisting import commoncrawl_options, resolve_run_inputs
+from jwc.pipeline.errors import UserError
+from jwc.pipeline.io.inputs import InputFile
+from jwc.pipeline.io.remote import RetryPolicy
+from jwc.pipeline.spark import get_session
+from jwc.pipeline.io.store import Store
+from jwc.pipeline.versions import RUN_VERSION_FILE, release_staging
 
 STAGES: tuple[Stage, ...] = (
     Stage("extract", extract_stage, "WARC records -> Japanese documents"),

@@ -21,16 +21,16 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from jobs.shards import SHARD_GLOB
-from pipeline import dedup_index
-from pipeline.megatron import merge
-from pipeline.versions import (MANIFEST, TOKENIZER_INFO, RunVersion, code_version, describe_files, die_at,
+from jwc.jobs.shards import SHARD_GLOB
+from jwc.pipeline.dedup import index as dedup_index
+from jwc.pipeline.tokens.megatron import merge
+from jwc.pipeline.versions import (MANIFEST, TOKENIZER_INFO, RunVersion, code_version, describe_files, die_at,
                                make_read_only, now_utc, publish_folder, read_manifest, read_pin, release_staging,
                                run_version, staging_dir, write_json_atomic)
-from schemas.manifest import MANIFEST_SCHEMA_VERSION, validate_manifest
+from jwc.schemas.manifest import MANIFEST_SCHEMA_VERSION, validate_manifest
 
 if TYPE_CHECKING:
-    from jobs.stages import RunContext
+    from jwc.jobs.stages import RunContext
 
 MERGED = "tokens/all"
 

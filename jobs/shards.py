@@ -32,13 +32,13 @@ import pyarrow.parquet as pq
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from filters.base import resolve
-from pipeline.config import ConfigError
-from pipeline.versions import SHARDS_PARAMS, shards_problem
-from schemas.manifest import shards_schema
+from jwc.filters.base import resolve
+from jwc.pipeline.config import ConfigError
+from jwc.pipeline.versions import SHARDS_PARAMS, shards_problem
+from jwc.schemas.manifest import shards_schema
 
 if TYPE_CHECKING:
-    from jobs.stages import RunContext
+    from jwc.jobs.stages import RunContext
 
 SHARD_GLOB = "shard-*.parquet"
 _ROW_OVERHEAD = 256  # bytes a row takes besides its text (ids, url, signals), for row group sizing

@@ -17,10 +17,10 @@ from typing import Any, Callable
 
 from pyspark.sql import SparkSession
 
-from pipeline.config import Config
-from pipeline.inputs import InputFile
-from pipeline.store import Store
-from pipeline.versions import die_at
+from jwc.pipeline.config import Config
+from jwc.pipeline.io.inputs import InputFile
+from jwc.pipeline.io.store import Store
+from jwc.pipeline.versions import die_at
 
 DONE = "_STAGE.json"
 

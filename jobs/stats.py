@@ -12,14 +12,14 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
 
-from pipeline.config import Config
-from pipeline.errors import UserError
-from pipeline.report import write_report
-from pipeline.stats import SUMMARY, DriftFinding, compute_stats
-from pipeline.store import Store
+from jwc.pipeline.config import Config
+from jwc.pipeline.errors import UserError
+from jwc.pipeline.stats.report import write_report
+from jwc.pipeline.stats.tables import SUMMARY, DriftFinding, compute_stats
+from jwc.pipeline.io.store import Store
 
 if TYPE_CHECKING:
-    from jobs.stages import RunContext
+    from jwc.jobs.stages import RunContext
 
 MANIFEST = "manifest.json"
 

@@ -19,16 +19,16 @@ import pyarrow.parquet as pq
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
-from jobs.progress import Progress
-from jobs.shards import SHARD_GLOB
-from pipeline.config import ConfigError
-from pipeline.errors import UserError
-from pipeline.tokenizer import Tokenizer, load_tokenizer, train_sentencepiece, write_tokens
-from pipeline.versions import (TOKENIZER_INFO, die_at, load_stored_tokenizer, pin_tokenizer, read_manifest,
+from jwc.jobs.progress import Progress
+from jwc.jobs.shards import SHARD_GLOB
+from jwc.pipeline.config import ConfigError
+from jwc.pipeline.errors import UserError
+from jwc.pipeline.tokens.tokenizer import Tokenizer, load_tokenizer, train_sentencepiece, write_tokens
+from jwc.pipeline.versions import (TOKENIZER_INFO, die_at, load_stored_tokenizer, pin_tokenizer, read_manifest,
                                read_pin, store_tokenizer)
 
 if TYPE_CHECKING:
-    from jobs.stages import RunContext
+    from jwc.jobs.stages import RunContext
 
 TRAIN_KEYS = ("vocab_size", "model_type", "character_coverage", "train_sample_docs", "max_sentence_length",
               "split_digits", "normalization", "train_threads", "seed")

@@ -13,16 +13,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-from filters.base import Param, resolve
-from filters.registry import CLEANERS, FILTERS
-from pipeline.errors import UserError
-from pipeline.cclisting import COMMONCRAWL_PARAMS
-from pipeline.minhash import DEDUP_PARAMS
-from pipeline.minhash import resolve_params as minhash_params
-from pipeline.records import EXTRACT_PARAMS, LANGID_PARAMS
-from pipeline.stats import STATS_PARAMS
-from pipeline.tokenizer import TOKENIZE_PARAMS
-from pipeline.versions import PUBLISH_PARAMS, SHARDS_PARAMS, shards_problem
+from jwc.filters.base import Param, resolve
+from jwc.filters.registry import CLEANERS, FILTERS
+from jwc.pipeline.errors import UserError
+from jwc.pipeline.io.cclisting import COMMONCRAWL_PARAMS
+from jwc.pipeline.dedup.minhash import DEDUP_PARAMS
+from jwc.pipeline.dedup.minhash import resolve_params as minhash_params
+from jwc.pipeline.extract.records import EXTRACT_PARAMS, LANGID_PARAMS
+from jwc.pipeline.stats.tables import STATS_PARAMS
+from jwc.pipeline.tokens.tokenizer import TOKENIZE_PARAMS
+from jwc.pipeline.versions import PUBLISH_PARAMS, SHARDS_PARAMS, shards_problem
 
 RUN_PARAMS: dict[str, Param] = {
     "dataset": Param("ja-web", "Dataset name in the store: versions, dedup index and tokenizer live under it."),

@@ -57,7 +57,7 @@ def write_warc(path: Path, pages: list[tuple[str, bytes, str]], gzip_members: bo
 
 @pytest.fixture(scope="session")
 def spark():
-    from pipeline.spark import get_session
+    from jwc.pipeline.spark import get_session
 
     os.environ.setdefault("JWC_SPARK_LOG_LEVEL", "ERROR")
     session = get_session("jwc-tests", master="local[2]", shuffle_partitions=4)

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from filters.base import Doc
-from filters.blocklist import BlocklistFilter, normalise_host
+from jwc.filters.base import Doc
+from jwc.filters.blocklist import BlocklistFilter, normalise_host
 
 
 @pytest.fixture()

@@ -10,14 +10,14 @@ from typing import Any
 
 import pytest
 
-from filters.base import resolve
-from jobs.cli import main as cli
-from jobs.extract import FAILED_FILES, extract_command
-from pipeline import config as config_mod
-from pipeline.ccindex import select_captures
-from pipeline.cclisting import COMMONCRAWL_PARAMS, index_source
-from pipeline.config import Config
-from pipeline.sample.generate import generate_sample
+from jwc.filters.base import resolve
+from jwc.jobs.cli import main as cli
+from jwc.jobs.extract import FAILED_FILES, extract_command
+from jwc.pipeline import config as config_mod
+from jwc.pipeline.io.ccindex import select_captures
+from jwc.pipeline.io.cclisting import COMMONCRAWL_PARAMS, index_source
+from jwc.pipeline.config import Config
+from jwc.pipeline.sample.generate import generate_sample
 from tests.ccserver import CrawlServer, build_release
 from tests.conftest import make_corpus
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from filters.base import Doc
-from filters.classifier import (
+from jwc.filters.base import Doc
+from jwc.filters.classifier import (
     QualityClassifierFilter, ToxicityClassifierFilter, fasttext_tokens, train_classifier,
 )
 

@@ -20,8 +20,8 @@ from typing import Any, Callable
 
 import pytest
 
-from jobs.nightly import STAGES
-from pipeline.sample.generate import generate_sample
+from jwc.jobs.nightly import STAGES
+from jwc.pipeline.sample.generate import generate_sample
 from tests.conftest import REPO
 
 CRAWL = "SAMPLE-2026-48"
@@ -35,7 +35,7 @@ RUN_TIMEOUT = 900  # seconds for one nightly of the small sample on a loaded mac
 
 
 def nightly_command(store: Path, warc: Path, *extra: str) -> list[str]:
-    return [sys.executable, "-m", "jobs.cli", "nightly", "--crawl-id", CRAWL, "--input", str(warc),
+    return [sys.executable, "-m", "jwc.jobs.cli", "nightly", "--crawl-id", CRAWL, "--input", str(warc),
             "--store", str(store), *extra]
 
 

@@ -17,10 +17,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from jobs.dedup import run_dedup
-from pipeline import dedup_index, minhash
-from pipeline.components import connected_components
-from pipeline.spark import get_session
+from jwc.jobs.dedup import run_dedup
+from jwc.pipeline.dedup import index as dedup_index
+from jwc.pipeline.dedup import minhash
+from jwc.pipeline.dedup.components import connected_components
+from jwc.pipeline.spark import get_session
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"

@@ -5,9 +5,9 @@ import json
 
 import pytest
 
-from jobs.extract import run_extract
-from pipeline import config
-from pipeline.inputs import resolve_inputs
+from jwc.jobs.extract import run_extract
+from jwc.pipeline import config
+from jwc.pipeline.io.inputs import resolve_inputs
 from tests.conftest import make_corpus
 
 pytestmark = [pytest.mark.shared, pytest.mark.slow]

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from jobs.extract import kept_documents, run_extract
-from pipeline import config
-from pipeline.inputs import resolve_inputs
+from jwc.jobs.extract import kept_documents, run_extract
+from jwc.pipeline import config
+from jwc.pipeline.io.inputs import resolve_inputs
 from tests.conftest import shared_data
 from tests.realpages import ENGLISH, char_recall, gold_texts, pack, snippet_gold
 

@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from jobs.cli import main as cli
-from jobs.extract import run_extract
-from jobs.nightly import nightly
-from pipeline import config
-from pipeline.inputs import InputFile
+from jwc.jobs.cli import main as cli
+from jwc.jobs.extract import run_extract
+from jwc.jobs.nightly import nightly
+from jwc.pipeline import config
+from jwc.pipeline.io.inputs import InputFile
 from tests.conftest import make_corpus, shared_data, write_warc
 
 CRAWL = "FAULTS-2026-01"
@@ -253,7 +253,7 @@ def test_html_without_content_type_is_sniffed_and_deep_nesting_is_read(spark, tm
 
 def test_a_run_whose_documents_are_all_published_stops_with_one_line(spark, tmp_path, capsys) -> None:
     """The same pages again under a new crawl id: dedup removes them all as published; nothing empty is published."""
-    from pipeline.sample.generate import generate_sample
+    from jwc.pipeline.sample.generate import generate_sample
 
     warc = tmp_path / "a.warc.gz"
     generate_sample(str(warc), records=60, seed=7)

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipeline.megatron import (IndexedDatasetWriter, bin_path, idx_path, merge, read_documents, read_index,
+from jwc.pipeline.tokens.megatron import (IndexedDatasetWriter, bin_path, idx_path, merge, read_documents, read_index,
                                token_dtype)
 
 
@@ -165,7 +165,7 @@ def test_megatron_core_reads_our_files(tmp_path: Path) -> None:
     and its own builder writes byte-identical files (per document, and merging with add_index)."""
     idx_mod = pytest.importorskip("megatron.core.datasets.indexed_dataset")
 
-    from pipeline.tokenizer import load_tokenizer, train_sentencepiece
+    from jwc.pipeline.tokens.tokenizer import load_tokenizer, train_sentencepiece
 
     tok = load_tokenizer(train_sentencepiece(TEXTS, tmp_path / "tok", vocab_size=600))
     halves = [TEXTS[:4] + [""], TEXTS[4:] + ["絵文字😀と稀な漢字𠮷"]]

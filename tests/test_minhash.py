@@ -11,7 +11,7 @@ import pyarrow as pa
 import pytest
 from datasketch import MinHash
 
-from pipeline import minhash as mh
+from jwc.pipeline.dedup import minhash as mh
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 MASK = 2**64 - 1

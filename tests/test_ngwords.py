@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from filters.base import Doc
-from filters.ngwords import NGWordFilter, hojichar_dict_dir
+from jwc.filters.base import Doc
+from jwc.filters.ngwords import NGWordFilter, hojichar_dict_dir
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 GENERATOR = DATA.parent / "tools" / "make_warc_corpus.py"
@@ -124,7 +124,7 @@ def test_dictionaries_come_from_installed_hojichar() -> None:
             "    def find_spec(self, name, path, target=None):\n"
             "        if name == 'hojichar': raise ModuleNotFoundError(name)\n"
             "sys.meta_path.insert(0, Hide())\n"
-            "from filters.ngwords import NGWordFilter\n"
+            "from jwc.filters.ngwords import NGWordFilter\n"
             "NGWordFilter()\n")
     run = subprocess.run([sys.executable, "-c", hide], cwd=REPO, capture_output=True, text=True)
     assert run.returncode != 0 and "pip install --no-deps hojichar" in run.stderr

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from jobs.cli import main as cli
-from jobs.nightly import nightly
-from pipeline.sample.generate import generate_sample
+from jwc.jobs.cli import main as cli
+from jwc.jobs.nightly import nightly
+from jwc.pipeline.sample.generate import generate_sample
 
 CRAWL = "SAMPLE-2026-48"
 
@@ -150,8 +150,8 @@ def test_bad_inputs_and_stores_are_refused(spark, sample, tmp_path, capsys) -> N
 
 def test_redecide_reproduces_then_changes_decisions(spark, run, tmp_path) -> None:
     """Stored signals + SQL rules give the chain's own decisions; a new threshold changes only its rule."""
-    from jobs.filter import redecide
-    from pipeline import config
+    from jwc.jobs.filter import redecide
+    from jwc.pipeline import config
 
     store, _, _ = run
     filtered = str(store / "runs" / CRAWL / "filter")
@@ -177,7 +177,7 @@ def test_index_show_and_compact(spark, run, tmp_path, capsys) -> None:
     into more files than its size needs and keeps its rows (on a copy of the store, which other tests share)."""
     import shutil
 
-    from pipeline import dedup_index
+    from jwc.pipeline.dedup import index as dedup_index
 
     store, results, _ = run
     copy = tmp_path / "store"

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from filters.base import Doc
-from filters.pii import PIIFilter, card_issuer, find_pii, luhn_valid, my_number_valid
+from jwc.filters.base import Doc
+from jwc.filters.pii import PIIFilter, card_issuer, find_pii, luhn_valid, my_number_valid
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 GENERATOR = DATA.parent / "tools" / "make_warc_corpus.py"

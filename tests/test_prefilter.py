@@ -5,8 +5,8 @@ import time
 
 import pytest
 
-from pipeline.encoding import decode_html
-from pipeline.prefilter import japanese_share, looks_japanese, visible_text
+from jwc.pipeline.extract.charset import decode_html
+from jwc.pipeline.extract.prefilter import japanese_share, looks_japanese, visible_text
 from tests.conftest import shared_data
 from tests.realpages import ENGLISH as ENGLISH_PAGES, real_pages
 

@@ -5,9 +5,9 @@ import re
 
 import pyarrow as pa
 
-from jobs.extract import _make_task
-from pipeline import config
-from pipeline.sample.generate import generate_sample
+from jwc.jobs.extract import _make_task
+from jwc.pipeline import config
+from jwc.pipeline.sample.generate import generate_sample
 
 
 class _Count:

@@ -24,18 +24,18 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from filters.base import resolve
-from jobs.publish import publish_stage
-from jobs.shards import shards_stage
-from jobs.stages import RunContext, Stage, run_stage
-from jobs.tokenize import tokenize_stage, train_tokenizer
-from pipeline import config as config_mod
-from pipeline.config import Config
-from pipeline.inputs import InputFile
-from pipeline.sample.texts_ja import TOPICS, TOWNS
-from pipeline.store import Store
-from pipeline.tokenizer import TOKENIZE_PARAMS, load_tokenizer
-from pipeline.versions import (PUBLISH_PARAMS, SHARDS_PARAMS, published_versions, read_manifest, read_pin,
+from jwc.filters.base import resolve
+from jwc.jobs.publish import publish_stage
+from jwc.jobs.shards import shards_stage
+from jwc.jobs.stages import RunContext, Stage, run_stage
+from jwc.jobs.tokenize import tokenize_stage, train_tokenizer
+from jwc.pipeline import config as config_mod
+from jwc.pipeline.config import Config
+from jwc.pipeline.io.inputs import InputFile
+from jwc.pipeline.sample.texts_ja import TOPICS, TOWNS
+from jwc.pipeline.io.store import Store
+from jwc.pipeline.tokens.tokenizer import TOKENIZE_PARAMS, load_tokenizer
+from jwc.pipeline.versions import (PUBLISH_PARAMS, SHARDS_PARAMS, published_versions, read_manifest, read_pin,
                                run_version)
 
 REPO = Path(__file__).resolve().parents[1]
@@ -135,7 +135,7 @@ def finish_run(ctx: RunContext) -> dict[str, dict[str, Any]]:
 
 def drive(store: str, crawl_id: str) -> None:
     """Entry point of the killed subprocesses: a fresh driver finishing the run in `store`."""
-    from pipeline.spark import get_session
+    from jwc.pipeline.spark import get_session
 
     os.environ.setdefault("JWC_SPARK_LOG_LEVEL", "ERROR")
     # A short-lived JVM: C1-only JIT and the serial collector halve its start-up and first jobs (measured 30+30 s
@@ -289,7 +289,7 @@ def test_killed_runs_leave_no_version_and_rerun_matches(spark: Any, published: d
 
 
 def test_second_version_diff_and_cli(spark: Any, published: dict[str, Any], capsys: pytest.CaptureFixture) -> None:
-    from jobs.cli import main
+    from jwc.jobs.cli import main
 
     store, ds = published["store"], published["dataset_dir"]
     ctx = context(spark, store, "crawl-2")

@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from filters import cleaners, composition, junk, morphology, repetition, sentences
-from filters.base import Doc
+from jwc.filters import cleaners, composition, junk, morphology, repetition, sentences
+from jwc.filters.base import Doc
 from tests.conftest import make_corpus, shared_data
 
 pytestmark = pytest.mark.shared

@@ -8,20 +8,20 @@ import time
 
 import pytest
 
-from filters import cleaners, composition, junk, morphology, repetition, sentences
-from filters.base import Cleaner, Doc, Filter
-from filters.cleaners import (
+from jwc.filters import cleaners, composition, junk, morphology, repetition, sentences
+from jwc.filters.base import Cleaner, Doc, Filter
+from jwc.filters.cleaners import (
     BoilerplateLineRemover,
     NonJapaneseLineRemover,
     PunctuationNormalizer,
     RepeatedLineRemover,
     UnicodeNormalizer,
 )
-from filters.composition import CompositionFilter, class_counts, lines
-from filters.junk import JunkFilter, is_menu_line, longest_run
-from filters.morphology import MorphologyFilter, tagger, tokens
-from filters.repetition import RepetitionFilter, char_ngram_repetition, duplicate_share
-from filters.sentences import SentenceFilter, sentences as split_sentences
+from jwc.filters.composition import CompositionFilter, class_counts, lines
+from jwc.filters.junk import JunkFilter, is_menu_line, longest_run
+from jwc.filters.morphology import MorphologyFilter, tagger, tokens
+from jwc.filters.repetition import RepetitionFilter, char_ngram_repetition, duplicate_share
+from jwc.filters.sentences import SentenceFilter, sentences as split_sentences
 
 FILTER_CLASSES: tuple[type[Filter], ...] = (composition.FILTERS + sentences.FILTERS + repetition.FILTERS
                                             + junk.FILTERS + morphology.FILTERS)

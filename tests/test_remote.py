@@ -11,12 +11,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from filters.base import resolve
-from pipeline.cclisting import COMMONCRAWL_PARAMS, join_prefix, read_listing
-from pipeline.records import EXTRACT_PARAMS, LANGID_PARAMS, RecordProcessor, open_input
-from pipeline.remote import (MAX_SPAN, HttpFile, PermanentRemoteError, RemoteError, RetryPolicy, coalesce,
+from jwc.filters.base import resolve
+from jwc.pipeline.io.cclisting import COMMONCRAWL_PARAMS, join_prefix, read_listing
+from jwc.pipeline.extract.records import EXTRACT_PARAMS, LANGID_PARAMS, RecordProcessor
+from jwc.pipeline.io.paths import open_input
+from jwc.pipeline.io.remote import (MAX_SPAN, HttpFile, PermanentRemoteError, RemoteError, RetryPolicy, coalesce,
                              fetch_ranges)
-from pipeline.sample.generate import generate_sample
+from jwc.pipeline.sample.generate import generate_sample
 from tests.ccserver import CrawlServer
 
 FAST = RetryPolicy(retries=8, backoff=0.001, max_backoff=0.01, timeout=10)

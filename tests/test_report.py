@@ -12,12 +12,12 @@ from typing import Any
 
 import pytest
 
-from jobs.cli import EXIT_DRIFT
-from jobs.cli import main as cli
-from jobs.stats import parent_version
-from pipeline.report import SECTIONS
-from pipeline.stats import Stats, read_stats, row_key
-from pipeline.store import Store
+from jwc.jobs.cli import EXIT_DRIFT
+from jwc.jobs.cli import main as cli
+from jwc.jobs.stats import parent_version
+from jwc.pipeline.stats.report import SECTIONS
+from jwc.pipeline.stats.tables import Stats, read_stats, row_key
+from jwc.pipeline.io.store import Store
 from tests.test_stats import changed_threshold_run, demo_run
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

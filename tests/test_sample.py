@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from pipeline.sample import texts_ja
-from pipeline.sample.generate import LOWQUALITY, generate_sample, iter_truth, truth_path_for
+from jwc.pipeline.sample import texts_ja
+from jwc.pipeline.sample.generate import LOWQUALITY, generate_sample, iter_truth, truth_path_for
 
 REPO = Path(__file__).resolve().parents[1]
 KANA = re.compile(r"[\u3041-\u309f\u30a0-\u30ff]")
@@ -88,7 +88,7 @@ def test_same_arguments_give_identical_bytes_in_and_across_processes(tmp_path: P
     # Another interpreter with a different hash seed (set iteration order) through the CLI.
     c = tmp_path / "c" / "s.warc.gz"
     env = dict(os.environ, PYTHONHASHSEED="12345", PYTHONPATH=str(REPO))
-    proc = subprocess.run([sys.executable, "-m", "pipeline.sample.generate", str(c), "--records", "80", "--seed", "7"],
+    proc = subprocess.run([sys.executable, "-m", "jwc.pipeline.sample.generate", str(c), "--records", "80", "--seed", "7"],
                           env=env, capture_output=True, text=True, check=True, cwd=REPO)
     assert json.loads(proc.stdout)["records"] == 80
     assert c.read_bytes() == a.read_bytes()

@@ -15,18 +15,18 @@ import pytest
 from pyspark.sql import SparkSession, Window
 from pyspark.sql import functions as F
 
-from filters.base import resolve
-from filters.registry import FILTERS
-from jobs.extract import extract_stage
-from jobs.filter import filter_stage, redecide
-from jobs.stages import DONE, RunContext, Stage, run_stage
-from jobs.stats import report_stage, stats_stage
-from pipeline import config as config_mod
-from pipeline.inputs import InputFile
-from pipeline.sample.generate import generate_sample
-from pipeline.stats import (PROBS, STATS_PARAMS, compute_stats, drift_findings, ks_distance, ks_noise, rate_noise,
+from jwc.filters.base import resolve
+from jwc.filters.registry import FILTERS
+from jwc.jobs.extract import extract_stage
+from jwc.jobs.filter import filter_stage, redecide
+from jwc.jobs.stages import DONE, RunContext, Stage, run_stage
+from jwc.jobs.stats import report_stage, stats_stage
+from jwc.pipeline import config as config_mod
+from jwc.pipeline.io.inputs import InputFile
+from jwc.pipeline.sample.generate import generate_sample
+from jwc.pipeline.stats.tables import (PROBS, STATS_PARAMS, compute_stats, drift_findings, ks_distance, ks_noise, rate_noise,
                             read_stats, removed_samples, row_key, rule_rows)
-from pipeline.store import Store
+from jwc.pipeline.io.store import Store
 
 CRAWL = "SAMPLE-2026-48"
 PARAMS = resolve("stats", STATS_PARAMS, {})

@@ -15,9 +15,9 @@ import sentencepiece as spm
 import tokenizers
 from tokenizers import decoders, models, pre_tokenizers, trainers
 
-from filters.base import resolve
-from pipeline.megatron import read_documents
-from pipeline.tokenizer import (TOKENIZE_PARAMS, HFTokenizer, SentencePieceTokenizer, load_tokenizer,
+from jwc.filters.base import resolve
+from jwc.pipeline.tokens.megatron import read_documents
+from jwc.pipeline.tokens.tokenizer import (TOKENIZE_PARAMS, HFTokenizer, SentencePieceTokenizer, load_tokenizer,
                                 train_sentencepiece, write_tokens)
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
@@ -114,7 +114,7 @@ def test_tokenizer_id_and_pickling(sp_model: Path, tmp_path: Path) -> None:
 
 
 def test_bpe_and_small_vocab(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.WARNING, logger="pipeline.tokenizer"):
+    with caplog.at_level(logging.WARNING, logger="jwc.pipeline.tokens.tokenizer"):
         path = train_sentencepiece(JA_TEXTS, tmp_path, vocab_size=300, model_type="bpe", name="tiny")
     assert "left to byte fallback" in caplog.text  # 300 pieces cannot hold every character of the sample
     tok = load_tokenizer(path)

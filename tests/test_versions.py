@@ -15,14 +15,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from filters.base import resolve
-from pipeline.config import ConfigError
-from pipeline.megatron import IndexedDatasetWriter, bin_path
-from pipeline.tokenizer import TOKENIZE_PARAMS, load_tokenizer, train_sentencepiece
-from pipeline.versions import (MANIFEST, VersionError, code_version, describe_file, latest_version,
+from jwc.filters.base import resolve
+from jwc.pipeline.config import ConfigError
+from jwc.pipeline.tokens.megatron import IndexedDatasetWriter, bin_path
+from jwc.pipeline.tokens.tokenizer import TOKENIZE_PARAMS, load_tokenizer, train_sentencepiece
+from jwc.pipeline.versions import (MANIFEST, VersionError, code_version, describe_file, latest_version,
                                load_stored_tokenizer, pin_tokenizer, publish_folder, published_versions, read_manifest,
                                read_pin, release_staging, removal_rates, run_version, staging_dir, store_tokenizer)
-from schemas.manifest import validate_manifest
+from jwc.schemas.manifest import validate_manifest
 
 REPO = Path(__file__).resolve().parents[1]
 TEXTS = ["東京駅の地下街は朝から通勤客で混み合っていた。", "週末は雨の予報なので、洗濯物は部屋の中に干しておこう。",
@@ -139,7 +139,7 @@ def test_describe_file_reads_parquet_and_token_files(tmp_path: Path) -> None:
 
 
 def test_tokenizer_is_stored_pinned_and_enforced(tmp_path: Path) -> None:
-    from jobs.tokenize import TokenizerMismatch, check_tokenizer_config, pinned_tokenizer
+    from jwc.jobs.tokenize import TokenizerMismatch, check_tokenizer_config, pinned_tokenizer
 
     ds = tmp_path / "d"
     model_a = train_sentencepiece(TEXTS, tmp_path / "a", vocab_size=300, name="a")
@@ -170,7 +170,7 @@ def test_tokenizer_is_stored_pinned_and_enforced(tmp_path: Path) -> None:
 
 
 def test_shards_params_refuse_unknown_signals() -> None:
-    from jobs.shards import check_params
+    from jwc.jobs.shards import check_params
 
     assert check_params({})["signals"][0] == "comp_japanese_frac"
     with pytest.raises(ConfigError, match="unknown signal"):
@@ -180,7 +180,7 @@ def test_shards_params_refuse_unknown_signals() -> None:
 
 
 def test_die_hook_kills_only_at_its_point() -> None:
-    code = "from pipeline.versions import die_at; die_at('publish:manifest'); print('alive')"
+    code = "from jwc.pipeline.versions import die_at; die_at('publish:manifest'); print('alive')"
     for point, rc in (("publish:manifest", -signal.SIGKILL), ("tokenize:written", 0)):
         proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True,
                               env={"JWC_TEST_DIE_AT": point, "PATH": "/usr/bin:/bin"}, timeout=60)

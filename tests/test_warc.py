@@ -4,7 +4,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from pipeline.warc import iter_records
+from jwc.pipeline.io.warc import iter_records
 from tests.conftest import write_warc
 
 PAGES = [(f"https://example.jp/{i}", f"<html><body><p>ページ{i}の本文です。</p></body></html>".encode(),
@@ -72,7 +72,7 @@ def test_uncompressed_warc(tmp_path: Path) -> None:
 
 def test_member_boundary_on_a_chunk_boundary(tmp_path: Path, monkeypatch) -> None:
     """A gzip header split across two reads is still a header (a bug once cost one record per such split)."""
-    import pipeline.warc as warc
+    import jwc.pipeline.io.warc as warc
 
     ids = write_warc(tmp_path / "a.warc.gz", PAGES)
     data = (tmp_path / "a.warc.gz").read_bytes()
@@ -85,8 +85,8 @@ def test_member_boundary_on_a_chunk_boundary(tmp_path: Path, monkeypatch) -> Non
 
 def test_direct_parser_agrees_with_warcio(tmp_path: Path) -> None:
     """Every record of a generated crawl: the direct path and warcio give the same fields and payload."""
-    from pipeline.sample.generate import generate_sample
-    from pipeline.warc import _parse, _quick, iter_gzip_members
+    from jwc.pipeline.sample.generate import generate_sample
+    from jwc.pipeline.io.warc import _parse, _quick, iter_gzip_members
 
     warc = tmp_path / "s.warc.gz"
     generate_sample(str(warc), records=120, seed=3)

@@ -27,7 +27,7 @@ from urllib.parse import quote, urlsplit
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from pipeline.sample import texts_ja as T
+from jwc.pipeline.sample import texts_ja as T
 
 GENERATOR = "jwc-sample-generator/1.0"
 CRAWL_START = datetime(2026, 11, 23, tzinfo=timezone.utc)

@@ -26,7 +26,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from pipeline.minhash import NORMALIZATION_VERSION, SIGNATURE_PARAMS, resolve_params
+from jwc.pipeline.dedup.minhash import NORMALIZATION_VERSION, SIGNATURE_PARAMS, resolve_params
 
 INDEX_COLUMNS = ("doc_id", "cluster_id", "warc_date", "text_hash", "signature", "bands")
 # Files of versions written before text_hash existed read it as null: they are matched by LSH alone.

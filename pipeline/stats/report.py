@@ -19,7 +19,7 @@ import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from pipeline.stats import DriftFinding, Stats, drift_findings, read_stats, row_key
+from jwc.pipeline.stats.tables import DriftFinding, Stats, drift_findings, read_stats, row_key
 
 SECTIONS = ("drift", "funnel", "filters", "signals", "hosts", "samples", "dedup", "safety", "extract",
             "comparison")

@@ -28,11 +28,11 @@ import pyarrow.parquet as pq
 from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
-from filters.base import Param
-from filters.ngwords import CATEGORIES as NG_CATEGORIES
-from filters.pii import PII_TYPES
-from filters.registry import FILTERS
-from schemas.documents import SIGNAL_PREFIX
+from jwc.filters.base import Param
+from jwc.filters.ngwords import CATEGORIES as NG_CATEGORIES
+from jwc.filters.pii import PII_TYPES
+from jwc.filters.registry import FILTERS
+from jwc.schemas.documents import SIGNAL_PREFIX
 
 STATS_FORMAT = 1
 SUMMARY = "summary.json"

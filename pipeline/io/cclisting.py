@@ -17,12 +17,12 @@ from typing import Any, Mapping, Sequence
 
 from pyspark.sql import SparkSession
 
-from filters.base import Param, resolve
-from pipeline.errors import UserError
-from pipeline.inputs import InputError, InputFile, resolve_inputs
-from pipeline.records import open_input
-from pipeline.remote import RetryPolicy, is_http
-from pipeline.warc import is_gzip
+from jwc.filters.base import Param, resolve
+from jwc.pipeline.errors import UserError
+from jwc.pipeline.io.inputs import InputError, InputFile, resolve_inputs
+from jwc.pipeline.io.paths import open_input
+from jwc.pipeline.io.remote import RetryPolicy, is_http
+from jwc.pipeline.io.warc import is_gzip
 
 COMMONCRAWL_PARAMS: dict[str, Param] = {
     "base_url": Param("https://data.commoncrawl.org/",

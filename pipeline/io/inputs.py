@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from pyspark.sql import SparkSession
 
-from pipeline.errors import UserError
+from jwc.pipeline.errors import UserError
 
 
 class InputError(UserError):

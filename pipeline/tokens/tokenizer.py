@@ -22,8 +22,8 @@ import numpy as np
 import sentencepiece as spm
 import tokenizers
 
-from filters.base import Param
-from pipeline.megatron import IndexedDatasetWriter
+from jwc.filters.base import Param
+from jwc.pipeline.tokens.megatron import IndexedDatasetWriter
 
 log = logging.getLogger(__name__)
 

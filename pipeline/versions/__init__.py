@@ -33,11 +33,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
-from filters.base import Param
-from pipeline.errors import UserError
-from pipeline.megatron import bin_path, read_index
-from pipeline.tokenizer import HFTokenizer, SentencePieceTokenizer, Tokenizer
-from schemas.manifest import MANIFEST_SCHEMA_VERSION, validate_manifest
+from jwc.filters.base import Param
+from jwc.pipeline.errors import UserError
+from jwc.pipeline.tokens.megatron import bin_path, read_index
+from jwc.pipeline.tokens.tokenizer import HFTokenizer, SentencePieceTokenizer, Tokenizer
+from jwc.schemas.manifest import MANIFEST_SCHEMA_VERSION, validate_manifest
 
 DEFAULT_SHARD_SIGNALS = ["comp_japanese_frac", "comp_hiragana_frac", "sent_avg_len", "rep_dup_line_frac",
                          "junk_symbol_frac", "junk_compression_ratio", "morph_noun_frac", "ng_score", "ng_adult",
@@ -62,7 +62,7 @@ PUBLISH_PARAMS: dict[str, Param] = {
 def shards_problem(values: Mapping[str, Any]) -> str | None:
     """The config loader's cross-key check of [shards]: signal names no filter produces (a typo would give an
     all-null column), or a name listed twice."""
-    from filters.registry import FILTERS  # noqa: PLC0415 - only the driver checks; executors never need it
+    from jwc.filters.registry import FILTERS  # noqa: PLC0415 - only the driver checks; executors never need it
 
     known = {s for f in FILTERS for s in f.signal_names}
     signals = values["signals"]

@@ -13,7 +13,7 @@ import json
 import os
 from pathlib import Path
 
-from pipeline.errors import UserError
+from jwc.pipeline.errors import UserError
 
 STORE_FORMAT = 1
 MARKER = "jwc-store.json"

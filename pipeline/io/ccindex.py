@@ -24,10 +24,10 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.utils import AnalysisException
 
-from pipeline.cclisting import IndexSource, read_listing
-from pipeline.errors import UserError
-from pipeline.inputs import InputFile
-from pipeline.remote import HttpFile, RetryPolicy, is_http
+from jwc.pipeline.io.cclisting import IndexSource, read_listing
+from jwc.pipeline.errors import UserError
+from jwc.pipeline.io.inputs import InputFile
+from jwc.pipeline.io.remote import HttpFile, RetryPolicy, is_http
 
 SELECTION_DIR = "index-selection"  # in a run folder (nightly) or an extract output folder
 _RULE_COLUMNS = ["content_languages", "fetch_status", "content_mime_detected"]

@@ -1,0 +1,1 @@
+"""MinHash near-dedup: signatures, LSH, connected components, the index of published versions."""

@@ -1,0 +1,1 @@
+"""Reading inputs and writing the store: local paths, listings, HTTP ranges, the cc index, WARC files."""

@@ -1,0 +1,1 @@
+"""Stats tables, drift and the HTML report of a version."""

@@ -1,0 +1,1 @@
+"""Tokenizers and Megatron .bin/.idx files."""
