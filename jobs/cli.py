@@ -92,15 +92,16 @@ def _dataset_dir(a: argparse.Namespace) -> Path:
 
 
 def _cmd_versions(a: argparse.Namespace) -> int:
-    from jwc.pipeline import versions as versions_mod
     from jwc.pipeline.errors import UserError
+    from jwc.pipeline.versions.diff import diff_versions
+    from jwc.pipeline.versions.manifest import list_versions, read_manifest
 
     wanted = {"list": 0, "show": 1, "diff": 2}[a.action]
     if len(a.ids) != wanted:
         raise UserError(f"versions {a.action} takes {wanted} version id(s), got {len(a.ids)}")
     dataset_dir = _dataset_dir(a)
     if a.action == "list":
-        rows = versions_mod.list_versions(dataset_dir)
+        rows = list_versions(dataset_dir)
         if a.json:
             print(json.dumps(rows, indent=2, ensure_ascii=False))
             return 0
@@ -110,12 +111,12 @@ def _cmd_versions(a: argparse.Namespace) -> int:
                   f"{r['tokens']:>14,} {r['shards']:>6}  {','.join(r['crawl_ids'])}")
         return 0
     if a.action == "show":
-        print(json.dumps(versions_mod.read_manifest(dataset_dir, a.ids[0]), indent=2, ensure_ascii=False))
+        print(json.dumps(read_manifest(dataset_dir, a.ids[0]), indent=2, ensure_ascii=False))
         return 0
     from jwc.pipeline.spark import get_session
 
     spark = get_session("jwc-versions", master=a.master)
-    diff = versions_mod.diff_versions(spark, dataset_dir, a.ids[0], a.ids[1], a.top_hosts)
+    diff = diff_versions(spark, dataset_dir, a.ids[0], a.ids[1], a.top_hosts)
     print(json.dumps(diff, indent=2, ensure_ascii=False))
     return 0
 
@@ -150,13 +151,13 @@ def _cmd_index(a: argparse.Namespace) -> int:
 def _cmd_train_tokenizer(a: argparse.Namespace) -> int:
     from jwc.jobs.tokenize import train_tokenizer
     from jwc.pipeline import config as config_mod
-    from jwc.pipeline import versions as versions_mod
     from jwc.pipeline.errors import UserError
     from jwc.pipeline.spark import get_session
+    from jwc.pipeline.versions.ids import latest_version
 
     cfg = config_mod.load(a.config)
     dataset_dir = _dataset_dir(a)
-    version = a.version or versions_mod.latest_version(dataset_dir)
+    version = a.version or latest_version(dataset_dir)
     if version is None:
         raise UserError(f"dataset {dataset_dir.name} has no published version to train on")
     spark = get_session("jwc-train-tokenizer", master=a.master or cfg["spark"]["master"] or None,

@@ -31,7 +31,6 @@ from pyspark.sql import functions as F
 from jwc.pipeline.dedup import index as dedup_index
 from jwc.pipeline.dedup.components import connected_components
 from jwc.pipeline.dedup.minhash import arrow_signatures, resolve_params
-from jwc.pipeline.versions import run_version
 
 if TYPE_CHECKING:
     from jwc.jobs.stages import RunContext
@@ -305,7 +304,7 @@ def dedup_stage(ctx: RunContext, out: Path) -> dict[str, Any]:
     version's own index entries.
     """
     dataset_dir = ctx.store.dataset_dir(ctx.cfg["run"]["dataset"])
-    rv = run_version(dataset_dir, ctx.run_dir, ctx.crawl_id)
+    rv = ctx.version()
     filtered = ctx.spark.read.parquet(str(ctx.stage_dir("filter") / "documents"))
     kept = filtered.where("keep").drop("keep", "reject_reason", "reject_reasons")
     index_dir = dataset_dir / "dedup-index"

@@ -27,7 +27,8 @@ from jwc.pipeline.io.inputs import InputFile
 from jwc.pipeline.io.remote import RetryPolicy
 from jwc.pipeline.spark import get_session
 from jwc.pipeline.io.store import Store
-from jwc.pipeline.versions import RUN_VERSION_FILE, release_staging
+from jwc.pipeline.versions.ids import reserved_version
+from jwc.pipeline.versions.staging import release_staging
 
 STAGES: tuple[Stage, ...] = (
     Stage("extract", extract_stage, "WARC records -> Japanese documents"),
@@ -43,9 +44,8 @@ STAGES: tuple[Stage, ...] = (
 
 def _discard_run(st: Store, dataset: str, run_dir: Path) -> None:
     """Delete an unfinished run and give back the version id it had reserved (unless that version was published)."""
-    reserved = run_dir / RUN_VERSION_FILE
-    if reserved.is_file():
-        version = json.loads(reserved.read_text())["version"]
+    version = reserved_version(run_dir)
+    if version is not None:
         dataset_dir = st.dataset_dir(dataset)
         if not (dataset_dir / "versions" / version).exists():
             release_staging(dataset_dir, version)

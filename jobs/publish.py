@@ -24,9 +24,15 @@ from typing import TYPE_CHECKING, Any
 from jwc.jobs.shards import SHARD_GLOB
 from jwc.pipeline.dedup import index as dedup_index
 from jwc.pipeline.tokens.megatron import merge
-from jwc.pipeline.versions import (MANIFEST, TOKENIZER_INFO, RunVersion, code_version, describe_files, die_at,
-                               make_read_only, now_utc, publish_folder, read_manifest, read_pin, release_staging,
-                               run_version, staging_dir, write_json_atomic)
+from jwc.pipeline.io.atomic import atomic_write_json
+from jwc.pipeline.io.crash import die_at
+from jwc.pipeline.io.store import now_utc
+from jwc.pipeline.versions.code import code_version
+from jwc.pipeline.versions.files import describe_files
+from jwc.pipeline.versions.ids import MANIFEST, RunVersion
+from jwc.pipeline.versions.manifest import read_manifest
+from jwc.pipeline.versions.pins import TOKENIZER_INFO, read_pin
+from jwc.pipeline.versions.staging import make_read_only, publish_folder, release_staging, staging_dir
 from jwc.schemas.manifest import MANIFEST_SCHEMA_VERSION, validate_manifest
 
 if TYPE_CHECKING:
@@ -168,7 +174,7 @@ def assemble_version(ctx: RunContext, rv: RunVersion, dataset_dir: Path) -> dict
     if merged:
         manifest["merged_tokens_prefix"] = MERGED
     validate_manifest(manifest)
-    write_json_atomic(staged / MANIFEST, manifest)
+    atomic_write_json(staged / MANIFEST, manifest)
     (staged / MANIFEST).chmod(0o444)
     die_at("publish:manifest")
     return manifest
@@ -177,7 +183,7 @@ def assemble_version(ctx: RunContext, rv: RunVersion, dataset_dir: Path) -> dict
 def publish_stage(ctx: RunContext, out: Path) -> dict[str, Any]:
     """Nightly stage: the run's shards, tokens, stats and report -> datasets/<name>/versions/<id>/."""
     dataset_dir = ctx.store.dataset_dir(ctx.cfg["run"]["dataset"])
-    rv = run_version(dataset_dir, ctx.run_dir, ctx.crawl_id)
+    rv = ctx.version()
     final = dataset_dir / "versions" / rv.version
     if (final / MANIFEST).is_file():
         manifest = read_manifest(dataset_dir, rv.version)
@@ -195,7 +201,7 @@ def publish_stage(ctx: RunContext, out: Path) -> dict[str, Any]:
     dedup_index.add_to_index(ctx.spark, signatures, str(index_dir), rv.version, ctx.cfg.sections.get("dedup"))
     release_staging(dataset_dir, rv.version)
     totals = manifest["totals"]
-    write_json_atomic(out / "published.json", {"dataset": rv.dataset, "version": rv.version, "path": str(final)})
+    atomic_write_json(out / "published.json", {"dataset": rv.dataset, "version": rv.version, "path": str(final)})
     print(f"[publish] {rv.dataset} {rv.version}: {totals['documents']:,} documents, {totals['tokens']:,} tokens, "
           f"{totals['bytes']:,} bytes -> {final}", file=sys.stderr, flush=True)
     return {"version": rv.version, "documents": totals["documents"], "tokens": totals["tokens"],

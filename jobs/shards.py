@@ -34,7 +34,7 @@ from pyspark.sql import functions as F
 
 from jwc.filters.base import resolve
 from jwc.pipeline.config import ConfigError
-from jwc.pipeline.versions import SHARDS_PARAMS, shards_problem
+from jwc.pipeline.versions.params import SHARDS_PARAMS, shards_problem
 from jwc.schemas.manifest import shards_schema
 
 if TYPE_CHECKING:

@@ -20,7 +20,8 @@ from pyspark.sql import SparkSession
 from jwc.pipeline.config import Config
 from jwc.pipeline.io.inputs import InputFile
 from jwc.pipeline.io.store import Store
-from jwc.pipeline.versions import die_at
+from jwc.pipeline.io.crash import die_at
+from jwc.pipeline.versions.ids import RunVersion, run_version
 
 DONE = "_STAGE.json"
 
@@ -39,6 +40,10 @@ class RunContext:
 
     def stage_dir(self, name: str) -> Path:
         return self.run_dir / name
+
+    def version(self) -> RunVersion:
+        """The version this run publishes: allocated by the first stage that asks (dedup), read back after."""
+        return run_version(self.store.dataset_dir(self.cfg["run"]["dataset"]), self.run_dir, self.crawl_id)
 
 
 @dataclass(frozen=True)

@@ -24,8 +24,9 @@ from jwc.jobs.shards import SHARD_GLOB
 from jwc.pipeline.config import ConfigError
 from jwc.pipeline.errors import UserError
 from jwc.pipeline.tokens.tokenizer import Tokenizer, load_tokenizer, train_sentencepiece, write_tokens
-from jwc.pipeline.versions import (TOKENIZER_INFO, die_at, load_stored_tokenizer, pin_tokenizer, read_manifest,
-                               read_pin, store_tokenizer)
+from jwc.pipeline.io.crash import die_at
+from jwc.pipeline.versions.manifest import read_manifest
+from jwc.pipeline.versions.pins import TOKENIZER_INFO, load_stored_tokenizer, pin_tokenizer, read_pin, store_tokenizer
 
 if TYPE_CHECKING:
     from jwc.jobs.stages import RunContext

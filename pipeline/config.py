@@ -22,7 +22,7 @@ from jwc.pipeline.dedup.minhash import resolve_params as minhash_params
 from jwc.pipeline.extract.records import EXTRACT_PARAMS, LANGID_PARAMS
 from jwc.pipeline.stats.tables import STATS_PARAMS
 from jwc.pipeline.tokens.tokenizer import TOKENIZE_PARAMS
-from jwc.pipeline.versions import PUBLISH_PARAMS, SHARDS_PARAMS, shards_problem
+from jwc.pipeline.versions.params import PUBLISH_PARAMS, SHARDS_PARAMS, shards_problem
 
 RUN_PARAMS: dict[str, Param] = {
     "dataset": Param("ja-web", "Dataset name in the store: versions, dedup index and tokenizer live under it."),

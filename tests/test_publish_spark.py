@@ -35,8 +35,10 @@ from jwc.pipeline.io.inputs import InputFile
 from jwc.pipeline.sample.texts_ja import TOPICS, TOWNS
 from jwc.pipeline.io.store import Store
 from jwc.pipeline.tokens.tokenizer import TOKENIZE_PARAMS, load_tokenizer
-from jwc.pipeline.versions import (PUBLISH_PARAMS, SHARDS_PARAMS, published_versions, read_manifest, read_pin,
-                               run_version)
+from jwc.pipeline.versions.ids import published_versions
+from jwc.pipeline.versions.manifest import read_manifest
+from jwc.pipeline.versions.params import PUBLISH_PARAMS, SHARDS_PARAMS
+from jwc.pipeline.versions.pins import read_pin
 
 REPO = Path(__file__).resolve().parents[1]
 HOSTS = ("news.example.jp", "blog.example.jp", "city.example.lg.jp", "shop.example.co.jp", "forum.example.ne.jp")
@@ -126,8 +128,7 @@ def context(spark: Any, store: Path, crawl_id: str) -> RunContext:
 
 
 def finish_run(ctx: RunContext) -> dict[str, dict[str, Any]]:
-    """What the nightly does for these stages: the version id first, then the stages in order."""
-    run_version(ctx.store.dataset_dir(DATASET), ctx.run_dir, ctx.crawl_id)
+    """What the nightly does for these stages, in order (publish takes the run's version id, as dedup would)."""
     for stage in (Stage("filter", _not_again, ""), Stage("dedup", _not_again, ""), *MY_STAGES):
         run_stage(ctx, stage)
     return ctx.results

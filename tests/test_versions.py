@@ -19,9 +19,13 @@ from jwc.filters.base import resolve
 from jwc.pipeline.config import ConfigError
 from jwc.pipeline.tokens.megatron import IndexedDatasetWriter, bin_path
 from jwc.pipeline.tokens.tokenizer import TOKENIZE_PARAMS, load_tokenizer, train_sentencepiece
-from jwc.pipeline.versions import (MANIFEST, VersionError, code_version, describe_file, latest_version,
-                               load_stored_tokenizer, pin_tokenizer, publish_folder, published_versions, read_manifest,
-                               read_pin, release_staging, removal_rates, run_version, staging_dir, store_tokenizer)
+from jwc.pipeline.versions.code import code_version
+from jwc.pipeline.versions.diff import removal_rates
+from jwc.pipeline.versions.files import describe_file
+from jwc.pipeline.versions.ids import MANIFEST, VersionError, latest_version, published_versions, run_version
+from jwc.pipeline.versions.manifest import read_manifest
+from jwc.pipeline.versions.pins import load_stored_tokenizer, pin_tokenizer, read_pin, store_tokenizer
+from jwc.pipeline.versions.staging import publish_folder, release_staging, staging_dir
 from jwc.schemas.manifest import validate_manifest
 
 REPO = Path(__file__).resolve().parents[1]
@@ -180,7 +184,7 @@ def test_shards_params_refuse_unknown_signals() -> None:
 
 
 def test_die_hook_kills_only_at_its_point() -> None:
-    code = "from jwc.pipeline.versions import die_at; die_at('publish:manifest'); print('alive')"
+    code = "from jwc.pipeline.io.crash import die_at; die_at('publish:manifest'); print('alive')"
     for point, rc in (("publish:manifest", -signal.SIGKILL), ("tokenize:written", 0)):
         proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True,
                               env={"JWC_TEST_DIE_AT": point, "PATH": "/usr/bin:/bin"}, timeout=60)

@@ -11,12 +11,18 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from pathlib import Path
 
 from jwc.pipeline.errors import UserError
 
 STORE_FORMAT = 1
 MARKER = "jwc-store.json"
+
+
+def now_utc() -> str:
+    """The timestamp format every record in the store uses (UTC, seconds)."""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
 class StoreError(UserError):

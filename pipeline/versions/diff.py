@@ -1,0 +1,71 @@
+"""What changed between two published versions: documents by doc_id and host, totals, removal rates."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Mapping
+
+from jwc.pipeline.versions.manifest import read_manifest
+
+
+def removal_rates(counts: Mapping[str, Mapping[str, Any]]) -> dict[str, float]:
+    """`<stage>.<reason>` -> share of the stage's input removed for that reason, from a manifest's stage counts.
+
+    The filter stage reports `removed_<rule>` out of `documents`; dedup reports `<reason>_removed` out of `input`.
+    """
+    rates: dict[str, float] = {}
+    for stage, c in counts.items():
+        total = c.get("documents", c.get("input"))
+        if not isinstance(total, int) or total <= 0:
+            continue
+        for key, value in c.items():
+            if not isinstance(value, int) or key == "removed":
+                continue
+            if key.startswith("removed_"):
+                rates[f"{stage}.{key[len('removed_'):]}"] = value / total
+            elif key.endswith("_removed"):
+                rates[f"{stage}.{key[:-len('_removed')]}"] = value / total
+    return rates
+
+
+def diff_versions(spark: Any, dataset_dir: Path, old: str, new: str, top_hosts: int = 20) -> dict[str, Any]:
+    """What changed from `old` to `new`: documents added and removed (by doc_id), by host, totals, and the change
+    of every removal rate. The doc_id sets are compared by Spark; only per-host counts reach the driver."""
+    from pyspark.sql import functions as F
+
+    manifests = {v: read_manifest(dataset_dir, v) for v in (old, new)}
+
+    def ids(version: str, flag: str) -> Any:
+        root = dataset_dir / "versions" / version
+        paths = [str(root / s["parquet"]) for s in manifests[version]["shards"]]
+        if not paths:
+            return spark.createDataFrame([], "doc_id string, host string").withColumn(flag, F.lit(True))
+        return spark.read.parquet(*paths).select("doc_id", "host", F.lit(True).alias(flag))
+
+    joined = ids(old, "in_old").join(ids(new, "in_new").withColumnRenamed("host", "host_new"), "doc_id", "full")
+    marked = joined.select(
+        F.coalesce("host_new", "host").alias("host"),
+        (F.col("in_new").isNotNull() & F.col("in_old").isNull()).cast("long").alias("added"),
+        (F.col("in_old").isNotNull() & F.col("in_new").isNull()).cast("long").alias("removed"),
+        (F.col("in_old").isNotNull() & F.col("in_new").isNotNull()).cast("long").alias("kept"),
+    )
+    by_host = (marked.groupBy("host").agg(F.sum("added").alias("added"), F.sum("removed").alias("removed"))
+               .where((F.col("added") > 0) | (F.col("removed") > 0)).cache())
+    totals = marked.agg(F.sum("added"), F.sum("removed"), F.sum("kept"), F.countDistinct("host")).first()
+    hosts_changed = by_host.count()
+    top = by_host.orderBy((F.col("added") + F.col("removed")).desc(), F.col("host").asc_nulls_first()).limit(top_hosts)
+    host_rows = [{"host": r["host"], "added": int(r["added"]), "removed": int(r["removed"])} for r in top.collect()]
+    by_host.unpersist()
+    rates = {v: removal_rates(m["counts"]) for v, m in manifests.items()}
+    reasons = sorted(set(rates[old]) | set(rates[new]))
+    t_old, t_new = manifests[old]["totals"], manifests[new]["totals"]
+    return {
+        "old": old, "new": new,
+        "documents": {"old": t_old["documents"], "new": t_new["documents"], "added": int(totals[0] or 0),
+                      "removed": int(totals[1] or 0), "unchanged": int(totals[2] or 0)},
+        "tokens": {"old": t_old["tokens"], "new": t_new["tokens"], "change": t_new["tokens"] - t_old["tokens"]},
+        "hosts": {"total": int(totals[3] or 0), "changed": int(hosts_changed), "top": host_rows},
+        "removal_rates": {r: {"old": rates[old].get(r, 0.0), "new": rates[new].get(r, 0.0),
+                              "change": rates[new].get(r, 0.0) - rates[old].get(r, 0.0)} for r in reasons},
+        "config_changed": manifests[old]["config_digest"] != manifests[new]["config_digest"],
+        "tokenizer_changed": manifests[old]["tokenizer"]["id"] != manifests[new]["tokenizer"]["id"],
+    }
