@@ -33,7 +33,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
-from jwc.filters.base import Param
+from jwc.schemas.config import Param
 from jwc.pipeline.errors import UserError
 from jwc.pipeline.tokens.megatron import bin_path, read_index
 from jwc.pipeline.tokens.tokenizer import HFTokenizer, SentencePieceTokenizer, Tokenizer
