@@ -3,8 +3,8 @@
 - `Cleaner.clean(text) -> text` changes text (boilerplate lines, normalisation). It never judges.
 - `Filter.signals(doc) -> {signal: float}` measures. `Filter.rules` say how a signal and a threshold become a
   decision; `decide()` applies them. Signals and decisions are stored separately, so thresholds can change later.
-- `Param` declares a configurable value (threshold or option) with its type, default, allowed range and a doc line;
-  the config loader validates user config against these declarations before any work starts.
+- Options and thresholds are declared as `Param`s (jwc/schemas/config.py); the config loader validates user config
+  against these declarations before any work starts.
 """
 from __future__ import annotations
 
@@ -13,43 +13,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any, Callable, Literal, Mapping
 
-
-@dataclass(frozen=True)
-class Param:
-    """One configurable value of a filter or cleaner."""
-
-    default: Any
-    doc: str
-    lo: float | None = None
-    hi: float | None = None
-    kind: type | tuple[type, ...] | None = None  # defaults to type(default)
-    operational: bool = False  # changes how a run goes (retries, batching, logs), not what it produces
-
-    def validate(self, where: str, value: Any) -> Any:
-        """Return the value (ints widened to float where a float is expected) or raise ValueError naming `where`."""
-        kind = self.kind or type(self.default)
-        if kind is float and isinstance(value, int) and not isinstance(value, bool):
-            value = float(value)
-        if isinstance(value, bool) and kind is not bool and not (isinstance(kind, tuple) and bool in kind):
-            raise ValueError(f"{where}: expected {_kind_name(kind)}, got a boolean ({value!r})")
-        if not isinstance(value, kind):
-            raise ValueError(f"{where}: expected {_kind_name(kind)}, got {type(value).__name__} ({value!r})")
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            if isinstance(value, float) and math.isnan(value):
-                raise ValueError(f"{where}: NaN is not allowed")
-            if self.lo is not None and value < self.lo:
-                raise ValueError(f"{where}: {value!r} is below the allowed minimum {self.lo}")
-            if self.hi is not None and value > self.hi:
-                raise ValueError(f"{where}: {value!r} is above the allowed maximum {self.hi}")
-        return value
-
-
-def _kind_name(kind: type | tuple[type, ...]) -> str:
-    if isinstance(kind, tuple):
-        return " or ".join(k.__name__ for k in kind)
-    return {float: "a number", int: "an integer", str: "a string", bool: "true/false", list: "a list"}.get(
-        kind, kind.__name__
-    )
+from jwc.schemas.config import Param, resolve
 
 
 @dataclass(frozen=True)
@@ -123,17 +87,6 @@ class Filter(ABC):
         """Reasons (`filter.rule`) for every failing rule, in rule order; empty means keep."""
         values = self.options if thresholds is None else thresholds
         return [f"{self.name}.{r.name}" for r in self.rules if r.fails(signals[r.signal], values[r.param])]
-
-
-def resolve(owner: str, params: Mapping[str, Param], given: Mapping[str, Any]) -> dict[str, Any]:
-    """Defaults overlaid with validated user values; unknown keys are refused with the known ones listed."""
-    unknown = sorted(set(given) - set(params))
-    if unknown:
-        raise ValueError(f"{owner}: unknown key(s) {', '.join(unknown)}; known: {', '.join(sorted(params))}")
-    out = {k: p.default for k, p in params.items()}
-    for key, value in given.items():
-        out[key] = params[key].validate(f"{owner}.{key}", value)
-    return out
 
 
 @dataclass

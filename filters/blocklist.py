@@ -22,7 +22,8 @@ from urllib.parse import urlsplit
 import numpy as np
 import xxhash
 
-from jwc.filters.base import Doc, Filter, Param, Rule
+from jwc.filters.base import Doc, Filter, Rule
+from jwc.schemas.config import Param
 
 UT1_HARMFUL = [
     "adult", "agressif", "cryptojacking", "dangerous_material", "ddos", "drogue", "gambling", "hacking", "malware",

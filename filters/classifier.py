@@ -20,7 +20,8 @@ import unicodedata
 from pathlib import Path
 from typing import Any, Mapping
 
-from jwc.filters.base import Doc, Filter, Param, Rule
+from jwc.filters.base import Doc, Filter, Rule
+from jwc.schemas.config import Param
 
 MAX_CHARS = 20_000  # the start of a page decides its class; cost stays bounded on huge pages
 _SPACES = re.compile(r"\s+")

@@ -10,7 +10,8 @@ import re
 import unicodedata
 from typing import Any, Mapping
 
-from jwc.filters.base import Cleaner, Param
+from jwc.filters.base import Cleaner
+from jwc.schemas.config import Param
 from jwc.filters.composition import JA_LETTER_CHARS
 
 CONTROL_RE = re.compile(r"[\x00-\x08\x0e-\x1f\x7f\u00ad\u200b\u200c\u2060\ufeff]")

@@ -12,7 +12,8 @@ import unicodedata
 
 import numpy as np
 
-from jwc.filters.base import Doc, Filter, Param, Rule
+from jwc.filters.base import Doc, Filter, Rule
+from jwc.schemas.config import Param
 
 OTHER, NEUTRAL, HIRAGANA, KATAKANA, KANJI, JA_OTHER, SPACE, SYMBOL = range(8)
 N_CLASSES = 8

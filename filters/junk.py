@@ -9,7 +9,8 @@ import zlib
 
 import numpy as np
 
-from jwc.filters.base import Doc, Filter, Param, Rule
+from jwc.filters.base import Doc, Filter, Rule
+from jwc.schemas.config import Param
 from jwc.filters.composition import SYMBOL, class_counts, codepoints, lines, ratio
 
 # Shop, affiliate and click-bait vocabulary. Words that news uses in passing (人気, 無料, 審査, 割引, セール ...)

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections import Counter
 
-from jwc.filters.base import Doc, Filter, Param, Rule
+from jwc.filters.base import Doc, Filter, Rule
+from jwc.schemas.config import Param
 from jwc.filters.composition import ratio
 
 # Word tokens: (surface, coarse UniDic part of speech such as 名詞, 動詞, 助詞, 補助記号).

@@ -32,7 +32,8 @@ from typing import Any, Mapping
 
 import ahocorasick
 
-from jwc.filters.base import Doc, Filter, Param, Rule
+from jwc.filters.base import Doc, Filter, Rule
+from jwc.schemas.config import Param
 
 CATEGORIES = ("adult", "violence", "discrimination", "user")
 HOJICHAR_FILES = {

@@ -24,7 +24,8 @@ import math
 import re
 from typing import Any, Callable, Iterator
 
-from jwc.filters.base import Doc, Filter, Param, Rule
+from jwc.filters.base import Doc, Filter, Rule
+from jwc.schemas.config import Param
 
 PII_TYPES = ("email", "phone", "postal_code", "my_number", "credit_card", "ipv4", "ipv6", "address")
 _TAG_NAMES = {"ipv4": "IP_ADDRESS", "ipv6": "IP_ADDRESS"}

@@ -16,7 +16,8 @@ import re
 
 import numpy as np
 
-from jwc.filters.base import Doc, Filter, Param, Rule
+from jwc.filters.base import Doc, Filter, Rule
+from jwc.schemas.config import Param
 from jwc.filters.composition import codepoints, lines, ratio
 
 PARA_BREAK_RE = re.compile(r"\n\s*\n")

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import re
 
-from jwc.filters.base import Doc, Filter, Param, Rule
+from jwc.filters.base import Doc, Filter, Rule
+from jwc.schemas.config import Param
 from jwc.filters.composition import class_counts, ratio
 
 _CLOSE = "」』）)\\]】〉》\"”’"

@@ -32,7 +32,7 @@ import pyarrow.parquet as pq
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from jwc.filters.base import resolve
+from jwc.schemas.config import resolve
 from jwc.pipeline.config import ConfigError
 from jwc.pipeline.versions.params import SHARDS_PARAMS, shards_problem
 from jwc.schemas.manifest import shards_schema

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-from jwc.filters.base import Param, resolve
+from jwc.schemas.config import Param, resolve
 from jwc.filters.registry import CLEANERS, FILTERS
 from jwc.pipeline.errors import UserError
 from jwc.pipeline.io.cclisting import COMMONCRAWL_PARAMS

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from jwc.filters.base import resolve
+from jwc.schemas.config import resolve
 from jwc.jobs.cli import main as cli
 from jwc.jobs.extract import FAILED_FILES, extract_command
 from jwc.pipeline import config as config_mod

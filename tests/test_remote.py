@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from jwc.filters.base import resolve
+from jwc.schemas.config import resolve
 from jwc.pipeline.io.cclisting import COMMONCRAWL_PARAMS, join_prefix, read_listing
 from jwc.pipeline.extract.records import EXTRACT_PARAMS, LANGID_PARAMS, RecordProcessor
 from jwc.pipeline.io.paths import open_input

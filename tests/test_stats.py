@@ -15,7 +15,7 @@ import pytest
 from pyspark.sql import SparkSession, Window
 from pyspark.sql import functions as F
 
-from jwc.filters.base import resolve
+from jwc.schemas.config import resolve
 from jwc.filters.registry import FILTERS
 from jwc.jobs.extract import extract_stage
 from jwc.jobs.filter import filter_stage, redecide

@@ -15,7 +15,7 @@ import sentencepiece as spm
 import tokenizers
 from tokenizers import decoders, models, pre_tokenizers, trainers
 
-from jwc.filters.base import resolve
+from jwc.schemas.config import resolve
 from jwc.pipeline.tokens.megatron import read_documents
 from jwc.pipeline.tokens.tokenizer import (TOKENIZE_PARAMS, HFTokenizer, SentencePieceTokenizer, load_tokenizer,
                                 train_sentencepiece, write_tokens)

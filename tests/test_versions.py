@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from jwc.filters.base import resolve
+from jwc.schemas.config import resolve
 from jwc.pipeline.config import ConfigError
 from jwc.pipeline.tokens.megatron import IndexedDatasetWriter, bin_path
 from jwc.pipeline.tokens.tokenizer import TOKENIZE_PARAMS, load_tokenizer, train_sentencepiece

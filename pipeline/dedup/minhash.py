@@ -23,7 +23,7 @@ import numpy as np
 import pyarrow as pa
 import xxhash
 
-from jwc.filters.base import Param, resolve
+from jwc.schemas.config import Param, resolve
 
 KEEP_POLICIES = ("oldest", "newest")
 

@@ -13,7 +13,7 @@ import zlib
 from typing import Any, BinaryIO, Callable, Iterator
 from urllib.parse import urlsplit
 
-from jwc.filters.base import Param
+from jwc.schemas.config import Param
 from jwc.pipeline.extract.charset import decode_html
 from jwc.pipeline.extract.maintext import ExtractionTimeout, extract_main_text
 from jwc.pipeline.extract.langid import identify, kana_share

@@ -17,7 +17,7 @@ from typing import Any, Mapping, Sequence
 
 from pyspark.sql import SparkSession
 
-from jwc.filters.base import Param, resolve
+from jwc.schemas.config import Param, resolve
 from jwc.pipeline.errors import UserError
 from jwc.pipeline.io.inputs import InputError, InputFile, resolve_inputs
 from jwc.pipeline.io.paths import open_input

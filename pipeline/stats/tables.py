@@ -28,7 +28,7 @@ import pyarrow.parquet as pq
 from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
-from jwc.filters.base import Param
+from jwc.schemas.config import Param
 from jwc.filters.ngwords import CATEGORIES as NG_CATEGORIES
 from jwc.filters.pii import PII_TYPES
 from jwc.filters.registry import FILTERS

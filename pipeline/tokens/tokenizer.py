@@ -22,7 +22,7 @@ import numpy as np
 import sentencepiece as spm
 import tokenizers
 
-from jwc.filters.base import Param
+from jwc.schemas.config import Param
 from jwc.pipeline.tokens.megatron import IndexedDatasetWriter
 
 log = logging.getLogger(__name__)

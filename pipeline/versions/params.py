@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from jwc.filters.base import Param
+from jwc.schemas.config import Param
 
 DEFAULT_SHARD_SIGNALS = ["comp_japanese_frac", "comp_hiragana_frac", "sent_avg_len", "rep_dup_line_frac",
                          "junk_symbol_frac", "junk_compression_ratio", "morph_noun_frac", "ng_score", "ng_adult",
