@@ -266,7 +266,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if not WIKINEWS.exists():
         sys.exit(f"needs {WIKINEWS}")
-    num_perm = mh.resolve_params({})["num_perm"]
+    num_perm = mh.dedup_options({})["num_perm"]
     report = {"cpu": os.cpu_count(), "load_average_1m": round(os.getloadavg()[0], 2)}
     report["signatures"] = bench_signatures(sentences(), num_perm, args.datasketch_docs)
     report["end_to_end_local2"] = bench_end_to_end([int(s) for s in args.sizes.split(",")])

@@ -4,23 +4,34 @@
 - `Filter.signals(doc) -> {signal: float}` measures. `Filter.rules` say how a signal and a threshold become a
   decision; `decide()` applies them. Signals and decisions are stored separately, so thresholds can change later.
 - Options and thresholds are declared as `Param`s (jwc/schemas/config.py); the config loader validates user config
-  against these declarations before any work starts.
+  against these declarations before any work starts, so constructors only fill in defaults and never check again.
+- `RULE_OPS` is the one table a rule's comparison comes from, in Python (`Rule.fails`) and Spark SQL (`Rule.sql`).
 """
 from __future__ import annotations
 
 import math
+import operator
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any, Callable, Literal, Mapping
 
-from jwc.schemas.config import Param, resolve
+from jwc.schemas.config import Param, filled
+
+
+# The one table both decisions come from: op -> (Python comparison, Spark SQL operator). `Rule.fails` (the filter
+# stage) and `Rule.sql` (`jwc redecide`) are generated from it, with the same NaN/null rule, so they cannot disagree.
+RULE_OPS: dict[str, tuple[Callable[[float, float], bool], str]] = {
+    "min": (operator.lt, "<"),  # fails below the threshold
+    "max": (operator.gt, ">"),  # fails above the threshold
+}
 
 
 @dataclass(frozen=True)
 class Rule:
     """Drop a document when `signal` is below (`op="min"`) or above (`op="max"`) the threshold param `param`.
 
-    The reason recorded is `"<filter>.<name>"`. A NaN signal never fails a rule (nothing to judge).
+    The reason recorded is `"<filter>.<name>"`. A NaN or missing signal never fails a rule (nothing to judge);
+    a signal equal to the threshold passes.
     """
 
     name: str
@@ -28,10 +39,18 @@ class Rule:
     op: Literal["min", "max"]
     param: str
 
-    def fails(self, value: float, threshold: float) -> bool:
-        if value is None or (isinstance(value, float) and math.isnan(value)):
+    def fails(self, value: float | None, threshold: float) -> bool:
+        """The filter stage's decision for one document."""
+        if value is None or math.isnan(value):
             return False
-        return value < threshold if self.op == "min" else value > threshold
+        return RULE_OPS[self.op][0](value, threshold)
+
+    def sql(self, column: str, threshold: float) -> str:
+        """The same decision as a Spark SQL condition over a stored signal column (true = fails). Spark orders NaN
+        above every number, so NaN is excluded explicitly; the threshold is a double literal, never a decimal."""
+        col = f"`{column}`"
+        return (f"({col} IS NOT NULL AND NOT isnan({col}) AND "
+                f"{col} {RULE_OPS[self.op][1]} CAST('{float(threshold)!r}' AS DOUBLE))")
 
 
 class Doc:
@@ -61,7 +80,7 @@ class Cleaner(ABC):
     params: Mapping[str, Param] = {}
 
     def __init__(self, options: Mapping[str, Any] | None = None):
-        self.options = resolve(self.name, self.params, options or {})
+        self.options = filled(self.name, self.params, options)
 
     @abstractmethod
     def clean(self, text: str) -> str:
@@ -77,7 +96,7 @@ class Filter(ABC):
     signal_names: tuple[str, ...] = ()
 
     def __init__(self, options: Mapping[str, Any] | None = None):
-        self.options = resolve(self.name, self.params, options or {})
+        self.options = filled(self.name, self.params, options)
 
     @abstractmethod
     def signals(self, doc: Doc) -> dict[str, float]:
@@ -85,8 +104,12 @@ class Filter(ABC):
 
     def decide(self, signals: Mapping[str, float], thresholds: Mapping[str, Any] | None = None) -> list[str]:
         """Reasons (`filter.rule`) for every failing rule, in rule order; empty means keep."""
-        values = self.options if thresholds is None else thresholds
-        return [f"{self.name}.{r.name}" for r in self.rules if r.fails(signals[r.signal], values[r.param])]
+        return self.reasons(signals, self.options if thresholds is None else thresholds)
+
+    @classmethod
+    def reasons(cls, signals: Mapping[str, float | None], thresholds: Mapping[str, Any]) -> list[str]:
+        """`decide` without an instance (no models or dictionaries loaded): what `jwc redecide` re-applies."""
+        return [f"{cls.name}.{r.name}" for r in cls.rules if r.fails(signals[r.signal], thresholds[r.param])]
 
 
 @dataclass

@@ -147,8 +147,8 @@ class BlocklistFilter(Filter):
     name = "blocklist"
     params = {
         "lists": Param([], "domain-list files and/or UT1-layout folders (<category>/domains, <category>/urls)",
-                       kind=list),
-        "ut1_categories": Param(list(UT1_HARMFUL), "UT1 categories to load from folders", kind=list),
+                       kind=list, item=str),
+        "ut1_categories": Param(list(UT1_HARMFUL), "UT1 categories to load from folders", kind=list, item=str),
         "max_host_listed": Param(0.0, "drop when blocklist_host (1 = host or a parent domain listed) is above this",
                                  lo=0.0, hi=1.0),
         "max_url_listed": Param(0.0, "drop when blocklist_url (1 = a URL prefix listed) is above this", lo=0.0, hi=1.0),

@@ -8,11 +8,7 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from jwc.filters.base import Cleaner, Doc, Filter, Verdict
-from jwc.filters.registry import CLEANERS, FILTERS
-
-
-def _options(table: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in table.items() if k != "enabled"}
+from jwc.filters.registry import CLEANERS, FILTERS, enabled
 
 
 class Chain:
@@ -26,8 +22,8 @@ class Chain:
                     ) -> "Chain":
         """Instantiate the enabled steps; tables are the resolved `[cleaners.*]` / `[filters.*]` config."""
         return cls(
-            [c(_options(cleaners[c.name])) for c in CLEANERS if cleaners.get(c.name, {}).get("enabled", True)],
-            [f(_options(filters[f.name])) for f in FILTERS if filters.get(f.name, {}).get("enabled", True)],
+            [c(options) for c, options in enabled(CLEANERS, cleaners)],
+            [f(options) for f, options in enabled(FILTERS, filters)],
         )
 
     @property

@@ -11,7 +11,7 @@ import unicodedata
 from typing import Any, Mapping
 
 from jwc.filters.base import Cleaner
-from jwc.schemas.config import Param
+from jwc.schemas.config import Param, fullmatch
 from jwc.filters.composition import JA_LETTER_CHARS
 
 CONTROL_RE = re.compile(r"[\x00-\x08\x0e-\x1f\x7f\u00ad\u200b\u200c\u2060\ufeff]")
@@ -143,14 +143,13 @@ class BoilerplateLineRemover(Cleaner):
         "footer_max_chars": Param(200, "longer lines are paragraphs, never the start of a footer", lo=1, kind=int),
         "min_word_run": Param(3, "inside longer lines, cut runs of this many boilerplate words in a row (share "
                                  "bars and menus flattened into a line); 0 keeps them", lo=0, kind=int),
-        "extra_words": Param([], "more boilerplate words (literal strings)", kind=list),
+        "extra_words": Param([], "more boilerplate words (literal strings)", kind=list, item=str,
+                             check=fullmatch(".+", "a non-empty string")),
     }
 
     def __init__(self, options: Mapping[str, Any] | None = None):
         super().__init__(options)
         extra = self.options["extra_words"]
-        if not all(isinstance(w, str) and w for w in extra):
-            raise ValueError(f"{self.name}.extra_words: expected a list of non-empty strings, got {extra!r}")
         self._words = re.compile("|".join(map(re.escape, sorted({*BOILERPLATE_WORDS, *extra}, key=len,
                                                                   reverse=True))))
 

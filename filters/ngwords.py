@@ -341,8 +341,10 @@ class NGWordFilter(Filter):
         "weak_cap": Param(0.5, "most that entries weighing under 0.5 (news vocabulary, ambiguous words) add to "
                           "ng_score together; below max_score, they can tip a page only with an explicit word",
                           lo=0.0),
-        "categories": Param(["adult", "violence", "discrimination"], "hojichar dictionaries to use", kind=list),
-        "user_lists": Param([], "paths of extra word lists (UTF-8, one word a line, optional TAB weight)", kind=list),
+        "categories": Param(["adult", "violence", "discrimination"], "hojichar dictionaries to use", kind=list,
+                            item=str, choices=tuple(HOJICHAR_FILES)),
+        "user_lists": Param([], "paths of extra word lists (UTF-8, one word a line, optional TAB weight)", kind=list,
+                            item=str),
         "user_weight": Param(1.0, "weight of user-list words that give none", lo=0.0),
     }
     rules = (
@@ -355,10 +357,6 @@ class NGWordFilter(Filter):
 
     def __init__(self, options: Mapping[str, Any] | None = None):
         super().__init__(options)
-        unknown = sorted(set(self.options["categories"]) - set(HOJICHAR_FILES))
-        if unknown:
-            raise ValueError(f"ngwords.categories: unknown {', '.join(map(str, unknown))}; known: "
-                             f"{', '.join(HOJICHAR_FILES)}")
         entries = build_entries(list(self.options["user_lists"]), self.options["user_weight"],
                                 list(self.options["categories"]))
         self.matcher = NGWordMatcher(entries)

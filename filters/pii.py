@@ -25,7 +25,7 @@ import re
 from typing import Any, Callable, Iterator
 
 from jwc.filters.base import Doc, Filter, Rule
-from jwc.schemas.config import Param
+from jwc.schemas.config import Param, fullmatch
 
 PII_TYPES = ("email", "phone", "postal_code", "my_number", "credit_card", "ipv4", "ipv6", "address")
 _TAG_NAMES = {"ipv4": "IP_ADDRESS", "ipv6": "IP_ADDRESS"}
@@ -336,26 +336,20 @@ class PIIFilter(Filter):
     name = "pii"
     params = {
         "max_pii": Param(10.0, "drop a document with more PII items than this (all enabled types together)", lo=0),
-        "types": Param(list(PII_TYPES), f"PII types to detect and mask, any of {', '.join(PII_TYPES)}", kind=list),
+        "types": Param(list(PII_TYPES), "PII types to detect and mask", kind=list, item=str, choices=PII_TYPES),
         "mask_style": Param("tag", "'tag' replaces each item with a type tag; 'partial' keeps separators, area "
-                            "code, e-mail domain, last 4 card digits, prefecture/city and masks the rest"),
+                            "code, e-mail domain, last 4 card digits, prefecture/city and masks the rest",
+                            choices=("tag", "partial")),
         "tag_format": Param("<{TYPE}>", "tag for mask_style='tag'; {TYPE} becomes EMAIL, PHONE, POSTAL_CODE, "
                             "MY_NUMBER, CREDIT_CARD, IP_ADDRESS or ADDRESS"),
-        "mask_char": Param("*", "character that replaces masked characters for mask_style='partial'"),
+        "mask_char": Param("*", "character that replaces masked characters for mask_style='partial'",
+                           check=fullmatch(".", "one character")),
     }
     rules = (Rule("too_much_pii", "pii_total", "max", "max_pii"),)
     signal_names = tuple(f"pii_{t}" for t in PII_TYPES) + ("pii_total",)
 
     def __init__(self, options: dict[str, Any] | None = None):
         super().__init__(options)
-        unknown = sorted(set(self.options["types"]) - set(PII_TYPES))
-        if unknown:
-            raise ValueError(f"pii.types: unknown type(s) {', '.join(map(str, unknown))}; "
-                             f"known: {', '.join(PII_TYPES)}")
-        if self.options["mask_style"] not in ("tag", "partial"):
-            raise ValueError(f"pii.mask_style: expected 'tag' or 'partial', got {self.options['mask_style']!r}")
-        if len(self.options["mask_char"]) != 1:
-            raise ValueError("pii.mask_char: expected one character")
         self._types = frozenset(self.options["types"])
         self._memo: tuple[str, list[tuple[str, int, int, int]]] | None = None
 

@@ -30,7 +30,7 @@ from pyspark.sql import functions as F
 
 from jwc.pipeline.dedup import index as dedup_index
 from jwc.pipeline.dedup.components import connected_components
-from jwc.pipeline.dedup.minhash import arrow_signatures, resolve_params
+from jwc.pipeline.dedup.minhash import arrow_signatures, dedup_options
 
 if TYPE_CHECKING:
     from jwc.jobs.stages import RunContext
@@ -161,7 +161,7 @@ def run_dedup(
     Returns the counts input, exact_removed, near_removed, published_removed, output. `progress` prints a line to
     stderr as each step finishes.
     """
-    opts = resolve_params(params)
+    opts = dedup_options(params)
     steps = _Steps(progress)
     if index_dir:
         dedup_index.check_params(spark, index_dir, opts)

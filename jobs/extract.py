@@ -26,7 +26,7 @@ from pyspark.sql import functions as F
 
 from jwc.jobs.progress import Progress
 from jwc.pipeline.io.ccindex import SELECTION_DIR, write_selection
-from jwc.pipeline.io.cclisting import commoncrawl_options, resolve_run_inputs
+from jwc.pipeline.io.cclisting import resolve_run_inputs
 from jwc.pipeline.config import Config
 from jwc.pipeline.errors import UserError
 from jwc.pipeline.io.inputs import InputFile
@@ -111,7 +111,7 @@ def extract_frame(spark: SparkSession, files: list[InputFile], cfg: Config, craw
     rdd = spark.sparkContext.parallelize([(f.path,) for f in ordered], numSlices=max(1, len(files)))
     paths = spark.createDataFrame(rdd, "path string")
     acc = spark.sparkContext.accumulator(0)
-    task = _make_task(cfg["extract"], cfg["langid"], crawl_id, acc, commoncrawl_options(cfg),
+    task = _make_task(cfg["extract"], cfg["langid"], crawl_id, acc, cfg["commoncrawl"],
                       cfg["run"]["progress_seconds"])
     arrow_schema = EXTRACT_SCHEMA
     spark_schema = ", ".join(f"`{f.name}` {_spark_type(f.type)}" for f in arrow_schema)
@@ -130,7 +130,7 @@ def ranges_frame(spark: SparkSession, selection: Path, cfg: Config, crawl_id: st
     numbered = sel.orderBy(F.desc("bytes"), "path").rdd.zipWithIndex().map(lambda t: (t[1], t[0]))
     groups = spark.createDataFrame(numbered.partitionBy(max(1, n), lambda k: k).values(), _RANGES)
     acc = spark.sparkContext.accumulator(0)
-    task = _make_task(cfg["extract"], cfg["langid"], crawl_id, acc, commoncrawl_options(cfg),
+    task = _make_task(cfg["extract"], cfg["langid"], crawl_id, acc, cfg["commoncrawl"],
                       cfg["run"]["progress_seconds"])
     spark_schema = ", ".join(f"`{f.name}` {_spark_type(f.type)}" for f in EXTRACT_SCHEMA)
     return groups.mapInArrow(task, spark_schema), acc, n
@@ -257,7 +257,7 @@ def extract_command(spark: SparkSession, cfg: Config, output_dir: str, crawl_id:
             known = spark.read.parquet(str(out / "records")).select("crawl_id").limit(1).collect()
             crawl_id = known[0][0] if known else crawl_id
         return retry_failed(spark, out, cfg, crawl_id, selection if selection.is_dir() else None)
-    cc = commoncrawl_options(cfg)
+    cc = cfg["commoncrawl"]
     run = resolve_run_inputs(spark, crawl_id, cc, patterns, input_lists or [], prefix, source, index, cc_base)
     if run.index is not None:
         out.mkdir(parents=True, exist_ok=True)

@@ -16,7 +16,7 @@ from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from jwc.filters.chain import Chain
-from jwc.filters.registry import FILTERS
+from jwc.filters.registry import FILTERS, enabled
 from jwc.jobs.extract import kept_documents
 from jwc.jobs.progress import Progress
 from jwc.pipeline.config import Config, ConfigError
@@ -107,16 +107,9 @@ def decision_counts(filtered: DataFrame) -> dict[str, Any]:
 
 def decision_columns(filters_cfg: dict[str, dict[str, Any]]) -> dict[str, Column]:
     """`keep`, `reject_reason`, `reject_reasons` as Spark expressions over stored `sig_*` columns."""
-    failing = []
-    for f in FILTERS:
-        table = filters_cfg.get(f.name, {})
-        if not table.get("enabled", True):
-            continue
-        for rule in f.rules:
-            sig = F.col(SIGNAL_PREFIX + rule.signal)
-            threshold = F.lit(float(table[rule.param]))
-            fails = (sig < threshold) if rule.op == "min" else (sig > threshold)
-            failing.append(F.when(sig.isNotNull() & ~F.isnan(sig) & fails, F.lit(f"{f.name}.{rule.name}")))
+    failing = [F.when(F.expr(rule.sql(SIGNAL_PREFIX + rule.signal, options[rule.param])),
+                      F.lit(f"{f.name}.{rule.name}"))
+               for f, options in enabled(FILTERS, filters_cfg) for rule in f.rules]
     reasons = F.filter(F.array(*failing), lambda x: x.isNotNull()) if failing else F.array().cast("array<string>")
     return {"reject_reasons": reasons, "reject_reason": F.try_element_at(reasons, F.lit(1)),
             "keep": F.size(reasons) == 0}
@@ -129,8 +122,8 @@ def redecide(spark: SparkSession, filtered_path: str, cfg: Config, output_dir: s
     """
     df = spark.read.parquet(os.path.join(filtered_path, "documents") if os.path.isdir(
         os.path.join(filtered_path, "documents")) else filtered_path)
-    missing = sorted({SIGNAL_PREFIX + r.signal for f in FILTERS if cfg.filters.get(f.name, {}).get("enabled", True)
-                      for r in f.rules} - set(df.columns))
+    missing = sorted({SIGNAL_PREFIX + r.signal for f, _ in enabled(FILTERS, cfg.filters) for r in f.rules}
+                     - set(df.columns))
     if missing:
         raise ConfigError(f"stored signals lack {', '.join(missing)}: re-run the filter stage for those filters")
     before = decision_counts(df)

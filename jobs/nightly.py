@@ -21,7 +21,7 @@ from jwc.jobs.tokenize import check_tokenizer_config, tokenize_stage
 from jwc.jobs.stages import DONE, RunContext, Stage, run_stage
 from jwc.pipeline import config as config_mod
 from jwc.pipeline.io.ccindex import SELECTION_DIR, selection_files, write_selection
-from jwc.pipeline.io.cclisting import commoncrawl_options, resolve_run_inputs
+from jwc.pipeline.io.cclisting import resolve_run_inputs
 from jwc.pipeline.errors import UserError
 from jwc.pipeline.io.inputs import InputFile
 from jwc.pipeline.io.remote import RetryPolicy
@@ -92,7 +92,7 @@ def nightly(crawl_id: str, inputs: list[str], store: str, config_path: str | Non
     marker = run_dir / "run.json"
     if only_failed:
         return _retry_failed(spark, cfg, st, crawl_id, Path(run_dir), marker, allow_failed)
-    cc = commoncrawl_options(cfg)
+    cc = cfg["commoncrawl"]
     resolved = resolve_run_inputs(spark, crawl_id, cc, inputs, input_lists or [], prefix, source, index, cc_base)
     files = resolved.files
     # Index mode: the selection written into the run folder is the input record; the index is read once per run.

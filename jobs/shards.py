@@ -32,9 +32,8 @@ import pyarrow.parquet as pq
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from jwc.schemas.config import resolve
-from jwc.pipeline.config import ConfigError
-from jwc.pipeline.versions.params import SHARDS_PARAMS, shards_problem
+from jwc.pipeline.versions.params import SHARDS_PARAMS
+from jwc.schemas.config import filled
 from jwc.schemas.manifest import shards_schema
 
 if TYPE_CHECKING:
@@ -50,16 +49,9 @@ def shard_name(index: int) -> str:
     return f"shard-{index:05d}"
 
 
-def check_params(params: Mapping[str, Any]) -> dict[str, Any]:
-    """Resolved [shards] values, checked as the config loader checks them."""
-    try:
-        opts = resolve("shards", SHARDS_PARAMS, params)
-    except ValueError as exc:
-        raise ConfigError(str(exc)) from None
-    problem = shards_problem(opts)
-    if problem:
-        raise ConfigError(f"shards: {problem}")
-    return opts
+def shards_options(params: Mapping[str, Any]) -> dict[str, Any]:
+    """[shards] values with defaults filled in; the config loader checked them (`SHARDS_PARAMS`, `shards_problem`)."""
+    return filled("shards", SHARDS_PARAMS, params)
 
 
 _SPARK_TYPES = {pa.string(): "string", pa.float64(): "double", pa.int64(): "bigint", pa.int32(): "int"}
@@ -154,7 +146,7 @@ def _write_task(batches: Iterator[pa.RecordBatch], parts_dir: str, signals: list
 
 def write_shards(spark: SparkSession, docs_path: str, out_dir: str, params: Mapping[str, Any]) -> dict[str, Any]:
     """Write `out_dir/shard-NNNNN.parquet` from the documents at `docs_path`; returns the counts."""
-    opts = check_params(params)
+    opts = shards_options(params)
     docs = spark.read.parquet(docs_path)
     missing = [c for c in ("text", "doc_id", "host") if c not in docs.columns]
     if missing:

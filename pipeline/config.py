@@ -1,8 +1,9 @@
 """One validated configuration for a run, read from TOML, with every default documented in one place.
 
-Each section's keys are declared as `Param`s by the module that uses them; a config file may only set declared keys,
-with the right type and within range. Everything is checked before any work starts, and the resolved config (with
-defaults filled in) is what manifests record and hash.
+Each section's keys are declared as `Param`s (jwc/schemas/config.py) by the module that uses them, with the checks
+that span several keys of a section; a config file may only set declared keys, with the right type, within range and
+among the declared choices. Everything is checked here, once, before any work starts; the code that uses a value
+does not check it again. The resolved config (with defaults filled in) is what manifests record and hash.
 """
 from __future__ import annotations
 
@@ -11,18 +12,17 @@ import json
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Mapping
 
-from jwc.schemas.config import Param, resolve
 from jwc.filters.registry import CLEANERS, FILTERS
+from jwc.pipeline.dedup.minhash import DEDUP_CHECKS, DEDUP_PARAMS
 from jwc.pipeline.errors import UserError
-from jwc.pipeline.io.cclisting import COMMONCRAWL_PARAMS
-from jwc.pipeline.dedup.minhash import DEDUP_PARAMS
-from jwc.pipeline.dedup.minhash import resolve_params as minhash_params
+from jwc.pipeline.io.cclisting import COMMONCRAWL_CHECKS, COMMONCRAWL_PARAMS
 from jwc.pipeline.extract.records import EXTRACT_PARAMS, LANGID_PARAMS
 from jwc.pipeline.stats.tables import STATS_PARAMS
 from jwc.pipeline.tokens.tokenizer import TOKENIZE_PARAMS
 from jwc.pipeline.versions.params import PUBLISH_PARAMS, SHARDS_PARAMS, shards_problem
+from jwc.schemas.config import Check, Param, resolve
 
 RUN_PARAMS: dict[str, Param] = {
     "dataset": Param("ja-web", "Dataset name in the store: versions, dedup index and tokenizer live under it."),
@@ -46,17 +46,9 @@ def _sections() -> dict[str, Mapping[str, Param]]:
             "stats": STATS_PARAMS, "publish": PUBLISH_PARAMS}
 
 
-def _check_dedup(values: dict[str, Any]) -> str | None:
-    try:
-        minhash_params(values)
-    except ValueError as exc:
-        return str(exc).removeprefix("dedup: ")
-    return None
-
-
-# Checks across keys of one section: section -> function returning a problem or None.
-_CROSS_CHECKS: dict[str, Callable[[dict[str, Any]], str | None]] = {"dedup": _check_dedup,
-                                                                    "shards": shards_problem}
+# Checks across keys of one section, declared by the module that owns the section.
+_CROSS_CHECKS: dict[str, tuple[Check, ...]] = {"commoncrawl": COMMONCRAWL_CHECKS, "dedup": DEDUP_CHECKS,
+                                               "shards": (shards_problem,)}
 
 
 _ENABLED = Param(True, "Run this step.", kind=bool)
@@ -104,7 +96,8 @@ def build(raw: Mapping[str, Any]) -> Config:
     if unknown:
         raise ConfigError(f"unknown config section [{unknown[0]}]; known: {', '.join(sorted([*sections, *steps]))}")
     try:
-        resolved = {name: resolve(name, params, _table(raw, name)) for name, params in sections.items()}
+        resolved = {name: resolve(name, params, _table(raw, name), _CROSS_CHECKS.get(name, ()))
+                    for name, params in sections.items()}
         chains: dict[str, dict[str, dict[str, Any]]] = {}
         for group, classes in steps.items():
             given = _table(raw, group)
@@ -119,10 +112,6 @@ def build(raw: Mapping[str, Any]) -> Config:
         raise
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
-    for name, check in _CROSS_CHECKS.items():
-        problem = check(resolved[name])
-        if problem:
-            raise ConfigError(f"{name}: {problem}")
     return Config(resolved, chains["cleaners"], chains["filters"])
 
 
@@ -158,9 +147,7 @@ def describe() -> str:
     for name, params in groups:
         lines.append(f"[{name}]")
         for key, p in params.items():
-            bounds = ""
-            if p.lo is not None or p.hi is not None:
-                bounds = f" [{'' if p.lo is None else p.lo} .. {'' if p.hi is None else p.hi}]"
+            bounds = f" [{p.describe()}]" if p.describe() else ""
             note = " (operational: not part of the config digest, a crashed run may resume with it changed)" \
                 if p.operational else ""
             lines.append(f"# {p.doc}{bounds}{note}")

@@ -11,6 +11,7 @@ import pyarrow as pa
 import pytest
 from datasketch import MinHash
 
+from jwc.pipeline.config import ConfigError, build
 from jwc.pipeline.dedup import minhash as mh
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
@@ -125,24 +126,27 @@ def test_jaccard_estimate_rowwise() -> None:
     assert mh.jaccard_estimate(a[0], b[0]) == 0.5
 
 
-def test_params_are_validated() -> None:
-    opts = mh.resolve_params({})
+def test_params_are_validated_at_load() -> None:
+    opts = mh.dedup_options({})
     assert opts["ngram"] == 5 and opts["threshold"] == 0.8 and opts["keep"] == "oldest" and opts["exact"] is True
     assert opts["bands"] * opts["rows"] <= opts["num_perm"]
-    with pytest.raises(ValueError, match="exceeds num_perm"):
-        mh.resolve_params({"bands": 40, "rows": 8})
-    with pytest.raises(ValueError, match="keep"):
-        mh.resolve_params({"keep": "random"})
-    with pytest.raises(ValueError, match="unknown"):
-        mh.resolve_params({"treshold": 0.7})
-    with pytest.raises(ValueError, match="above"):
-        mh.resolve_params({"threshold": 1.5})
+    assert build({"dedup": {"bands": 16, "rows": 16}})["dedup"]["bands"] == 16
+    with pytest.raises(ConfigError, match=r"^dedup: bands\*rows = 40\*8 = 320 exceeds num_perm = 256$"):
+        build({"dedup": {"bands": 40, "rows": 8}})
+    with pytest.raises(ConfigError, match="^dedup.keep: 'random' is not one of 'oldest', 'newest'$"):
+        build({"dedup": {"keep": "random"}})
+    with pytest.raises(ConfigError, match="unknown"):
+        build({"dedup": {"treshold": 0.7}})
+    with pytest.raises(ConfigError, match="above"):
+        build({"dedup": {"threshold": 1.5}})
+    with pytest.raises(ValueError, match="unknown"):  # options handed over from Python: keys still checked
+        mh.dedup_options({"treshold": 0.7})
     assert all(p.doc for p in mh.DEDUP_PARAMS.values())
 
 
 def test_default_s_curve_meets_targets() -> None:
     """Candidate curve x verify tail (an approximation: the two are positively correlated in practice)."""
-    o = mh.resolve_params({})
+    o = mh.dedup_options({})
 
     def merged(s: float) -> float:
         return mh.candidate_probability(s, o["bands"], o["rows"]) * mh.verify_probability(
@@ -160,7 +164,7 @@ def test_arrow_adapter_passes_columns_through() -> None:
         {"doc_id": ["a", "b", "c"], "warc_date": ["2024", "2023", None],
          "text": ["テキスト　です", "テキスト です", None]}
     )
-    opts = mh.resolve_params({"num_perm": 32, "bands": 4, "rows": 8})
+    opts = mh.dedup_options({"num_perm": 32, "bands": 4, "rows": 8})
     (out,) = list(mh.arrow_signatures(iter([batch]), opts))
     assert out.schema.names == ["doc_id", "warc_date", "text_hash", "signature", "bands"]
     assert out.column("warc_date").to_pylist() == ["2024", "2023", None]

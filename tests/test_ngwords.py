@@ -13,6 +13,7 @@ import pytest
 
 from jwc.filters.base import Doc
 from jwc.filters.ngwords import NGWordFilter, hojichar_dict_dir
+from jwc.schemas.config import resolve
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 GENERATOR = DATA.parent / "tools" / "make_warc_corpus.py"
@@ -112,8 +113,8 @@ def test_user_lists_and_categories(tmp_path: Path) -> None:
     assert sig["ng_score"] == pytest.approx(1.5)
     with pytest.raises(FileNotFoundError):
         NGWordFilter({"user_lists": [str(tmp_path / "missing.txt")]})
-    with pytest.raises(ValueError, match="unknown"):
-        NGWordFilter({"categories": ["adult", "spam"]})
+    with pytest.raises(ValueError, match=r"^ngwords.categories\[1\]: 'spam' is not one of 'adult', "):
+        resolve("ngwords", NGWordFilter.params, {"categories": ["adult", "spam"]})
 
 
 def test_dictionaries_come_from_installed_hojichar() -> None:

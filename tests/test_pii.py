@@ -15,6 +15,7 @@ import pytest
 
 from jwc.filters.base import Doc
 from jwc.filters.pii import PIIFilter, card_issuer, find_pii, luhn_valid, my_number_valid
+from jwc.schemas.config import resolve
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 GENERATOR = DATA.parent / "tools" / "make_warc_corpus.py"
@@ -136,11 +137,14 @@ def test_signals_rule_and_masks() -> None:
     assert only_email.mask(text)[0].startswith("連絡先：<EMAIL> TEL 03-1234-5678")
 
 
-def test_bad_options_are_refused() -> None:
-    with pytest.raises(ValueError, match="unknown type"):
-        PIIFilter({"types": ["email", "passport"]})
-    with pytest.raises(ValueError, match="mask_style"):
-        PIIFilter({"mask_style": "hash"})
+def test_bad_options_are_refused_by_the_declarations() -> None:
+    with pytest.raises(ValueError, match=r"^pii.types\[1\]: 'passport' is not one of 'email', "):
+        resolve("pii", PIIFilter.params, {"types": ["email", "passport"]})
+    with pytest.raises(ValueError, match="^pii.mask_style: 'hash' is not one of 'tag', 'partial'$"):
+        resolve("pii", PIIFilter.params, {"mask_style": "hash"})
+    with pytest.raises(ValueError, match="^pii.mask_char: '' is not one character$"):
+        resolve("pii", PIIFilter.params, {"mask_char": ""})
+    assert resolve("pii", PIIFilter.params, {"mask_char": "#"})["mask_char"] == "#"
 
 
 # --- measured on data -----------------------------------------------------------------------------------------

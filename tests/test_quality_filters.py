@@ -22,6 +22,7 @@ from jwc.filters.junk import JunkFilter, is_menu_line, longest_run
 from jwc.filters.morphology import MorphologyFilter, tagger, tokens
 from jwc.filters.repetition import RepetitionFilter, char_ngram_repetition, duplicate_share
 from jwc.filters.sentences import SentenceFilter, sentences as split_sentences
+from jwc.schemas.config import resolve
 
 FILTER_CLASSES: tuple[type[Filter], ...] = (composition.FILTERS + sentences.FILTERS + repetition.FILTERS
                                             + junk.FILTERS + morphology.FILTERS)
@@ -62,8 +63,10 @@ def test_signals_are_exactly_the_declared_finite_floats(text):
 def test_unknown_option_and_bad_word_list_are_refused():
     with pytest.raises(ValueError, match="unknown key"):
         CompositionFilter({"min_length": 10})
-    with pytest.raises(ValueError, match="extra_words"):
-        BoilerplateLineRemover({"extra_words": ["ok", 3]})
+    with pytest.raises(ValueError, match=r"^boilerplate.extra_words\[1\]: expected a string, got int \(3\)$"):
+        resolve("boilerplate", BoilerplateLineRemover.params, {"extra_words": ["ok", 3]})
+    with pytest.raises(ValueError, match=r"^boilerplate.extra_words\[0\]: '' is not a non-empty string$"):
+        resolve("boilerplate", BoilerplateLineRemover.params, {"extra_words": [""]})
 
 
 # --- composition --------------------------------------------------------------------------------------------

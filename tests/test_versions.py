@@ -174,13 +174,16 @@ def test_tokenizer_is_stored_pinned_and_enforced(tmp_path: Path) -> None:
 
 
 def test_shards_params_refuse_unknown_signals() -> None:
-    from jwc.jobs.shards import check_params
+    from jwc.jobs.shards import shards_options
+    from jwc.pipeline.config import build
 
-    assert check_params({})["signals"][0] == "comp_japanese_frac"
+    assert shards_options({})["signals"][0] == "comp_japanese_frac"
     with pytest.raises(ConfigError, match="unknown signal"):
-        check_params({"signals": ["comp_japanese_frac", "no_such_signal"]})
+        build({"shards": {"signals": ["comp_japanese_frac", "no_such_signal"]}})
     with pytest.raises(ConfigError, match="twice"):
-        check_params({"signals": ["ng_score", "ng_score"]})
+        build({"shards": {"signals": ["ng_score", "ng_score"]}})
+    with pytest.raises(ConfigError, match=r"^shards.signals\[0\]: expected a string, got int \(1\)$"):
+        build({"shards": {"signals": [1]}})
 
 
 def test_die_hook_kills_only_at_its_point() -> None:

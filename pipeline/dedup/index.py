@@ -26,7 +26,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from jwc.pipeline.dedup.minhash import NORMALIZATION_VERSION, SIGNATURE_PARAMS, resolve_params
+from jwc.pipeline.dedup.minhash import NORMALIZATION_VERSION, SIGNATURE_PARAMS, dedup_options
 
 INDEX_COLUMNS = ("doc_id", "cluster_id", "warc_date", "text_hash", "signature", "bands")
 # Files of versions written before text_hash existed read it as null: they are matched by LSH alone.
@@ -104,7 +104,7 @@ def summary(index_dir: str | Path) -> list[dict[str, Any]]:
 
 def signature_params(params: Mapping[str, Any]) -> dict[str, Any]:
     """The parameters that must match between an index and the run that reads it."""
-    opts = resolve_params(params)
+    opts = dedup_options(params)
     return {**{key: opts[key] for key in SIGNATURE_PARAMS}, "normalization": NORMALIZATION_VERSION}
 
 

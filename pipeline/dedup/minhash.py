@@ -23,7 +23,7 @@ import numpy as np
 import pyarrow as pa
 import xxhash
 
-from jwc.schemas.config import Param, resolve
+from jwc.schemas.config import Check, Param, filled
 
 KEEP_POLICIES = ("oldest", "newest")
 
@@ -37,7 +37,7 @@ DEDUP_PARAMS: dict[str, Param] = {
                             "near-duplicates; every candidate edge is verified against it", lo=0.05, hi=1.0),
     "keep": Param("oldest", "which document of a cluster survives: 'oldest' (earliest warc_date, then smallest "
                             "doc_id) or 'newest' (latest warc_date, then smallest doc_id); documents already in "
-                            "the published index always win", kind=str),
+                            "the published index always win", kind=str, choices=KEEP_POLICIES),
     "exact": Param(True, "remove exact duplicates (same normalised text) before MinHash, reason 'exact'"),
     "seed": Param(1, "seed of the shingle hash and the permutations; an index is only valid for one seed",
                   lo=0, hi=2**31 - 1),
@@ -61,17 +61,20 @@ _PERM_BLOCK = 32  # permutations per block
 _SHINGLE_BLOCK = 16384  # shingles per block: 32 x 16384 uint64 = 4 MiB (measured fastest, see bench)
 
 
-def resolve_params(given: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """Defaults overlaid with validated values, plus the checks that span several keys."""
-    opts = resolve("dedup", DEDUP_PARAMS, given or {})
+def bands_fit_signature(opts: Mapping[str, Any]) -> str | None:
+    """Cross-key check of [dedup]: the LSH bands must not use more rows than the signature has."""
     if opts["bands"] * opts["rows"] > opts["num_perm"]:
-        raise ValueError(
-            f"dedup: bands*rows = {opts['bands']}*{opts['rows']} = {opts['bands'] * opts['rows']} exceeds "
-            f"num_perm = {opts['num_perm']}"
-        )
-    if opts["keep"] not in KEEP_POLICIES:
-        raise ValueError(f"dedup.keep: {opts['keep']!r} is not one of {', '.join(KEEP_POLICIES)}")
-    return opts
+        return (f"bands*rows = {opts['bands']}*{opts['rows']} = {opts['bands'] * opts['rows']} exceeds "
+                f"num_perm = {opts['num_perm']}")
+    return None
+
+
+DEDUP_CHECKS: tuple[Check, ...] = (bands_fit_signature,)
+
+
+def dedup_options(given: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """[dedup] values with defaults filled in; the config loader checked them (`DEDUP_PARAMS`, `DEDUP_CHECKS`)."""
+    return filled("dedup", DEDUP_PARAMS, given)
 
 
 def normalize(text: str | None) -> str:

@@ -37,7 +37,7 @@ EXTRACT_PARAMS: dict[str, Param] = {
     "min_text_chars": Param(1, "Extracted texts shorter than this count as empty_extraction.", 1, 100_000),
     "fast": Param(True, "Use trafilatura's fast mode (no fallback extractors).", kind=bool),
     "html_types": Param(["text/html", "application/xhtml+xml"],
-                        "Content types treated as HTML (prefix match, case-insensitive).", kind=list),
+                        "Content types treated as HTML (prefix match, case-insensitive).", kind=list, item=str),
     "langid_batch": Param(64, "Texts per fastText call.", 1, 100_000, operational=True),
 }
 LANGID_PARAMS: dict[str, Param] = {

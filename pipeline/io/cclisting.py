@@ -17,7 +17,7 @@ from typing import Any, Mapping, Sequence
 
 from pyspark.sql import SparkSession
 
-from jwc.schemas.config import Param, resolve
+from jwc.schemas.config import Check, Param, fullmatch
 from jwc.pipeline.errors import UserError
 from jwc.pipeline.io.inputs import InputError, InputFile, resolve_inputs
 from jwc.pipeline.io.paths import open_input
@@ -33,13 +33,15 @@ COMMONCRAWL_PARAMS: dict[str, Param] = {
                         "(*.paths.gz, lines relative to base_url). Empty: crawl-data/<crawl>/cc-index-table.paths.gz "
                         "when base_url is http(s), else <base_url>cc-index/table/cc-main/warc/.", kind=str),
     "subset": Param("warc", "Index subset partition to select from (warc; crawldiagnostics and robotstxt hold "
-                    "redirects, errors and robots.txt captures).", kind=str),
+                    "redirects, errors and robots.txt captures).", kind=str,
+                    choices=("warc", "crawldiagnostics", "robotstxt")),
     "languages": Param(["jpn"], "Index mode selects a capture when content_languages (CLD2, ISO 639-3, up to three, "
-                       "e.g. 'jpn,eng') contains one of these codes.", kind=list),
+                       "e.g. 'jpn,eng') contains one of these codes.", kind=list, item=str,
+                       check=fullmatch("[a-z]{2,8}", "a lower-case language code such as 'jpn'")),
     "primary_language_only": Param(False, "Only look at the first (main) language of content_languages.", kind=bool),
-    "fetch_status": Param([200], "fetch_status values index mode selects.", kind=list),
+    "fetch_status": Param([200], "fetch_status values index mode selects.", 100, 599, kind=list, item=int),
     "mime_types": Param(["text/html", "application/xhtml+xml"],
-                        "content_mime_detected values index mode selects.", kind=list),
+                        "content_mime_detected values index mode selects.", kind=list, item=str),
     "retries": Param(5, "Retries of an HTTP request that fails transiently (5xx, 408, 429, dropped connection, "
                      "timeout); the count starts again whenever bytes arrive.", 0, 100, operational=True),
     "backoff_seconds": Param(1.0, "Wait before the first retry, doubled at each further one (with jitter).",
@@ -56,15 +58,17 @@ COMMONCRAWL_PARAMS: dict[str, Param] = {
                         operational=True),
 }
 
+
+
+def languages_given(cc: Mapping[str, Any]) -> str | None:
+    """Cross-key check of [commoncrawl]: index mode selects nothing without a language."""
+    return None if cc["languages"] else "languages: give at least one language code"
+
+
+COMMONCRAWL_CHECKS: tuple[Check, ...] = (languages_given,)
+
 _CRAWL_ID = re.compile(r"CC-MAIN-\d{4}-\d{2}")
-_LANG_CODE = re.compile(r"[a-z]{2,8}")
 _LISTING_SUFFIXES = (".paths.gz", ".paths", ".txt", ".txt.gz", ".lst", ".lst.gz")
-
-
-def commoncrawl_options(cfg: Any) -> dict[str, Any]:
-    """The [commoncrawl] section of a Config, or its defaults while the section is not registered."""
-    sections = getattr(cfg, "sections", None) or {}
-    return dict(sections.get("commoncrawl") or resolve("commoncrawl", COMMONCRAWL_PARAMS, {}))
 
 
 def check_crawl_id(crawl_id: str) -> str:
@@ -136,15 +140,10 @@ def index_source(crawl_id: str, cc: Mapping[str, Any], location: str | None, bas
     if kind == "table" and is_http(location):
         raise UserError(f"an index table cannot be listed over HTTP: {location}; pass its cc-index-table.paths.gz "
                         "listing, or a location Spark can list (s3a://, hdfs://, local)")
-    languages = tuple(str(x) for x in cc["languages"])
-    if not languages or not all(_LANG_CODE.fullmatch(x) for x in languages):
-        raise UserError(f"commoncrawl.languages must be lower-case language codes such as 'jpn', got {languages}")
-    if not all(isinstance(x, int) and not isinstance(x, bool) for x in cc["fetch_status"]):
-        raise UserError(f"commoncrawl.fetch_status must be a list of integers, got {cc['fetch_status']}")
     return IndexSource(location=location, kind=kind, crawl_id=crawl_id, subset=cc["subset"], base=base,
-                       warc_prefix=warc_prefix, languages=languages,
-                       primary_language_only=bool(cc["primary_language_only"]),
-                       fetch_status=tuple(cc["fetch_status"]), mime_types=tuple(str(x) for x in cc["mime_types"]))
+                       warc_prefix=warc_prefix, languages=tuple(cc["languages"]),
+                       primary_language_only=cc["primary_language_only"],
+                       fetch_status=tuple(cc["fetch_status"]), mime_types=tuple(cc["mime_types"]))
 
 
 @dataclass(frozen=True)

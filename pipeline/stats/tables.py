@@ -31,7 +31,7 @@ from pyspark.sql import functions as F
 from jwc.schemas.config import Param
 from jwc.filters.ngwords import CATEGORIES as NG_CATEGORIES
 from jwc.filters.pii import PII_TYPES
-from jwc.filters.registry import FILTERS
+from jwc.filters.registry import FILTERS, enabled
 from jwc.schemas.documents import SIGNAL_PREFIX
 
 STATS_FORMAT = 1
@@ -150,16 +150,9 @@ def _key_part(value: Any) -> str:
 
 def rule_rows(filters_cfg: Mapping[str, Mapping[str, Any]]) -> list[dict[str, Any]]:
     """Every rule of every enabled filter with its configured threshold, in chain order."""
-    rows = []
-    for f in FILTERS:
-        table = filters_cfg.get(f.name)
-        if table is None or not table.get("enabled", True):
-            continue
-        for rule in f.rules:
-            rows.append({"reason": f"{f.name}.{rule.name}", "filter": f.name, "rule": rule.name,
-                         "signal": rule.signal, "op": rule.op, "param": rule.param,
-                         "threshold": float(table[rule.param])})
-    return rows
+    return [{"reason": f"{f.name}.{rule.name}", "filter": f.name, "rule": rule.name, "signal": rule.signal,
+             "op": rule.op, "param": rule.param, "threshold": float(options[rule.param])}
+            for f, options in enabled(FILTERS, filters_cfg) for rule in f.rules]
 
 
 def _signal_owner() -> dict[str, str]:

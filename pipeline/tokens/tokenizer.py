@@ -45,7 +45,7 @@ TOKENIZE_PARAMS: dict[str, Param] = {
                             "(Hugging Face tokenizers size their own pool: set RAYON_NUM_THREADS.)", 1, 256),
     "vocab_size": Param(32000, "Training: requested vocabulary. A small sample may give fewer pieces (the data "
                                "caps it); it must exceed 259 (3 specials + 256 byte-fallback pieces).", 300, 1 << 20),
-    "model_type": Param("unigram", "Training: 'unigram' or 'bpe'.", kind=str),
+    "model_type": Param("unigram", "Training: SentencePiece model type.", kind=str, choices=MODEL_TYPES),
     "character_coverage": Param(0.9995, "Training: share of characters that get their own piece; the rest are "
                                         "spelled with byte pieces. When those characters would take more than 3/4 of "
                                         "the vocabulary, only the most frequent ones that fit get pieces.", 0.98, 1.0),
@@ -55,7 +55,8 @@ TOKENIZE_PARAMS: dict[str, Param] = {
                                  256, 1 << 24),
     "split_digits": Param(True, "Training: every digit is its own piece.", kind=bool),
     "normalization": Param("identity", "Training: SentencePiece normalization rule; 'identity' keeps decode(encode(x)) "
-                                       "== x, 'nmt_nfkc' folds full-width forms.", kind=str),
+                                       "== x, 'nmt_nfkc' folds full-width forms.", kind=str,
+                             choices=NORMALIZATIONS),
     "train_threads": Param(2, "Training threads. Part of the result: a unigram model trained with another thread "
                               "count differs slightly, so keep it fixed to reproduce a model.", 1, 256),
     "seed": Param(42, "Training: SentencePiece random seed.", 0, 2**31 - 1),
@@ -199,12 +200,6 @@ def train_sentencepiece(texts: Iterable[str], out_dir: str | os.PathLike[str], v
     the most frequent characters that fit are trained on (lines are cut at the others), and the rest fall back
     to bytes.
     """
-    if model_type not in MODEL_TYPES:
-        raise ValueError(f"model_type must be one of {MODEL_TYPES}, got {model_type!r}")
-    if normalization not in NORMALIZATIONS:
-        raise ValueError(f"normalization must be one of {NORMALIZATIONS}, got {normalization!r}")
-    if vocab_size <= _META_PIECES:
-        raise ValueError(f"vocab_size must exceed {_META_PIECES} (specials and byte pieces), got {vocab_size}")
     lines, chars = _training_lines(texts, sample_docs, max_sentence_length)
     if not lines:
         raise ValueError("no training text: every document was empty or longer than max_sentence_length")

@@ -17,7 +17,7 @@ SHARDS_PARAMS: dict[str, Param] = {
                              2**12, 2**31 - 1),
     "signals": Param(DEFAULT_SHARD_SIGNALS, "Filter signals copied into the shards as sig_<name> columns (doubles) "
                                             "for trainers to sample by; null where that filter did not run.",
-                     kind=list),
+                     kind=list, item=str),
 }
 PUBLISH_PARAMS: dict[str, Param] = {
     "merge_tokens": Param(False, "Also write tokens/all.bin/.idx: every shard's tokens concatenated in manifest "
@@ -32,7 +32,7 @@ def shards_problem(values: Mapping[str, Any]) -> str | None:
 
     known = {s for f in FILTERS for s in f.signal_names}
     signals = values["signals"]
-    unknown = [s for s in signals if not isinstance(s, str) or s not in known]
+    unknown = [s for s in signals if s not in known]
     if unknown:
         return f"signals: unknown signal(s) {unknown}; known: {', '.join(sorted(known))}"
     if len(set(signals)) != len(signals):
