@@ -12,7 +12,7 @@ from typing import Any, Mapping
 
 from jwc.filters.base import Cleaner
 from jwc.schemas.config import Param, fullmatch
-from jwc.filters.composition import JA_LETTER_CHARS
+from jwc.filters.charclass import JA_LETTERS
 
 CONTROL_RE = re.compile(r"[\x00-\x08\x0e-\x1f\x7f\u00ad\u200b\u200c\u2060\ufeff]")
 NEWLINE_RE = re.compile(r"\r\n?|[\u2028\u2029\x85]")
@@ -21,7 +21,7 @@ _INLINE = r"\t\x0b\x0c\xa0\u1680\u2000-\u200a\u202f\u205f"
 INLINE_SPACE_RE = re.compile(f"  +|[{_INLINE}][ {_INLINE}]*")
 BLANK_LINES_RE = re.compile(r"\n{3,}")
 # Full-width comma/period directly after a Japanese letter or closing bracket: the "，．" writing style.
-JA_CONTEXT = f"[{JA_LETTER_CHARS}）」』］〕】〉》]"
+JA_CONTEXT = f"[{JA_LETTERS}）」』］〕】〉》]"
 TOTEN_RE = re.compile(f"(?<={JA_CONTEXT})、")
 KUTEN_RE = re.compile(f"(?<={JA_CONTEXT})。")
 FW_COMMA_RE = re.compile(f"(?<={JA_CONTEXT})，")
@@ -114,7 +114,7 @@ class NonJapaneseLineRemover(Cleaner):
     def __init__(self, options: Mapping[str, Any] | None = None):
         super().__init__(options)
         need = self.options["min_ja_letters"]
-        self._enough = re.compile(f"(?:[^{JA_LETTER_CHARS}]*[{JA_LETTER_CHARS}]){{{need}}}")
+        self._enough = re.compile(f"(?:[^{JA_LETTERS}]*[{JA_LETTERS}]){{{need}}}")
 
     def clean(self, text: str) -> str:
         return _join([line for line in text.split("\n") if not line or self._enough.match(line)])

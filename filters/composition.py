@@ -1,8 +1,8 @@
 """Character composition of Japanese text, and the character classes and per-document splits that the other
 quality filters share.
 
-Japanese letters are hiragana, katakana (with the long-vowel mark ー and half-width forms) and kanji, including
-the supplementary-plane extensions (CJK Extension B and later) and the marks 々〆〇〻 (ヶ is in the katakana block).
+Japanese letters are hiragana, katakana and kanji as filters/charclass.py defines them (half-width katakana and
+the long-vowel mark ー are katakana; the marks 々〆〇〻 and the supplementary-plane extensions are kanji).
 Every character is classified with one lookup table over all code points (numpy, built once per process), so a
 document's whole class histogram costs one vectorised pass instead of a Python loop or one regex per class.
 """
@@ -14,21 +14,12 @@ import numpy as np
 
 from jwc.filters.base import Doc, Filter, Rule
 from jwc.schemas.config import Param
+from jwc.filters.charclass import HIRAGANA_RANGES, KANJI_RANGES, KATAKANA_RANGES
 
 OTHER, NEUTRAL, HIRAGANA, KATAKANA, KANJI, JA_OTHER, SPACE, SYMBOL = range(8)
 N_CLASSES = 8
 
-# Character-class fragments for regexes elsewhere (kept equal to the table below).
-HIRAGANA_CHARS = "\u3041-\u3096\u309d-\u309f"
-KATAKANA_CHARS = "\u30a1-\u30fa\u30fc-\u30ff\u31f0-\u31ff\uff66-\uff9f"
-KANJI_CHARS = "\u3005-\u3007\u303b\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U000323af"
-JA_LETTER_CHARS = HIRAGANA_CHARS + KATAKANA_CHARS + KANJI_CHARS
-_RANGES = {
-    HIRAGANA: ((0x3041, 0x3096), (0x309D, 0x309F)),
-    KATAKANA: ((0x30A1, 0x30FA), (0x30FC, 0x30FF), (0x31F0, 0x31FF), (0xFF66, 0xFF9F)),
-    KANJI: ((0x3005, 0x3007), (0x303B, 0x303B), (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF),
-            (0x20000, 0x323AF)),
-}
+_RANGES = {HIRAGANA: HIRAGANA_RANGES, KATAKANA: KATAKANA_RANGES, KANJI: KANJI_RANGES}
 
 
 def _build_table() -> np.ndarray:

@@ -34,6 +34,7 @@ import ahocorasick
 
 from jwc.filters.base import Doc, Filter, Rule
 from jwc.schemas.config import Param
+from jwc.filters.charclass import is_hiragana, is_kanji, is_katakana
 
 CATEGORIES = ("adult", "violence", "discrimination", "user")
 HOJICHAR_FILES = {
@@ -115,16 +116,15 @@ class Entry:
 
 
 def _script(ch: str) -> str:
-    o = ord(ch)
-    if 0x30A1 <= o <= 0x30FA or ch == "ー":
+    if is_katakana(ch):
         return "kata"
-    if 0x3041 <= o <= 0x3096:
+    if is_hiragana(ch):
         return "hira"
     if ch.isascii() and ch.isalpha():
         return "latin"
     if ch.isascii() and ch.isdigit():
         return "digit"
-    if 0x4E00 <= o <= 0x9FFF or ch in "々〆ヶ":
+    if is_kanji(ch):
         return "kanji"
     return "other"
 

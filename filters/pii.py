@@ -26,6 +26,7 @@ from typing import Any, Callable, Iterator
 
 from jwc.filters.base import Doc, Filter, Rule
 from jwc.schemas.config import Param, fullmatch
+from jwc.filters.charclass import KANA, KANJI, KATAKANA, PROLONGED_SOUND_MARKS
 
 PII_TYPES = ("email", "phone", "postal_code", "my_number", "credit_card", "ipv4", "ipv6", "address")
 _TAG_NAMES = {"ipv4": "IP_ADDRESS", "ipv6": "IP_ADDRESS"}
@@ -49,8 +50,9 @@ _PREFECTURES = (
     "岡山県 広島県 山口県 徳島県 香川県 愛媛県 高知県 福岡県 佐賀県 長崎県 熊本県 大分県 宮崎県 鹿児島県 沖縄県"
 ).split()
 
-_KANJI = "一-龥々〆ヶ"
-_KANA = "ぁ-んァ-ヴー"
+# ヶ is katakana by its block, but in place names (霞ヶ関, 鎌ヶ谷市) it stands for the kanji 箇.
+_KANJI = KANJI + "ヶ"
+_KANA = KANA
 _BLOCK = (  # 1丁目2番3号, 1丁目2-3, 1-2-3, 12番地, 12番地3; a bare "2丁目" names an area, not a home
     r"\d{1,4}丁目\d{1,4}(?:番地?|-)(?:\d{1,4}号?)?"
     r"|\d{1,4}(?:-\d{1,4}){1,2}(?![\d-])"
@@ -64,7 +66,7 @@ _BUILDING = (  # "さくらビル5F", "グランドハイツ302号室", "コー�
 _ADDRESS = (
     rf"(?P<address>(?P<addr_head>(?:{'|'.join(_PREFECTURES)})(?:[{_KANJI}{_KANA}]{{1,8}}?[市区町村郡]){{1,2}}"
     rf"|(?<![{_KANJI}])(?!同)[{_KANJI}]{{1,4}}(?<!同)[市区](?:[{_KANJI}]{{1,4}}区)?)"
-    rf"(?P<addr_tail>[{_KANJI}ァ-ヴーがのケ]{{0,8}}?(?:{_BLOCK}){_BUILDING}?))"
+    rf"(?P<addr_tail>[{_KANJI}{KATAKANA}がの]{{0,8}}?(?:{_BLOCK}){_BUILDING}?))"
 )
 _EMAIL = (
     r"(?P<email>(?<![A-Za-z0-9._%+-])[A-Za-z0-9][A-Za-z0-9._%+-]*+@"
@@ -89,7 +91,7 @@ _SCAN = re.compile(
 )
 
 _LAST_GROUP = re.compile(r"\d+$")
-_CHOONPU_DASH = re.compile(r"(?<=\d)ー(?=\d)")
+_CHOONPU_DASH = re.compile(rf"(?<=\d)[{PROLONGED_SOUND_MARKS}](?=\d)")
 _PHONE_WORDS = re.compile(r"TEL|Tel|tel|電話|☎|℡|FAX|Fax|携帯|連絡先|問い?合わ?せ|ダイヤル|コール")
 _NOT_POSTAL_WORDS = re.compile(
     r"(?<!郵便)番号|No|NO|no\.|ISBN|ISSN|品番|型番|型式|注文|受注|伝票|整理|管理|会員|口座|登録|証券|商品|コード|ID|問題|JIS"
@@ -260,7 +262,7 @@ def find_pii(text: str) -> list[tuple[str, int, int, int]]:
     """All PII spans as (type, start, end, head_end) in text order; head_end > start marks a part to keep when
     masking partially (the prefecture/city of an address), else equals start."""
     norm = text.translate(_NORMALISE) if _NEEDS_NORMALISING.search(text) else text
-    if "ー" in norm:  # the long-vowel mark typed as a dash inside numbers: 03ー1234ー5678
+    if any(m in norm for m in PROLONGED_SOUND_MARKS):  # the long-vowel mark typed as a dash: 03ー1234ー5678
         norm = _CHOONPU_DASH.sub("-", norm)
     out: list[tuple[str, int, int, int]] = []
     pos = 0

@@ -25,6 +25,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from jwc.jobs.progress import Progress
+from jwc.pipeline.io.atomic import atomic_write_json, atomic_write_text
 from jwc.pipeline.io.ccindex import SELECTION_DIR, write_selection
 from jwc.pipeline.io.cclisting import resolve_run_inputs
 from jwc.pipeline.config import Config
@@ -167,8 +168,8 @@ def _finish(spark: SparkSession, out: Path) -> dict[str, Any]:
     """Counts of `out/records` into counts.json, and the unreadable files into failed_files.txt."""
     counts = outcome_counts(spark.read.parquet(str(out / "records")))
     failed = counts["failed_files"]
-    _write_text(out / "counts.json", json.dumps(counts, indent=2, sort_keys=True))
-    _write_text(out / FAILED_FILES, "".join(f"{f}\n" for f in failed))
+    atomic_write_json(out / "counts.json", counts)
+    atomic_write_text(out / FAILED_FILES, "".join(f"{f}\n" for f in failed))
     lost = {f: c for f, c in counts["damage_by_file"].items() if c}
     for f, c in lost.items():
         print(f"WARNING: {f}: {c} damaged stretch(es) skipped (corrupt, truncated or unreadable)",
@@ -177,12 +178,6 @@ def _finish(spark: SparkSession, out: Path) -> dict[str, Any]:
         print(f"WARNING: {len(failed)} file(s) could not be read, listed in {out / FAILED_FILES}; "
               "rerun with --only-failed to retry only them", file=sys.stderr, flush=True)
     return counts
-
-
-def _write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
 
 
 def retry_failed(spark: SparkSession, output_dir: str | Path, cfg: Config, crawl_id: str,
@@ -217,7 +212,7 @@ def retry_failed(spark: SparkSession, output_dir: str | Path, cfg: Config, crawl
         if others.limit(1).count():
             others.write.mode("append").parquet(str(retry))
     added = sorted(n for n in os.listdir(retry) if n.endswith(".parquet"))
-    _write_text(journal, json.dumps({"add": added, "remove": affected}))
+    atomic_write_json(journal, {"add": added, "remove": affected})
     _apply_journal(records, retry, journal)
     return {**_finish(spark, out), "retried": failed}
 
@@ -325,6 +320,6 @@ def retry_failed_stage(ctx: RunContext) -> dict[str, Any]:
     info = json.loads(done.read_text())
     info["counts"] = _stage_counts(counts)
     info["retried_files"] = len(counts["retried"])
-    _write_text(done, json.dumps(info, indent=2, sort_keys=True))
+    atomic_write_json(done, info)
     ctx.results["extract"] = info["counts"]
     return {**info["counts"], "retried": counts["retried"]}

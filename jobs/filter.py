@@ -6,7 +6,6 @@ to stored signals with Spark SQL alone.
 """
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
@@ -20,6 +19,7 @@ from jwc.filters.registry import FILTERS, enabled
 from jwc.jobs.extract import kept_documents
 from jwc.jobs.progress import Progress
 from jwc.pipeline.config import Config, ConfigError
+from jwc.pipeline.io.atomic import atomic_write_json
 from jwc.schemas.documents import SIGNAL_PREFIX, filtered_schema
 
 if TYPE_CHECKING:
@@ -90,7 +90,7 @@ def run_filter(spark: SparkSession, docs: DataFrame, output_dir: str, cfg: Confi
                   progress_every, item="documents"):
         out.write.mode("overwrite").parquet(path)
     counts = decision_counts(spark.read.parquet(path))
-    _write_json(os.path.join(output_dir, "counts.json"), counts)
+    atomic_write_json(os.path.join(output_dir, "counts.json"), counts)
     return counts
 
 
@@ -134,7 +134,7 @@ def redecide(spark: SparkSession, filtered_path: str, cfg: Config, output_dir: s
     after = decision_counts(spark.read.parquet(path))
     result = {"before": before, "after": after,
               "kept_change": after["kept"] - before["kept"]}
-    _write_json(os.path.join(output_dir, "counts.json"), result)
+    atomic_write_json(os.path.join(output_dir, "counts.json"), result)
     return result
 
 
@@ -142,11 +142,6 @@ def _spark_schema(schema: pa.Schema) -> str:
     kinds = {pa.string(): "string", pa.int64(): "bigint", pa.int32(): "int", pa.float64(): "double",
              pa.bool_(): "boolean", pa.list_(pa.string()): "array<string>"}
     return ", ".join(f"`{f.name}` {kinds[f.type]}" for f in schema)
-
-
-def _write_json(path: str, data: Any) -> None:
-    with open(path, "w", encoding="utf-8") as fh:
-        json.dump(data, fh, indent=2, sort_keys=True, ensure_ascii=False)
 
 
 def filter_stage(ctx: RunContext, out: Path) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from jwc.jobs.stats import report_stage, stats_stage
 from jwc.jobs.tokenize import check_tokenizer_config, tokenize_stage
 from jwc.jobs.stages import DONE, RunContext, Stage, run_stage
 from jwc.pipeline import config as config_mod
+from jwc.pipeline.io.atomic import atomic_write_json
 from jwc.pipeline.io.ccindex import SELECTION_DIR, selection_files, write_selection
 from jwc.pipeline.io.cclisting import resolve_run_inputs
 from jwc.pipeline.errors import UserError
@@ -106,7 +107,7 @@ def nightly(crawl_id: str, inputs: list[str], store: str, config_path: str | Non
                 "rerun with the same ones, or pass --restart to discard it")
         _discard_run(st, cfg["run"]["dataset"], Path(run_dir))
     run_dir.mkdir(parents=True, exist_ok=True)
-    marker.write_text(json.dumps(identity, indent=2))
+    atomic_write_json(marker, identity)
     if resolved.index is not None:
         files = write_selection(spark, resolved.index, Path(run_dir) / SELECTION_DIR, RetryPolicy.from_options(cc))
     size = f"{sum(f.size for f in files):,} bytes" if all(f.size for f in files) else "sizes not known in advance"

@@ -16,10 +16,8 @@ Why it is shaped this way:
 from __future__ import annotations
 
 import functools
-import json
 import math
 import os
-import secrets
 import shutil
 import sys
 from pathlib import Path
@@ -34,6 +32,7 @@ from pyspark.sql import functions as F
 
 from jwc.pipeline.versions.params import SHARDS_PARAMS
 from jwc.schemas.config import filled
+from jwc.pipeline.io.atomic import AtomicFile, atomic_write_json
 from jwc.schemas.manifest import shards_schema
 
 if TYPE_CHECKING:
@@ -80,9 +79,9 @@ class _ShardWriter:
 
     def __init__(self, path: str, schema: pa.Schema, row_group_bytes: int):
         self.path, self.schema, self.target = path, schema, row_group_bytes
-        self.tmp = f"{path}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+        self.file = AtomicFile(path)
         sorting = [pq.SortingColumn(schema.get_field_index(c)) for c in ("host", "doc_id")]
-        self.writer = pq.ParquetWriter(self.tmp, schema, compression="zstd", compression_level=_ZSTD_LEVEL,
+        self.writer = pq.ParquetWriter(self.file.fh, schema, compression="zstd", compression_level=_ZSTD_LEVEL,
                                        sorting_columns=sorting)
         self.pending: list[pa.Table] = []
         self.sizes: list[np.ndarray] = []
@@ -110,7 +109,7 @@ class _ShardWriter:
         if rest.num_rows:
             self.writer.write_table(rest, row_group_size=rest.num_rows)
         self.writer.close()
-        os.replace(self.tmp, self.path)
+        self.file.commit()
         return os.path.getsize(self.path)
 
 
@@ -174,8 +173,7 @@ def write_shards(spark: SparkSession, docs_path: str, out_dir: str, params: Mapp
         raise RuntimeError(f"shards hold {sum(rows)} rows, the input has {documents}")
     counts = {"documents": documents, "shards": len(rows), "text_bytes": text_bytes,
               "parquet_bytes": sum(b for _, _, b in written)}
-    with open(os.path.join(out_dir, "_shards.json"), "w", encoding="utf-8") as fh:
-        json.dump({**counts, "rows": rows}, fh, indent=2)
+    atomic_write_json(Path(out_dir) / "_shards.json", {**counts, "rows": rows})
     return counts
 
 

@@ -19,8 +19,9 @@ from pyspark.sql import SparkSession
 
 from jwc.pipeline.config import Config
 from jwc.pipeline.io.inputs import InputFile
-from jwc.pipeline.io.store import Store
+from jwc.pipeline.io.atomic import atomic_write_json
 from jwc.pipeline.io.crash import die_at
+from jwc.pipeline.io.store import Store, now_utc
 from jwc.pipeline.versions.ids import RunVersion, run_version
 
 DONE = "_STAGE.json"
@@ -77,13 +78,20 @@ def run_stage(ctx: RunContext, stage: Stage) -> dict[str, Any]:
     os.replace(partial, final)
     die_at(f"stage:{stage.name}:after-rename")
     info = {"stage": stage.name, "counts": counts, "seconds": seconds, "config_digest": ctx.cfg.digest(),
-            "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
-    tmp = final / f".{DONE}.tmp"
-    tmp.write_text(json.dumps(info, indent=2, sort_keys=True))
-    os.replace(tmp, done)
+            "finished": now_utc()}
+    atomic_write_json(done, info)
     print(f"[{stage.name}] done in {seconds:.1f}s: {_summary(counts)}", file=sys.stderr, flush=True)
     ctx.results[stage.name] = counts
     return counts
+
+
+def finished_stages(run_dir: Path) -> dict[str, dict[str, Any]]:
+    """Name -> `_STAGE.json` record (counts, seconds, config digest) of every finished stage of a run."""
+    infos = {}
+    for marker in sorted(run_dir.glob(f"*/{DONE}")):
+        info = json.loads(marker.read_text())
+        infos[info.get("stage", marker.parent.name)] = info
+    return infos
 
 
 def _summary(counts: dict[str, Any]) -> str:

@@ -10,16 +10,15 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import Any, Mapping
 
+from jwc.jobs.stages import RunContext, finished_stages
 from jwc.pipeline.config import Config
 from jwc.pipeline.errors import UserError
-from jwc.pipeline.stats.report import write_report
-from jwc.pipeline.stats.tables import SUMMARY, DriftFinding, compute_stats
+from jwc.pipeline.io.atomic import atomic_write_json
 from jwc.pipeline.io.store import Store
-
-if TYPE_CHECKING:
-    from jwc.jobs.stages import RunContext
+from jwc.pipeline.stats.report import write_report
+from jwc.pipeline.stats.tables import SUMMARY, DriftFinding, StatsInputs, compute_stats
 
 MANIFEST = "manifest.json"
 
@@ -29,10 +28,23 @@ def stats_params(cfg: Config) -> dict[str, Any]:
     return dict(cfg["stats"])
 
 
+def run_stats_inputs(run_dir: Path) -> StatsInputs:
+    """Where the stats of a run folder come from: extract's records, filter's documents, dedup's outputs (when
+    that stage finished) and the seconds of every finished stage."""
+    finished = finished_stages(run_dir)
+    dedup = run_dir / "dedup"
+    done = "dedup" in finished
+    return StatsInputs(records=str(run_dir / "extract" / "records"), documents=str(run_dir / "filter" / "documents"),
+                       dedup_documents=str(dedup / "documents") if done else None,
+                       dedup_duplicates=str(dedup / "duplicates") if done else None,
+                       stage_seconds={name: float(i["seconds"]) for name, i in finished.items() if "seconds" in i})
+
+
 def stats_stage(ctx: RunContext, out: Path) -> dict[str, Any]:
     """Nightly stage: the run's stage outputs -> `stats/` (Parquet tables, summary.json, removed samples)."""
     info = {"crawl_id": ctx.crawl_id, "dataset": ctx.cfg["run"]["dataset"], "config_digest": ctx.cfg.digest()}
-    summary = compute_stats(ctx.spark, ctx.run_dir, out, stats_params(ctx.cfg), ctx.cfg.filters, info)
+    summary = compute_stats(ctx.spark, run_stats_inputs(ctx.run_dir), out, stats_params(ctx.cfg), ctx.cfg.filters,
+                            info)
     return {"documents": summary["totals"]["documents"], "final_documents": summary["totals"]["final_documents"]}
 
 
@@ -78,9 +90,9 @@ def report_stage(ctx: RunContext, out: Path) -> dict[str, Any]:
     findings = write_report(ctx.stage_dir("stats"), out / "report.html", _parent_stats(parent), params,
                             f"{dataset}: {ctx.crawl_id}")
     alarm = bool(findings) and bool(params["fail_on_drift"])
-    (out / "drift.json").write_text(json.dumps(
-        {"parent": parent.name if parent else None, "fail_on_drift": bool(params["fail_on_drift"]),
-         "alarm": alarm, "findings": [f.to_dict() for f in findings]}, indent=2, ensure_ascii=False))
+    atomic_write_json(out / "drift.json", {"parent": parent.name if parent else None,
+                                           "fail_on_drift": bool(params["fail_on_drift"]), "alarm": alarm,
+                                           "findings": [f.to_dict() for f in findings]})
     print_findings(findings, alarm)
     return {"drift_findings": len(findings), "drift_alarm": alarm}
 

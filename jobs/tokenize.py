@@ -24,6 +24,7 @@ from jwc.jobs.shards import SHARD_GLOB
 from jwc.pipeline.config import ConfigError
 from jwc.pipeline.errors import UserError
 from jwc.pipeline.tokens.tokenizer import Tokenizer, load_tokenizer, train_sentencepiece, write_tokens
+from jwc.pipeline.io.atomic import atomic_write_json
 from jwc.pipeline.io.crash import die_at
 from jwc.pipeline.versions.manifest import read_manifest
 from jwc.pipeline.versions.pins import TOKENIZER_INFO, load_stored_tokenizer, pin_tokenizer, read_pin, store_tokenizer
@@ -180,7 +181,7 @@ def tokenize_stage(ctx: RunContext, out: Path) -> dict[str, Any]:
     info = {"tokenizer_id": tok.id, "vocab_size": tok.vocab_size, "eos_id": tok.eos_id,
             "append_eos": tcfg["append_eos"], "shards": [{"name": n, "documents": d, "tokens": t}
                                                          for n, d, t in results]}
-    (out / "tokens.json").write_text(json.dumps(info, indent=2))
+    atomic_write_json(out / "tokens.json", info)
     die_at("tokenize:written")
     counts = {"documents": sum(d for _, d, _ in results), "tokens": sum(t for _, _, t in results),
               "shards": len(results), "tokenizer_id": tok.id, "vocab_size": tok.vocab_size}

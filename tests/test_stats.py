@@ -20,7 +20,7 @@ from jwc.filters.registry import FILTERS
 from jwc.jobs.extract import extract_stage
 from jwc.jobs.filter import filter_stage, redecide
 from jwc.jobs.stages import DONE, RunContext, Stage, run_stage
-from jwc.jobs.stats import report_stage, stats_stage
+from jwc.jobs.stats import report_stage, run_stats_inputs, stats_stage
 from jwc.pipeline import config as config_mod
 from jwc.pipeline.io.inputs import InputFile
 from jwc.pipeline.sample.generate import generate_sample
@@ -268,7 +268,7 @@ def changed_threshold_run(spark: SparkSession, run_dir: Path) -> tuple[Path, str
         for stage in ("extract", "dedup"):
             (copy / stage).symlink_to(run_dir / stage)
         redecide(spark, str(run_dir / "filter"), changed, str(copy / "filter"))
-        compute_stats(spark, copy, dest / "stats", PARAMS, changed.filters)
+        compute_stats(spark, run_stats_inputs(copy), dest / "stats", PARAMS, changed.filters)
     return dest / "stats", "min_hiragana_frac", old, new
 
 

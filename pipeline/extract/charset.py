@@ -11,13 +11,18 @@ import codecs
 import re
 from dataclasses import dataclass
 
+from jwc.filters.charclass import HIRAGANA, KATAKANA_FULLWIDTH
+
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
 _HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?\s*([A-Za-z0-9_.:-]+)", re.I)
 _BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
-# Japanese-looking characters: kana, common kanji, Japanese punctuation.
+# How Japanese a candidate decoding looks: the whole hiragana/katakana blocks, the kanji of the main block (every
+# JIS X 0208 kanji is there), Japanese punctuation and full-width ASCII. Narrower than the kana and kanji classes on
+# purpose: Latin-1 bytes read as cp932 come out as half-width katakana, and Shift_JIS bytes read as EUC-JIS-2004 as
+# rare extension kanji, so those would make a wrong decoding look right.
 _JA_CHARS = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff\u3000-\u303f\uff01-\uff5e]")
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
-_KANA = re.compile(r"[\u3041-\u3096\u30a1-\u30fa]")
+_KANA = re.compile(f"[{HIRAGANA}{KATAKANA_FULLWIDTH}]")
 # Labels that browsers treat as their superset; decoding with the superset loses nothing.
 _SUPERSETS = {
     "shift_jis": "cp932", "shift-jis": "cp932", "sjis": "cp932", "x-sjis": "cp932", "ms_kanji": "cp932",

@@ -12,6 +12,8 @@ from functools import lru_cache
 
 import fasttext
 
+from jwc.filters.charclass import KANA
+
 MODEL_ENV = "JWC_LID_MODEL"
 
 
@@ -47,7 +49,7 @@ def identify(texts: list[str], max_chars: int = 2000, k: int = 3) -> list[dict[s
     return [{lab.removeprefix("__label__"): float(p) for lab, p in zip(labs, ps)} for labs, ps in zip(labels, probs)]
 
 
-_KANA = re.compile(r"[\u3041-\u3096\u30a1-\u30fa\u30fc]")
+_KANA = re.compile(f"[{KANA}]")
 _WORD_CHAR = re.compile(r"\w")
 
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 import html
 import re
 
-_KANA_RANGES = "\u3041-\u3096\u30a1-\u30fa\u30fc"  # hiragana, katakana, the long-vowel mark
-_KANA = f"[{_KANA_RANGES}]"
+from jwc.filters.charclass import JA_LETTERS, KANA
+
+_KANA = f"[{KANA}]"
 # Kana written as numeric entities (pages re-serialized to ASCII): the block U+3040-U+30FF, hex or decimal.
 _KANA_ENTITY = (r"&#(?:[xX]0*30[4-9a-fA-F][0-9a-fA-F]"
                 r"|0*(?:1235[2-9]|123[6-9][0-9]|124[0-9][0-9]|125[0-3][0-9]|1254[0-3]));")
@@ -21,7 +22,7 @@ _HTML_LANG = re.compile(r"<html[^>]*\blang\s*=\s*[\"']?\s*([A-Za-z-]+)", re.I)
 # Blocks whose content is never shown; their ends are found with str.find, so an unclosed block costs one scan.
 _HIDDEN_START = re.compile(r"<(?:script|style)\b|<!--", re.I)
 _TAG = re.compile(r"<[^<>]*>")  # [^<>] keeps a stray "<" from scanning to the end of the page
-_JAPANESE = re.compile(f"[{_KANA_RANGES}\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")  # kana and kanji
+_JAPANESE = re.compile(f"[{JA_LETTERS}]")  # kana and kanji
 # Letters of alphabetic scripts (Latin, Greek, Cyrillic) and Hangul: each counts against the Japanese share.
 _FOREIGN = re.compile(r"[A-Za-z\u00c0-\u024f\u0370-\u03ff\u0400-\u04ff\uac00-\ud7af]")
 _SHARE_WINDOW = 300_000  # characters of a page weighed; enough to judge, bounded on huge pages

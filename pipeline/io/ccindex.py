@@ -16,7 +16,7 @@ resumed or retried run reuses it instead of reading the index again. Only file n
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Iterator
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -27,7 +27,8 @@ from pyspark.sql.utils import AnalysisException
 from jwc.pipeline.io.cclisting import IndexSource, read_listing
 from jwc.pipeline.errors import UserError
 from jwc.pipeline.io.inputs import InputFile
-from jwc.pipeline.io.remote import HttpFile, RetryPolicy, is_http
+from jwc.pipeline.io.paths import open_input
+from jwc.pipeline.io.remote import RetryPolicy
 
 SELECTION_DIR = "index-selection"  # in a run folder (nightly) or an extract output folder
 _RULE_COLUMNS = ["content_languages", "fetch_status", "content_mime_detected"]
@@ -78,7 +79,7 @@ def _parquet_task(src: IndexSource, policy: RetryPolicy | None):
 
         for batch in batches:
             for path in batch.column("path").to_pylist():
-                with _open_random_access(path, policy) as fh:
+                with open_input(path, policy, random_access=True) as fh:
                     parquet = pq.ParquetFile(fh)
                     for group in range(parquet.num_row_groups):
                         table = parquet.read_row_group(group, columns=_RULE_COLUMNS + _OUT_COLUMNS)
@@ -94,17 +95,6 @@ def _parquet_task(src: IndexSource, policy: RetryPolicy | None):
                         yield from picked.to_batches()
 
     return task
-
-
-def _open_random_access(path: str, policy: RetryPolicy | None) -> Any:
-    if is_http(path):
-        return HttpFile(path, policy, exact=True)
-    if "://" in path:
-        from pyarrow import fs
-
-        filesystem, inner = fs.FileSystem.from_uri(path)
-        return filesystem.open_input_file(inner)
-    return open(path.removeprefix("file:"), "rb")
 
 
 def group_by_file(captures: DataFrame, warc_prefix: str) -> DataFrame:

@@ -20,7 +20,7 @@ from pyspark.sql import SparkSession
 from jwc.schemas.config import Check, Param, fullmatch
 from jwc.pipeline.errors import UserError
 from jwc.pipeline.io.inputs import InputError, InputFile, resolve_inputs
-from jwc.pipeline.io.paths import open_input
+from jwc.pipeline.io.paths import local_path, open_input
 from jwc.pipeline.io.remote import RetryPolicy, is_http
 from jwc.pipeline.io.warc import is_gzip
 
@@ -192,9 +192,12 @@ def resolve_run_inputs(spark: SparkSession, crawl_id: str, cc: Mapping[str, Any]
 
 def _listed_file(path: str) -> InputFile:
     """A listed path; local files are checked now, remote ones are sized 0 (unknown: one request each to learn)."""
-    if "://" in path:
+    try:
+        local = local_path(path)
+    except OSError as exc:
+        raise InputError(f"listed input file cannot be opened: {exc}") from None
+    if local is None:
         return InputFile(path, 0)
-    local = path[5:] if path.startswith("file:") else path
     try:
         return InputFile(path, os.path.getsize(local))
     except OSError:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pyspark.sql import SparkSession
 
 from jwc.pipeline.errors import UserError
+from jwc.pipeline.io.paths import local_path
 
 
 class InputError(UserError):
@@ -47,12 +48,12 @@ def resolve_inputs(spark: SparkSession, patterns: list[str]) -> list[InputFile]:
                 if not children:
                     raise InputError(f"input directory has no files: {st.getPath().toString()}")
                 for c in children:
-                    found[_local(c.getPath().toString())] = int(c.getLen())
+                    found[_worker_path(c.getPath().toString())] = int(c.getLen())
             else:
-                found[_local(st.getPath().toString())] = int(st.getLen())
+                found[_worker_path(st.getPath().toString())] = int(st.getLen())
     return [InputFile(p, s) for p, s in sorted(found.items())]
 
 
-def _local(uri: str) -> str:
+def _worker_path(uri: str) -> str:
     """file:/x/y -> /x/y, so workers open local files directly; other schemes stay URIs."""
-    return uri[5:] if uri.startswith("file:/") and not uri.startswith("file://") else uri.removeprefix("file://")
+    return local_path(uri) or uri

@@ -326,12 +326,6 @@ class HttpFile(io.RawIOBase):
             self._conn = None
 
 
-def open_remote(url: str, policy: RetryPolicy | None = None) -> HttpFile:
-    """A resuming, sequential reader of an http(s) URL (the whole-file scan). Not wrapped in io.BufferedReader:
-    that drops the bytes of a read that ends in an error, and those bytes hold the records before the failure."""
-    return HttpFile(url, policy)
-
-
 def coalesce(ranges: list[tuple[int, int]], merge_gap: int) -> list[tuple[int, int, list[tuple[int, int]]]]:
     """Consecutive ranges at most `merge_gap` bytes apart joined into spans (start, length, members), each span
     at most MAX_SPAN bytes unless one range alone is longer. Order is kept; overlapping ranges are not joined."""

@@ -10,11 +10,11 @@
 from __future__ import annotations
 
 import json
-import os
 import time
 from pathlib import Path
 
 from jwc.pipeline.errors import UserError
+from jwc.pipeline.io.atomic import atomic_write_json
 
 STORE_FORMAT = 1
 MARKER = "jwc-store.json"
@@ -53,9 +53,7 @@ class Store:
         if not create:
             raise StoreError(f"no store at {path}")
         path.mkdir(parents=True, exist_ok=True)
-        tmp = path / f".{MARKER}.tmp"
-        tmp.write_text(json.dumps({"format": STORE_FORMAT}) + "\n")
-        os.replace(tmp, marker)
+        atomic_write_json(marker, {"format": STORE_FORMAT})
         return cls(path)
 
     def run_dir(self, crawl_id: str) -> Path:

@@ -11,7 +11,6 @@ import base64
 import html
 import io
 import math
-import os
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
@@ -19,6 +18,7 @@ import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from jwc.pipeline.io.atomic import atomic_write_text
 from jwc.pipeline.stats.tables import DriftFinding, Stats, drift_findings, read_stats, row_key
 
 SECTIONS = ("drift", "funnel", "filters", "signals", "hosts", "samples", "dedup", "safety", "extract",
@@ -472,7 +472,5 @@ def write_report(stats_dir: str | Path, out_file: str | Path, parent_stats_dir: 
     page = render_report(stats, parent, findings, bool(params["fail_on_drift"]), title)
     out = Path(out_file)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp")
-    tmp.write_text(page, encoding="utf-8")
-    os.replace(tmp, out)
+    atomic_write_text(out, page)
     return findings

@@ -17,8 +17,7 @@ from __future__ import annotations
 import bisect
 import json
 import math
-import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
@@ -32,6 +31,8 @@ from jwc.schemas.config import Param
 from jwc.filters.ngwords import CATEGORIES as NG_CATEGORIES
 from jwc.filters.pii import PII_TYPES
 from jwc.filters.registry import FILTERS, enabled
+from jwc.pipeline.io.atomic import atomic_write_json
+from jwc.pipeline.io.store import now_utc
 from jwc.schemas.documents import SIGNAL_PREFIX
 
 STATS_FORMAT = 1
@@ -165,44 +166,50 @@ def _num(c: str) -> Column:
     return F.when(F.isnan(col), F.lit(None)).otherwise(col)
 
 
-def _stage_infos(run_dir: Path) -> dict[str, dict[str, Any]]:
-    infos = {}
-    for marker in sorted(run_dir.glob("*/_STAGE.json")):
-        info = json.loads(marker.read_text())
-        infos[info.get("stage", marker.parent.name)] = info
-    return infos
-
-
 def _int(v: Any) -> int | None:
     return None if v is None else int(v)
 
 
-def compute_stats(spark: SparkSession, run_dir: str | Path, out_dir: str | Path, params: Mapping[str, Any],
+@dataclass(frozen=True)
+class StatsInputs:
+    """What the stats are computed from, named by the driver: this module knows no other stage's folders.
+
+    `records`: extract's records (every WARC record with its outcome); `documents`: the filter stage's documents
+    (signals, keep, reasons); `dedup_documents` / `dedup_duplicates`: the dedup stage's kept documents and removed
+    duplicates (None before dedup ran); `stage_seconds`: wall seconds of every finished stage, by stage name.
+    """
+
+    records: str
+    documents: str
+    dedup_documents: str | None = None
+    dedup_duplicates: str | None = None
+    stage_seconds: Mapping[str, float] = field(default_factory=dict)
+
+
+def compute_stats(spark: SparkSession, inputs: StatsInputs, out_dir: str | Path, params: Mapping[str, Any],
                   filters_cfg: Mapping[str, Mapping[str, Any]], info: Mapping[str, Any] | None = None
                   ) -> dict[str, Any]:
-    """Write the stats tables and `summary.json` of the run in `run_dir` into `out_dir`; returns the summary.
+    """Write the stats tables and `summary.json` of one run into `out_dir`; returns the summary.
 
-    Reads `extract/records` and `filter/documents` (required), `dedup/documents` and `dedup/duplicates` (when
-    present) and every stage's `_STAGE.json`. `filters_cfg` is the resolved `[filters.*]` config the filter stage
-    ran with; `info` (crawl id, config digest, ...) is copied into the summary. About seven Spark jobs in all, each
-    a group-by whose result has at most a few thousand rows.
+    `filters_cfg` is the resolved `[filters.*]` config the filter stage ran with; `info` (crawl id, config digest,
+    ...) is copied into the summary. About seven Spark jobs in all, each a group-by whose result has at most a few
+    thousand rows.
     """
-    run = Path(run_dir)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    records = spark.read.parquet(str(run / "extract" / "records"))
-    docs = spark.read.parquet(str(run / "filter" / "documents"))
+    records = spark.read.parquet(inputs.records)
+    docs = spark.read.parquet(inputs.documents)
     dedup_docs = dedup_dups = None
-    if (run / "dedup" / "documents").is_dir():
-        dedup_docs = spark.read.parquet(str(run / "dedup" / "documents"))
-        dedup_dups = spark.read.parquet(str(run / "dedup" / "duplicates"))
+    if inputs.dedup_documents is not None and inputs.dedup_duplicates is not None:
+        dedup_docs = spark.read.parquet(inputs.dedup_documents)
+        dedup_dups = spark.read.parquet(inputs.dedup_duplicates)
 
     signals = [c[len(SIGNAL_PREFIX):] for c in docs.columns if c.startswith(SIGNAL_PREFIX)]
     rules = [r for r in rule_rows(filters_cfg) if r["signal"] in signals]
     tables: dict[str, list[dict[str, Any]]] = {}
     tables["outcomes"], tables["languages"], tables["encodings"], extract_row = _extract_tables(records)
     totals, tables["filters"], tables["rules"] = _filter_funnel(docs, rules)
-    tables["stages"] = _stages(run, extract_row, dedup_docs, totals)
+    tables["stages"] = _stages(inputs.stage_seconds, extract_row, dedup_docs, totals)
     tables["signals"], tables["quantiles"], positives = _signal_summaries(docs, signals,
                                                                           int(params["quantile_accuracy"]))
     tables["histograms"] = _histograms(spark, docs, _ranges(tables["signals"], tables["quantiles"], rules,
@@ -219,7 +226,7 @@ def compute_stats(spark: SparkSession, run_dir: str | Path, out_dir: str | Path,
     final = [r for r in tables["stages"] if r["documents_out"] is not None][-1]  # the run's output so far
     summary = {
         "format": STATS_FORMAT,
-        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "created": now_utc(),
         **dict(info or {}),
         "params": dict(params),
         "totals": {"records": extract_row["documents_in"], "documents": totals["documents"],
@@ -229,9 +236,7 @@ def compute_stats(spark: SparkSession, run_dir: str | Path, out_dir: str | Path,
         "signal_filters": {s: _signal_owner().get(s) for s in signals},
         "tables": {name: f"{name}.parquet" for name in tables},
     }
-    tmp = out / f".{SUMMARY}.tmp"
-    tmp.write_text(json.dumps(summary, indent=2, sort_keys=True, ensure_ascii=False), encoding="utf-8")
-    tmp.replace(out / SUMMARY)
+    atomic_write_json(out / SUMMARY, summary)
     return summary
 
 
@@ -316,10 +321,9 @@ def _filter_funnel(docs: DataFrame, rules: list[dict[str, Any]]
     return totals, rows, rule_table
 
 
-def _stages(run: Path, extract: dict[str, Any], dedup_docs: DataFrame | None, totals: dict[str, int]
-            ) -> list[dict[str, Any]]:
+def _stages(stage_seconds: Mapping[str, float], extract: dict[str, Any], dedup_docs: DataFrame | None,
+            totals: dict[str, int]) -> list[dict[str, Any]]:
     """The funnel of stages: extract (records -> documents), filter, dedup; other stages with their seconds."""
-    infos = _stage_infos(run)
     rows = {
         "extract": extract,
         "filter": {"documents_in": totals["documents"], "documents_out": totals["kept"],
@@ -329,12 +333,12 @@ def _stages(run: Path, extract: dict[str, Any], dedup_docs: DataFrame | None, to
         d = dedup_docs.agg(F.count(F.lit(1)).alias("n"), F.sum(F.length("text")).alias("chars")).first()
         rows["dedup"] = {"documents_in": totals["kept"], "documents_out": int(d["n"]),
                          "chars_in": totals["kept_chars"], "chars_out": int(d["chars"] or 0)}
-    names = [s for s in STAGE_ORDER if s in rows or s in infos]
-    names += sorted(set(infos) - set(names))
+    names = [s for s in STAGE_ORDER if s in rows or s in stage_seconds]
+    names += sorted(set(stage_seconds) - set(names))
     out = []
     for name in names:
         row = rows.get(name, {"documents_in": None, "documents_out": None, "chars_in": None, "chars_out": None})
-        seconds = infos.get(name, {}).get("seconds")
+        seconds = stage_seconds.get(name)
         out.append({"stage": name, **row, "seconds": None if seconds is None else float(seconds)})
     return out
 

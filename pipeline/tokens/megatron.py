@@ -23,7 +23,6 @@ and renamed into place only when complete, so a crash never leaves a `.bin`/`.id
 from __future__ import annotations
 
 import os
-import secrets
 import struct
 from array import array
 from dataclasses import dataclass
@@ -32,6 +31,8 @@ from types import TracebackType
 from typing import BinaryIO, Iterable, Iterator, Sequence
 
 import numpy as np
+
+from jwc.pipeline.io.atomic import AtomicFile
 
 MAGIC = b"MMIDIDX\x00\x00"
 VERSION = 1
@@ -68,29 +69,7 @@ def idx_path(prefix: str | os.PathLike[str]) -> Path:
     return Path(f"{os.fspath(prefix)}.idx")
 
 
-class _AtomicFile:
-    """A file written under a temporary name in the target's folder and renamed onto the target on commit."""
-
-    def __init__(self, target: Path):
-        self.target = target
-        target.parent.mkdir(parents=True, exist_ok=True)
-        # os.open with 0o666 (not mkstemp's 0o600) so the final file gets the usual umask-based permissions.
-        self.tmp = target.parent / f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
-        fd = os.open(self.tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-        self.fh: BinaryIO = os.fdopen(fd, "wb", buffering=1 << 20)
-
-    def commit(self) -> None:
-        self.fh.flush()
-        os.fsync(self.fh.fileno())
-        self.fh.close()
-        os.replace(self.tmp, self.target)
-
-    def abort(self) -> None:
-        self.fh.close()
-        self.tmp.unlink(missing_ok=True)
-
-
-def _write_index(out: _AtomicFile, dtype: np.dtype, lengths_parts: Iterable[np.ndarray],
+def _write_index(out: AtomicFile, dtype: np.dtype, lengths_parts: Iterable[np.ndarray],
                  doc_index_parts: Iterable[np.ndarray], n_sequences: int, n_doc_entries: int) -> None:
     """Write header, lengths, pointers (computed on the fly from lengths) and document indices, chunk by chunk.
 
@@ -139,7 +118,7 @@ class IndexedDatasetWriter:
         self.eos_id = eos_id
         self._lengths = array("i")
         self._tokens = 0
-        self._bin: _AtomicFile | None = _AtomicFile(bin_path(self.prefix))
+        self._bin: AtomicFile | None = AtomicFile(bin_path(self.prefix))
 
     @property
     def documents(self) -> int:
@@ -185,7 +164,7 @@ class IndexedDatasetWriter:
         """
         if self._bin is None:
             raise RuntimeError("writer is already finalized or aborted")
-        idx = _AtomicFile(idx_path(self.prefix))
+        idx = AtomicFile(idx_path(self.prefix))
         try:
             n = len(self._lengths)
             _write_index(idx, self.dtype, _chunks(self._lengths),
@@ -298,8 +277,8 @@ def merge(prefixes: Sequence[str | os.PathLike[str]], out_prefix: str | os.PathL
     if len(dtypes) != 1:
         raise ValueError(f"inputs mix token dtypes {sorted(str(d) for d in dtypes)}; cannot merge")
     dtype = dtypes.pop()
-    out_bin = _AtomicFile(bin_path(out_prefix))
-    out_idx = _AtomicFile(idx_path(out_prefix))
+    out_bin = AtomicFile(bin_path(out_prefix))
+    out_idx = AtomicFile(idx_path(out_prefix))
     try:
         for p, ix in zip(prefixes, indexes):
             need = int(ix.sequence_lengths.sum(dtype=np.int64)) * dtype.itemsize

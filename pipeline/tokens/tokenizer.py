@@ -11,7 +11,6 @@ import io
 import json
 import logging
 import os
-import secrets
 from abc import ABC, abstractmethod
 from collections import Counter
 from itertools import islice
@@ -23,6 +22,7 @@ import sentencepiece as spm
 import tokenizers
 
 from jwc.schemas.config import Param
+from jwc.pipeline.io.atomic import atomic_write_bytes
 from jwc.pipeline.tokens.megatron import IndexedDatasetWriter
 
 log = logging.getLogger(__name__)
@@ -219,10 +219,7 @@ def train_sentencepiece(texts: Iterable[str], out_dir: str | os.PathLike[str], v
         normalization_rule_name=normalization, remove_extra_whitespaces=False, add_dummy_prefix=False,
         allow_whitespace_only_pieces=True, minloglevel=2)
     out = Path(out_dir) / f"{name}.model"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.parent / f".{out.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
-    tmp.write_bytes(model.getvalue())
-    os.replace(tmp, out)
+    atomic_write_bytes(out, model.getvalue())
     return out
 
 
