@@ -85,12 +85,12 @@ _NUM_START = r"(?:(?<![A-Za-z0-9_.,/=#&%@+\-])|(?<=[Tt][Ee][Ll]\.)|(?<=[Ff][Aa][
 # Digits in groups joined by one separator: "-", " ", "(", ")", ")-", "-(" ... Possessive, so no backtracking;
 # the lookahead skips the many short numbers (years, counts) that cannot be PII before any work is done.
 _NUMBER = (
-    rf"(?P<num>{_NUM_START}"
-    r"(?=[\d\s()（）+-]{7})(?:\+\s?)?[(（]?\d++(?:(?:[)）][-\s]?[(（]?|[-\s][(（]?|[(（])\d++)*+[)）]?"
+    rf"(?P<num>(?=[\d\s()（）+-]{{7}}){_NUM_START}"
+    r"(?:\+\s?)?[(（]?\d++(?:(?:[)）][-\s]?[(（]?|[-\s][(（]?|[(（])\d++)*+[)）]?"
     r"(?![_]|[.,]\d|-[A-Za-z0-9]))"
 )
 # A phone number written with dots, 090.1234.5678: three groups, the first starting with 0 (dates start with a year).
-_DOTTED = rf"(?P<dotted>{_NUM_START}0\d{{1,4}}\.\d{{1,4}}\.\d{{3,4}}(?![\d_]|\.\d))"
+_DOTTED = rf"(?P<dotted>(?=0\d{{1,4}}\.){_NUM_START}0\d{{1,4}}\.\d{{1,4}}\.\d{{3,4}}(?![\d_]|\.\d))"
 # The lookaheads dispatch on the first character, so most positions are rejected by one class test.
 _SCAN = re.compile(
     rf"(?=[{_KANJI}])(?:{_ADDRESS})|(?=[0-9A-Za-z+(（〒郵])(?:{'|'.join((_EMAIL, _POSTAL, _IPV6, _IPV4, _DOTTED, _NUMBER))})"
