@@ -81,7 +81,9 @@ _IPV4 = r"(?P<ipv4>(?<![\d.])\d{1,3}(?:\.\d{1,3}){2}\.\d++(?!\.\d))"  # last oct
 # Global unicast IPv6 (2000::/3) only: everything routable today; "Encode::JP" or "AZ::Blog" never match.
 _IPV6 = r"(?P<ipv6>(?<![0-9A-Za-z:.])[23][0-9A-Fa-f]{3}:(?:[0-9A-Fa-f]{0,4}:){1,6}[0-9A-Fa-f]{0,4}(?![0-9A-Za-z:]))"
 # Where a number may start: not inside a word, a decimal or a code, but right after a TEL/FAX label ("TEL.03-").
-_NUM_START = r"(?:(?<![A-Za-z0-9_.,/=#&%@+\-])|(?<=[Tt][Ee][Ll]\.)|(?<=[Ff][Aa][Xx]\.)|(?<=[Tt][Ee][Ll])|(?<=[Ff][Aa][Xx]))"
+_NUM_START = (
+    r"(?:(?<![A-Za-z0-9_.,/=#&%@+\-])|(?<=[Tt][Ee][Ll]\.)|(?<=[Ff][Aa][Xx]\.)|(?<=[Tt][Ee][Ll])|(?<=[Ff][Aa][Xx]))"
+)
 # Digits in groups joined by one separator: "-", " ", "(", ")", ")-", "-(" ... Possessive, so no backtracking;
 # the lookahead skips the many short numbers (years, counts) that cannot be PII before any work is done.
 _NUMBER = (
@@ -93,7 +95,8 @@ _NUMBER = (
 _DOTTED = rf"(?P<dotted>(?=0\d{{1,4}}\.){_NUM_START}0\d{{1,4}}\.\d{{1,4}}\.\d{{3,4}}(?![\d_]|\.\d))"
 # The lookaheads dispatch on the first character, so most positions are rejected by one class test.
 _SCAN = re.compile(
-    rf"(?=[{_KANJI}])(?:{_ADDRESS})|(?=[0-9A-Za-z+(（〒郵])(?:{'|'.join((_EMAIL, _POSTAL, _IPV6, _IPV4, _DOTTED, _NUMBER))})"
+    rf"(?=[{_KANJI}])(?:{_ADDRESS})"
+    rf"|(?=[0-9A-Za-z+(（〒郵])(?:{'|'.join((_EMAIL, _POSTAL, _IPV6, _IPV4, _DOTTED, _NUMBER))})"
 )
 
 _SENTENCE_END = re.compile(r"[。！？!?\n]")
@@ -235,7 +238,8 @@ def _classify_number(cand: str, text: str, start: int, end: int) -> str | None:
         if _CODE_SUFFIX.match(text, end) or text[end:end + 1] == "号" or text[start - 1:start] == "第":
             return None  # product codes (123-4567A, 123-4567XL) and serials (第123-4567号)
         ends = [m.end() for m in _SENTENCE_END.finditer(text, max(0, start - 10), start)]
-        return None if _NOT_POSTAL_WORDS.search(text, ends[-1] if ends else max(0, start - 10), start) else "postal_code"
+        words = _NOT_POSTAL_WORDS.search(text, ends[-1] if ends else max(0, start - 10), start)
+        return None if words else "postal_code"
     if n in (10, 11) and digits[0] == "0":
         return "phone" if _phone_valid(digits, groups, text, start) and not _after_code_word(text, start) else None
     if n == 12 and [len(g) for g in groups] in ([12], [4, 4, 4]):

@@ -1,7 +1,9 @@
 """Sentence shape: average and longest sentence, truncated (ellipsis-ending) sentences, and whether the text
-uses the Japanese full stop 。 at all.
+ends its sentences at all.
 
-Sentences end at 。！？!? (closing brackets and repeated marks stay with their sentence) and at line ends.
+Sentences end at 。！？!? (closing brackets and repeated marks stay with their sentence) and at line ends. For the
+density of sentence ends, a run of 。！？ (or of !? not inside a URL or word) counts once, and so does a list line
+(bullet or number) that ends without one: a page of questions, exclamations or bullet points is not run-on text.
 Ellipsis endings include the trailing "続きを読む"/"（続く）"/"more" links of truncated summaries.
 """
 from __future__ import annotations
@@ -9,7 +11,8 @@ from __future__ import annotations
 import re
 
 from jwc.filters.base import Doc, Filter, Param, Rule
-from jwc.filters.composition import class_counts, ratio
+from jwc.filters.composition import class_counts, lines, ratio
+from jwc.filters.junk import BULLET_RE
 
 _CLOSE = "」』）)\\]】〉》\"”’"
 # A sentence: from a non-space character up to its terminators and closing brackets, or up to the line end.
@@ -19,14 +22,24 @@ ELLIPSIS_END_RE = re.compile(
     r"(?:[\[［(（【]?\s*(?:続きを読む|続く|つづく|もっと見る|全文を読む|more|read more|Read more)\s*[\]］)）】]?)?$"
 )
 
+# A sentence end for the density rule: ASCII !? only where no URL query or word goes on ("?id=1", "Yahoo!Japan").
+END_RE = re.compile(r"[。！？]+[!?]*|[!?]+(?![A-Za-z0-9=&/%_.-])")
+
 
 def sentences(doc: Doc) -> list[str]:
     """Non-empty sentences, without leading whitespace (cached: the split is shared)."""
     return doc.cached("sentences", lambda: SENTENCE_RE.findall(doc.text))
 
 
+def sentence_ends(doc: Doc) -> int:
+    """Runs of sentence-end marks, plus list lines (a bullet or number, then text) that end without one."""
+    items = sum(1 for line in lines(doc)
+                if (m := BULLET_RE.match(line)) and m.end() < len(line) and not END_RE.search(line[-3:]))
+    return len(END_RE.findall(doc.text)) + items
+
+
 class SentenceFilter(Filter):
-    """Prose has sentences of a few dozen characters that end in 。; menus and keyword lists have none or tiny
+    """Prose has sentences of a few dozen characters that end in 。！？; menus and keyword lists have none or tiny
     ones, machine-joined text has endless ones, and scraped summaries end in ellipses."""
 
     name = "sentences"
@@ -35,8 +48,8 @@ class SentenceFilter(Filter):
         "max_avg_len": Param(250.0, "maximum average sentence length (characters)", lo=0.0),
         "max_len": Param(1000, "maximum length of the longest sentence (characters)", lo=0, kind=int),
         "max_ellipsis_frac": Param(0.4, "maximum share of sentences ending in an ellipsis", lo=0.0, hi=1.0),
-        "max_chars_per_kuten": Param(300.0, "maximum non-whitespace characters per 。 (too few 。 for the length)",
-                                     lo=1.0),
+        "max_chars_per_kuten": Param(300.0, "maximum non-whitespace characters per sentence end (。！？!? run or "
+                                     "list line): too few sentence ends for the length", lo=1.0),
     }
     signal_names = ("sent_count", "sent_avg_len", "sent_max_len", "sent_ellipsis_frac", "sent_chars_per_kuten")
     rules = (
@@ -59,7 +72,7 @@ class SentenceFilter(Filter):
             "sent_avg_len": ratio(sum(lengths), n),
             "sent_max_len": float(max(lengths, default=0)),
             "sent_ellipsis_frac": ratio(ellipsis, n),
-            "sent_chars_per_kuten": ratio(chars, max(1, doc.text.count("。"))),
+            "sent_chars_per_kuten": ratio(chars, max(1, sentence_ends(doc))),
         }
 
 

@@ -213,7 +213,8 @@ def _isbn(rng: random.Random) -> str:
 
 def _code(rng: random.Random) -> str:
     return rng.choice((
-        f"品番：{_digits(rng, 3)}-{_digits(rng, 4)}A", f"型番 {rng.choice(('KJ', 'SR', 'NW'))}-{_digits(rng, 2)}X{_digits(rng, 4)}",
+        f"品番：{_digits(rng, 3)}-{_digits(rng, 4)}A",
+        f"型番 {rng.choice(('KJ', 'SR', 'NW'))}-{_digits(rng, 2)}X{_digits(rng, 4)}",
         f"JAN {rng.choice(('45', '49'))}{_digits(rng, 11)}", f"注文番号：{_digits(rng, 3)}-{_digits(rng, 7)}",
         f"商品コード 0{_digits(rng, 3)}-{_digits(rng, 6)}", f"SKU-0{_digits(rng, 2)}-{_digits(rng, 4)}-{_digits(rng, 4)}",
         f"第{_digits(rng, 3)}-{_digits(rng, 4)}号", f"伝票番号 {_digits(rng, 4)}-{_digits(rng, 4)}-{_digits(rng, 4)}",
