@@ -109,8 +109,8 @@ _NOT_POSTAL_WORDS = re.compile(
 )
 # Before a product code that has a phone number's shape (商品コード 0974-220090), unless a phone word is closer.
 _CODE_WORDS = re.compile(
-    r"品番|型番|型式|商品コード|商品番号|JAN|ISBN|ISSN|注文番号|受注番号|伝票番号|管理番号|整理番号|会員番号|会員ID"
-    r"|口座番号|登録番号|証券番号|シリアル|製造番号|受付番号|問題番号|SKU|コード|ID"
+    r"品番|型番|型式|商品コード|製品コード|商品番号|JAN|ISBN|ISSN|注文番号|受注番号|伝票番号|管理番号|整理番号|会員番号"
+    r"|口座番号|登録番号|証券番号|シリアル|製造番号|受付番号|問題番号|SKU|会員ID|ユーザーID|ID[:：]"
 )
 # Near an address written with short numbers (8.8.8.8 as a DNS server); versions (9.0.0.6) have none of these.
 _IP_WORDS = re.compile(

@@ -91,6 +91,7 @@ def kinds(text: str) -> list[tuple[str, str]]:
         ("(代表+81ー(0)3ー1234ー5678)", [("phone", "+81ー(0)3ー1234ー5678")]),
         ("FAX.（0466）12‒3456", [("phone", "（0466）12‒3456")]),
         ("DNSサーバー8.8.8.8", [("ipv4", "8.8.8.8")]),
+        ("QRコードを読み取るか0120-123-456へ", [("phone", "0120-123-456")]),  # コード alone is no code word
     ],
 )
 def test_detects(text: str, expected: list[tuple[str, str]]) -> None:
