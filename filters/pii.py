@@ -55,8 +55,10 @@ _KANJI = "一-龥々〆ヶ"
 _KANA = "ぁ-んァ-ヴー"
 # 番 of a block number, not of an ordinal or a rank: 2番目, 3番線 (platform), 1番人気, 2番手, 4番打者, 300番台
 _BAN = r"番(?!目|線|手|台|組|人気|打者|ホーム|出口|乗り?場)"
-_BLOCK = (  # 1丁目2番3号, 1丁目2-3, 1-2-3, 12番地, 12番地3; a bare "2丁目" names an area, not a home
+_KANJI_DIGITS = "〇一二三四五六七八九十百"
+_BLOCK = (  # 1丁目2番3号, 1丁目2-3, 1-2-3, 12番地, 12番地3, 三丁目四番十二号; a bare "2丁目" names an area, not a home
     rf"\d{{1,4}}丁目\d{{1,4}}(?:{_BAN}地?|-)(?:\d{{1,4}}号?)?"
+    rf"|[{_KANJI_DIGITS}]{{1,3}}丁目[{_KANJI_DIGITS}]{{1,4}}{_BAN}地?(?:[{_KANJI_DIGITS}]{{1,4}}号)?"
     r"|\d{1,4}(?:-\d{1,4}){1,2}(?![\d-])"
     rf"|\d{{1,4}}{_BAN}地?(?:\d{{1,4}}号?)?"
 )
@@ -370,7 +372,8 @@ def _partial(kind: str, value: str, head: int, mask_char: str) -> str:
         local, _, domain = value.rpartition("@")
         return local[0] + mask_char * 3 + "@" + domain
     if kind == "address":
-        return value[:head] + re.sub(r"[0-9０-９]", mask_char, value[head:])
+        tail = re.sub(rf"[{_KANJI_DIGITS}]+(?=丁目|番|号)", lambda m: mask_char * len(m.group()), value[head:])
+        return value[:head] + re.sub(r"[0-9０-９]", mask_char, tail)
     digit = re.compile(r"[0-9０-９A-Fa-f]" if kind == "ipv6" else r"[0-9０-９]")
     positions = [m.start() for m in digit.finditer(value)]
     if kind == "credit_card":

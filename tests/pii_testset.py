@@ -118,11 +118,25 @@ _PLACES = (("東京都", "港区", "芝公園"), ("大阪府", "大阪市北区"
            ("福岡県", "福岡市博多区", "博多駅前"), ("北海道", "札幌市中央区", "大通西"), ("愛知県", "名古屋市中村区", "名駅"))
 
 
-def _address(rng: random.Random) -> str:
-    pref, city, town = rng.choice(_PLACES)
-    block = rng.choice(("{}丁目{}番{}号", "{}-{}-{}", "{}丁目{}-{}")).format(
-        rng.randint(1, 9), rng.randint(1, 30), rng.randint(1, 25))
-    return pref + city + town + block + rng.choice(("", "", " サンプルビル5F", "グランドハイツ302号室"))
+_KANSUJI = "〇一二三四五六七八九"
+
+
+def _kansuji(n: int) -> str:
+    """1-99 in kanji numerals as addresses write them (十二, 二十, 二十五)."""
+    tens, ones = divmod(n, 10)
+    return ("" if tens == 0 else "十" if tens == 1 else _KANSUJI[tens] + "十") + ("" if ones == 0 else _KANSUJI[ones])
+
+
+def _address(kanji: bool) -> Value:
+    def value(rng: random.Random) -> str:
+        pref, city, town = rng.choice(_PLACES)
+        numbers = rng.randint(1, 9), rng.randint(1, 30), rng.randint(1, 25)
+        if kanji:
+            block = "{}丁目{}番{}号".format(*map(_kansuji, numbers))
+        else:
+            block = rng.choice(("{}丁目{}番{}号", "{}-{}-{}", "{}丁目{}-{}")).format(*numbers)
+        return rng.choice((pref, "")) + city + town + block + rng.choice(("", "", " サンプルビル5F", "グランドハイツ302号室"))
+    return value
 
 
 def _public_ipv4(rng: random.Random) -> str:
@@ -137,7 +151,7 @@ OTHER_FORMATS: dict[str, dict[str, Value]] = {
                     "mark-plain": lambda rng: f"〒{rng.randint(100, 999)}{_digits(rng, 4)}",
                     "fullwidth": lambda rng: f"〒{rng.randint(100, 999)}-{_digits(rng, 4)}".translate(FULLWIDTH)},
     "ipv4": {"dotted": _public_ipv4},
-    "address": {"block": _address},
+    "address": {"block": _address(False), "kanji-block": _address(True)},
 }
 FORMATS: dict[str, dict[str, Value]] = {"phone": PHONE_FORMATS, "email": EMAIL_FORMATS, **OTHER_FORMATS}
 LABELS = {"phone": PHONE_LABELS, "email": EMAIL_LABELS}
