@@ -1,9 +1,10 @@
 """Sentence shape: average and longest sentence, truncated (ellipsis-ending) sentences, and whether the text
 ends its sentences at all.
 
-Sentences end at 。！？!? (closing brackets and repeated marks stay with their sentence) and at line ends. For the
-density of sentence ends, a run of 。！？ (or of !? not inside a URL or word) counts once, and so does a list line
-(bullet or number) that ends without one: a page of questions, exclamations or bullet points is not run-on text.
+Sentences end at 。！？, at !? that no URL or word goes on after ("?id=1", "Yahoo!Japan" do not end one; closing
+brackets and repeated marks stay with their sentence) and at line ends. For the density of sentence ends, a run of
+marks counts once, and so does a list line (bullet or number) that ends without one: a page of questions,
+exclamations or bullet points is not run-on text.
 Ellipsis endings include the trailing "続きを読む"/"（続く）"/"more" links of truncated summaries.
 """
 from __future__ import annotations
@@ -15,15 +16,18 @@ from jwc.filters.composition import class_counts, lines, ratio
 from jwc.filters.junk import BULLET_RE
 
 _CLOSE = "」』）)\\]】〉》\"”’"
+_GOES_ON = "[A-Za-z=&/%_.-]"  # after an ASCII !? inside a URL query or a name, which ends no sentence
 # A sentence: from a non-space character up to its terminators and closing brackets, or up to the line end.
-SENTENCE_RE = re.compile(f"[^。！？!?\\s][^。！？!?\\n]*[。！？!?]*[{_CLOSE}]*|[。！？!?]+[{_CLOSE}]*")
+SENTENCE_RE = re.compile(
+    f"[^。！？!?\\s](?:[^。！？!?\\n]++|[!?](?={_GOES_ON}))*+[。！？!?]*[{_CLOSE}]*|[。！？!?]+[{_CLOSE}]*"
+)
 ELLIPSIS_END_RE = re.compile(
     r"(?:…|‥|\.{3,}|・{3,}|。{3,}|．{3,})\s*"
     r"(?:[\[［(（【]?\s*(?:続きを読む|続く|つづく|もっと見る|全文を読む|more|read more|Read more)\s*[\]］)）】]?)?$"
 )
 
-# A sentence end for the density rule: ASCII !? only where no URL query or word goes on ("?id=1", "Yahoo!Japan").
-END_RE = re.compile(r"[。！？]+[!?]*|[!?]+(?![A-Za-z0-9=&/%_.-])")
+# A sentence end for the density rule, as SENTENCE_RE ends sentences.
+END_RE = re.compile(f"[。！？]+[!?]*|[!?]+(?!{_GOES_ON})")
 
 
 def sentences(doc: Doc) -> list[str]:

@@ -149,6 +149,8 @@ def test_signals_rule_and_masks() -> None:
     assert partial.mask(text)[0] == (
         "連絡先：t***@example.co.jp TEL 03-****-**** 〒100-**** カード ****-****-****-1111 IP 8.8.*.*")
     assert partial.mask("+81-90-1234-5678")[0] == "+81-90-****-****"
+    assert partial.mask("（電話 03-1234-5678）TEL.090.1234.5678。")[0] == "（電話 03-****-****）TEL.090.****.****。"
+    assert f.mask("E-mail．taro@example.co.jp．")[0] == "E-mail．<EMAIL>．"
     assert partial.mask("住所：大阪府大阪市北区梅田1-2-3")[0] == "住所：大阪府大阪市北区梅田1-2-3"  # address not enabled
     assert PIIFilter({"mask_style": "partial"}).mask("住所：大阪府大阪市北区梅田1-2-3")[0] == "住所：大阪府大阪市北区梅田*-*-*"
     assert PIIFilter({"mask_style": "partial"}).mask("東京都千代田区永田町一丁目七番一号")[0] == "東京都千代田区永田町*丁目*番*号"

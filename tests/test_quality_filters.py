@@ -119,6 +119,12 @@ def test_closing_brackets_stay_with_their_sentence():
     assert split_sentences(Doc("「行く。」と彼は言った。そうか！！")) == ["「行く。」", "と彼は言った。", "そうか！！"]
 
 
+def test_ascii_marks_inside_urls_and_names_end_no_sentence():
+    text = "福岡Yahoo!Japanドーム。詳細はhttps://a.jp/?id=1&q=2にある。葛西が銀!7度目"
+    assert split_sentences(Doc(text)) == ["福岡Yahoo!Japanドーム。", "詳細はhttps://a.jp/?id=1&q=2にある。", "葛西が銀!",
+                                          "7度目"]
+
+
 def test_ellipsis_endings_include_read_more_links():
     text = "速報です…\n続報は…続きを読む\n詳しくは...\n次回へ……（続く）\n普通の文。"
     s = signals(SentenceFilter, text)
