@@ -51,6 +51,11 @@ _PREFECTURES = (
     "岡山県 広島県 山口県 徳島県 香川県 愛媛県 高知県 福岡県 佐賀県 長崎県 熊本県 大分県 宮崎県 鹿児島県 沖縄県"
 ).split()
 
+# The 20 designated cities: a city head even right after another kanji word (広報部名古屋市中村区...).
+_DESIGNATED_CITIES = (
+    "札幌 仙台 さいたま 千葉 横浜 川崎 相模原 新潟 静岡 浜松 名古屋 京都 大阪 堺 神戸 岡山 広島 北九州 福岡 熊本"
+).split()
+
 _KANJI = "一-龥々〆ヶ"
 _KANA = "ぁ-んァ-ヴー"
 # 番 of a block number, not of an ordinal or a rank: 2番目, 3番線 (platform), 1番人気, 2番手, 4番打者, 300番台
@@ -69,7 +74,8 @@ _BUILDING = (  # "さくらビル5F", "グランドハイツ302号室", "コー�
 )
 _ADDRESS = (
     rf"(?P<address>(?P<addr_head>(?:{'|'.join(_PREFECTURES)})(?:[{_KANJI}{_KANA}]{{1,8}}?[市区町村郡]){{1,2}}"
-    rf"|(?<![{_KANJI}])(?!同)[{_KANJI}]{{1,4}}(?<!同)[市区](?:[{_KANJI}]{{1,4}}区)?)"
+    rf"|(?<![{_KANJI}])(?!同)[{_KANJI}]{{1,4}}(?<!同)[市区](?:[{_KANJI}]{{1,4}}区)?"
+    rf"|(?:{'|'.join(_DESIGNATED_CITIES)})市(?:[{_KANJI}]{{1,4}}区)?)"
     rf"(?P<addr_tail>[{_KANJI}ァ-ヴーがのケ]{{0,8}}?(?:{_BLOCK}){_BUILDING}?))"
 )
 _EMAIL = (
