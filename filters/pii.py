@@ -5,15 +5,18 @@ digits, letters and dash variants mapped 1:1 to ASCII, so offsets are shared wit
 proposes candidates by shape; callbacks decide with checksums and context, because shape alone cannot tell a phone
 number from an order number or a card number from a JAN code:
 
-- e-mail: local@domain with an alphabetic TLD.
+- e-mail: local@domain with an alphabetic TLD; a full stop after it ends the sentence, not the domain.
 - phone: Japanese numbers (landline 10 digits, mobile/IP 070/080/090/050 11 digits, 0120/0570 10, 0800 11,
-  +81 forms, hyphens/spaces/parentheses). Unseparated 10-digit numbers need a phone word (TEL, 電話 ...) before them.
+  +81 forms with or without separators, hyphens/spaces/dots/parentheses), also right after a "TEL."/"FAX." label.
+  Unseparated 10-digit numbers need a phone word (TEL, 電話 ...) or +81; a product/order code word before the
+  number (商品コード, 品番 ...) rules it out. Brackets around the number that belong to the text are not masked.
 - postal_code: 〒 or 郵便番号 + 7 digits, or a bare ddd-dddd unless preceded by an order/product/ISBN-style word.
 - my_number: 12 digits whose check digit is valid.
 - credit_card: 14-19 digits in card grouping, Luhn-valid, with a known issuer prefix and length.
 - ipv4 / ipv6: globally routable addresses only (private, loopback, documentation and reserved ranges are kept;
-  IPv6 must be in 2000::/3, the global unicast block).
-- address: prefecture (or a kanji city) + municipality + town + block number (丁目/番地/1-2-3) + building/room.
+  IPv6 must be in 2000::/3, the global unicast block); a version-shaped quad (9.0.0.6) needs an IP word before it.
+- address: prefecture (or a kanji city) + municipality + town + block number (丁目/番地/1-2-3) + building/room;
+  ordinals and ranks (2番目, 3番線, 1番人気) are no block numbers.
 
 Dates, times, prices, ISBNs, JAN codes, version strings and order numbers fail those checks by construction.
 """
@@ -38,7 +41,7 @@ _NORMALISE = str.maketrans(
         **{chr(0xFF10 + i): str(i) for i in range(10)},
         **{chr(0xFF21 + i): chr(0x41 + i) for i in range(26)},
         **{chr(0xFF41 + i): chr(0x61 + i) for i in range(26)},
-        **{c: "-" for c in "－‐‑‒–—―−﹣"},
+        **{c: "-" for c in "－‐‑‒–—―−﹣─ｰ"},
         "＋": "+", "＠": "@", "．": ".", "＿": "_", "％": "%",
     }
 )
@@ -50,13 +53,22 @@ _PREFECTURES = (
     "岡山県 広島県 山口県 徳島県 香川県 愛媛県 高知県 福岡県 佐賀県 長崎県 熊本県 大分県 宮崎県 鹿児島県 沖縄県"
 ).split()
 
+# The 20 designated cities: a city head even right after another kanji word (広報部名古屋市中村区...).
+_DESIGNATED_CITIES = (
+    "札幌 仙台 さいたま 千葉 横浜 川崎 相模原 新潟 静岡 浜松 名古屋 京都 大阪 堺 神戸 岡山 広島 北九州 福岡 熊本"
+).split()
+
 # ヶ is katakana by its block, but in place names (霞ヶ関, 鎌ヶ谷市) it stands for the kanji 箇.
 _KANJI = KANJI + "ヶ"
 _KANA = KANA
-_BLOCK = (  # 1丁目2番3号, 1丁目2-3, 1-2-3, 12番地, 12番地3; a bare "2丁目" names an area, not a home
-    r"\d{1,4}丁目\d{1,4}(?:番地?|-)(?:\d{1,4}号?)?"
+# 番 of a block number, not of an ordinal or a rank: 2番目, 3番線 (platform), 1番人気, 2番手, 4番打者, 300番台
+_BAN = r"番(?!目|線|手|台|組|人気|打者|ホーム|出口|乗り?場)"
+_KANJI_DIGITS = "〇一二三四五六七八九十百"
+_BLOCK = (  # 1丁目2番3号, 1丁目2-3, 1-2-3, 12番地, 12番地3, 三丁目四番十二号; a bare "2丁目" names an area, not a home
+    rf"\d{{1,4}}丁目\d{{1,4}}(?:{_BAN}地?|-)(?:\d{{1,4}}号?)?"
+    rf"|[{_KANJI_DIGITS}]{{1,3}}丁目[{_KANJI_DIGITS}]{{1,4}}{_BAN}地?(?:[{_KANJI_DIGITS}]{{1,4}}号)?"
     r"|\d{1,4}(?:-\d{1,4}){1,2}(?![\d-])"
-    r"|\d{1,4}番地?(?:\d{1,4}号?)?"
+    rf"|\d{{1,4}}{_BAN}地?(?:\d{{1,4}}号?)?"
 )
 _BUILDING = (  # "さくらビル5F", "グランドハイツ302号室", "コーポ中央 503", "第一マンション704号"
     rf"(?:\s?[{_KANJI}{_KANA}A-Za-z]{{0,10}}"
@@ -65,12 +77,13 @@ _BUILDING = (  # "さくらビル5F", "グランドハイツ302号室", "コー�
 )
 _ADDRESS = (
     rf"(?P<address>(?P<addr_head>(?:{'|'.join(_PREFECTURES)})(?:[{_KANJI}{_KANA}]{{1,8}}?[市区町村郡]){{1,2}}"
-    rf"|(?<![{_KANJI}])(?!同)[{_KANJI}]{{1,4}}(?<!同)[市区](?:[{_KANJI}]{{1,4}}区)?)"
-    rf"(?P<addr_tail>[{_KANJI}{KATAKANA}がの]{{0,8}}?(?:{_BLOCK}){_BUILDING}?))"
+    rf"|(?<![{_KANJI}])(?!同)[{_KANJI}]{{1,4}}(?<!同)[市区](?:[{_KANJI}]{{1,4}}区)?"
+    rf"|(?:{'|'.join(_DESIGNATED_CITIES)})市(?:[{_KANJI}]{{1,4}}区)?)"
+    rf"(?P<addr_tail>[{_KANJI}{KATAKANA}がのケ]{{0,8}}?(?:{_BLOCK}){_BUILDING}?))"
 )
 _EMAIL = (
     r"(?P<email>(?<![A-Za-z0-9._%+-])[A-Za-z0-9][A-Za-z0-9._%+-]*+@"
-    r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)++"
+    r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.(?=[A-Za-z0-9]))++"  # a dot before no letter ends a sentence
     # TLD: alphabetic; a case change ends it ("user@mail.jpE-mail:" when sentences run together)
     r"(?:[a-z]{2,24}(?![a-z-])|[A-Z]{2,24}(?![A-Za-z-])|[A-Z][a-z]{1,23}(?![a-z-])))"
 )
@@ -78,24 +91,44 @@ _POSTAL = r"(?P<postal>(?:〒|郵便番号\s?[:：]?)\s?(?:\d{3}-\d{4}|\d{7}(?!\
 _IPV4 = r"(?P<ipv4>(?<![\d.])\d{1,3}(?:\.\d{1,3}){2}\.\d++(?!\.\d))"  # last octet may run into a number
 # Global unicast IPv6 (2000::/3) only: everything routable today; "Encode::JP" or "AZ::Blog" never match.
 _IPV6 = r"(?P<ipv6>(?<![0-9A-Za-z:.])[23][0-9A-Fa-f]{3}:(?:[0-9A-Fa-f]{0,4}:){1,6}[0-9A-Fa-f]{0,4}(?![0-9A-Za-z:]))"
+# Where a number may start: not inside a word, a decimal or a code, but right after a TEL/FAX label ("TEL.03-").
+_NUM_START = (
+    r"(?:(?<![A-Za-z0-9_.,/=#&%@+\-])|(?<=[Tt][Ee][Ll]\.)|(?<=[Ff][Aa][Xx]\.)|(?<=[Tt][Ee][Ll])|(?<=[Ff][Aa][Xx]))"
+)
 # Digits in groups joined by one separator: "-", " ", "(", ")", ")-", "-(" ... Possessive, so no backtracking;
 # the lookahead skips the many short numbers (years, counts) that cannot be PII before any work is done.
 _NUMBER = (
-    r"(?P<num>(?:(?<![A-Za-z0-9_.,/=#&%@+\-])|(?<=TEL)|(?<=Tel)|(?<=tel)|(?<=FAX)|(?<=Fax))"
-    r"(?=[\d\s()（）+-]{7})(?:\+\s?)?[(（]?\d++(?:(?:[)）][-\s]?[(（]?|[-\s][(（]?|[(（])\d++)*+[)）]?"
+    rf"(?P<num>(?=[\d\s()（）+-]{{7}}){_NUM_START}"
+    r"(?:\+\s?)?[(（]?\d++(?:(?:[)）][-\s]?[(（]?|[-\s][(（]?|[(（])\d++)*+[)）]?"
     r"(?![_]|[.,]\d|-[A-Za-z0-9]))"
 )
+# A phone number written with dots, 090.1234.5678: three groups, the first starting with 0 (dates start with a year).
+_DOTTED = rf"(?P<dotted>(?=0\d{{1,4}}\.){_NUM_START}0\d{{1,4}}\.\d{{1,4}}\.\d{{3,4}}(?![\d_]|\.\d))"
 # The lookaheads dispatch on the first character, so most positions are rejected by one class test.
 _SCAN = re.compile(
-    rf"(?=[{_KANJI}])(?:{_ADDRESS})|(?=[0-9A-Za-z+(（〒郵])(?:{'|'.join((_EMAIL, _POSTAL, _IPV6, _IPV4, _NUMBER))})"
+    rf"(?=[{_KANJI}])(?:{_ADDRESS})"
+    rf"|(?=[0-9A-Za-z+(（〒郵])(?:{'|'.join((_EMAIL, _POSTAL, _IPV6, _IPV4, _DOTTED, _NUMBER))})"
 )
 
+_SENTENCE_END = re.compile(r"[。！？!?\n]")
 _LAST_GROUP = re.compile(r"\d+$")
-_CHOONPU_DASH = re.compile(rf"(?<=\d)[{PROLONGED_SOUND_MARKS}](?=\d)")
+_CHOONPU_DASH = re.compile(rf"(?<=[\d)）])[{PROLONGED_SOUND_MARKS}](?=[\d(（])")
+_OPEN, _CLOSE = "(（", ")）"
 _PHONE_WORDS = re.compile(r"TEL|Tel|tel|電話|☎|℡|FAX|Fax|携帯|連絡先|問い?合わ?せ|ダイヤル|コール")
 _NOT_POSTAL_WORDS = re.compile(
     r"(?<!郵便)番号|No|NO|no\.|ISBN|ISSN|品番|型番|型式|注文|受注|伝票|整理|管理|会員|口座|登録|証券|商品|コード|ID|問題|JIS"
 )
+# Before a product code that has a phone number's shape (商品コード 0974-220090), unless a phone word is closer.
+_CODE_WORDS = re.compile(
+    r"品番|型番|型式|商品コード|製品コード|商品番号|JAN|ISBN|ISSN|注文番号|受注番号|伝票番号|管理番号|整理番号|会員番号"
+    r"|口座番号|登録番号|証券番号|シリアル|製造番号|受付番号|問題番号|SKU|会員ID|ユーザーID|ID[:：]"
+)
+# Near an address written with short numbers (8.8.8.8 as a DNS server); versions (9.0.0.6) have none of these.
+_IP_WORDS = re.compile(
+    r"IP|アドレス|DNS|dns|サーバ|[Ss]erver|ホスト|[Hh]ost|ping|接続|アクセス|(?<!ブ)ログ|ルータ|ゲートウェイ|プロキシ"
+    r"|[Pp]roxy|whois|ネットワーク|書き込み|発信元|送信元|from"
+)
+_MAIL_LABEL = re.compile(r"(?i)(?:e-?)?mail\.")
 _VERSION_WORDS = re.compile(r"(?i:ver|version|バージョン|v)\s?$")
 _SECTION_AFTER = re.compile(r"\s?[節章項条版]")
 
@@ -157,8 +190,9 @@ def _card_grouping(groups: list[str]) -> bool:
     return lens in ([4, 6, 5], [4, 6, 4])
 
 
-def _phone_valid(national: str, groups: list[str], text: str, start: int) -> bool:
-    """`national` starts with 0; `groups` are its digit groups (the first one without a leading 0 for +81 forms)."""
+def _phone_valid(national: str, groups: list[str], text: str, start: int, labelled: bool = False) -> bool:
+    """`national` starts with 0; `groups` are its digit groups (the first one without a leading 0 for +81 forms);
+    `labelled` when the value itself says it is a phone number (+81), as a phone word before it would."""
     n = len(national)
     if n not in (10, 11) or national[1] == "0":
         return False
@@ -167,7 +201,7 @@ def _phone_valid(national: str, groups: list[str], text: str, start: int) -> boo
     if n == 10 and (national.startswith(_MOBILE[:4]) or national.startswith("0800")):
         return False
     if len(groups) == 1:
-        if n == 11 or national.startswith("0120"):
+        if n == 11 or national.startswith("0120") or labelled:
             return True
         return bool(_PHONE_WORDS.search(text, max(0, start - 12), start))
     first, last = groups[0], groups[-1]
@@ -178,29 +212,49 @@ def _phone_valid(national: str, groups: list[str], text: str, start: int) -> boo
     return len(last) != 3 or national.startswith(_SHORT_LAST_GROUP)
 
 
+def _after_code_word(text: str, start: int) -> bool:
+    """A product/order/member code word in the 12 characters before, with no phone word after it."""
+    words = list(_CODE_WORDS.finditer(text, max(0, start - 12), start))
+    return bool(words) and not _PHONE_WORDS.search(text, words[-1].end(), start)
+
+
+def _trim_brackets(text: str, start: int, end: int) -> tuple[int, int]:
+    """Leave out brackets at the ends of a number span that belong to the text around it: "(電話 03-1234-5678)" and
+    "(03-1234-5678)" mask only the number, "(03)1234-5678" and "03(1234)5678" keep their own."""
+    depth = sum((c in _OPEN) - (c in _CLOSE) for c in text[start:end])
+    while depth < 0 and text[end - 1] in _CLOSE:
+        end, depth = end - 1, depth + 1
+    while depth > 0 and text[start] in _OPEN:
+        start, depth = start + 1, depth - 1
+    if text[start] in _OPEN and text[end - 1] in _CLOSE and not any(c in _CLOSE for c in text[start + 1:end - 1]):
+        start, end = start + 1, end - 1
+    return start, end
+
+
 def _classify_number(cand: str, text: str, start: int, end: int) -> str | None:
     """Type of a digit-group candidate (normalised text) at text[start:end], or None when it is no PII."""
     groups = re.findall(r"\d+", cand)
     digits = "".join(groups)
     n = len(digits)
     if cand.startswith("+"):
-        if not digits.startswith("81") or len(groups) < 2:
+        if not digits.startswith("81"):
             return None
-        rest = groups[1:] if groups[0] == "81" else [groups[0][2:]] + groups[1:]
+        rest = groups[1:] if groups[0] == "81" else [groups[0][2:]] + groups[1:]  # +81-3-..., +81312345678
         if rest and rest[0] == "0":  # +81 (0)3-1234-5678
             rest = rest[1:]
         if not rest or rest[0].startswith("0"):
             return None
-        return "phone" if _phone_valid("0" + "".join(rest), rest, text, start) else None
+        return "phone" if _phone_valid("0" + "".join(rest), rest, text, start, labelled=True) else None
     if n == 7 and [len(g) for g in groups] == [3, 4] and cand[3] == "-":
         if _CODE_SUFFIX.match(text, end) or text[end:end + 1] == "号" or text[start - 1:start] == "第":
             return None  # product codes (123-4567A, 123-4567XL) and serials (第123-4567号)
-        sentence = max(text.rfind("。", max(0, start - 10), start), text.rfind("\n", max(0, start - 10), start))
-        return None if _NOT_POSTAL_WORDS.search(text, max(0, start - 10, sentence + 1), start) else "postal_code"
+        ends = [m.end() for m in _SENTENCE_END.finditer(text, max(0, start - 10), start)]
+        words = _NOT_POSTAL_WORDS.search(text, ends[-1] if ends else max(0, start - 10), start)
+        return None if words else "postal_code"
     if n in (10, 11) and digits[0] == "0":
-        return "phone" if _phone_valid(digits, groups, text, start) else None
+        return "phone" if _phone_valid(digits, groups, text, start) and not _after_code_word(text, start) else None
     if n == 12 and [len(g) for g in groups] in ([12], [4, 4, 4]):
-        return "my_number" if my_number_valid(digits) else None
+        return "my_number" if my_number_valid(digits) and not _after_code_word(text, start) else None
     if 14 <= n <= 19 and _card_grouping(groups) and luhn_valid(digits) and card_issuer(digits):
         return "credit_card"
     return None
@@ -243,6 +297,13 @@ def _classify_run(cand: str, text: str, start: int) -> Iterator[tuple[str, int, 
             i += 1
 
 
+def _version_shaped(quad: str) -> bool:
+    """Small parts with a 0 or two single digits, as versions are (9.0.0.6, 2.3.1.12); 1 in 600 random public
+    addresses has that shape."""
+    parts = quad.split(".")
+    return max(map(len, parts)) <= 2 and ("0" in parts or sum(len(p) == 1 for p in parts) >= 2)
+
+
 def _valid_ip(value: str, version_check: bool, text: str, start: int, end: int) -> bool:
     try:
         ip = ipaddress.ip_address(value)
@@ -250,10 +311,12 @@ def _valid_ip(value: str, version_check: bool, text: str, start: int, end: int) 
         return False
     if not ip.is_global or ip.is_multicast:
         return False
-    if version_check:  # "ver 1.2.3.4", "第1.2.3.4節"
+    if version_check:  # "ver 1.2.3.4", "第1.2.3.4節", "アップデートで9.0.0.6へ"
         if _VERSION_WORDS.search(text[max(0, start - 10):start]) or text[start - 1:start] == "第":
             return False
         if _SECTION_AFTER.match(text, end):
+            return False
+        if _version_shaped(value) and not _IP_WORDS.search(text, max(0, start - 20), start):
             return False
     return True
 
@@ -277,8 +340,11 @@ def find_pii(text: str) -> list[tuple[str, int, int, int]]:
             out.append(("address", s, e, m.end("addr_head")))
             found = True
         elif kind == "email":
-            local, _, domain = m.group(kind).rpartition("@")
-            if not local.endswith(".") and ".." not in local and ".." not in domain:
+            label = _MAIL_LABEL.match(norm, s, e)  # "E-mail.taro@", "Mail．taro@": the label is no part of it
+            if label and (label.group()[0] in "Ee" or text[label.end() - 1] == "．"):
+                s = label.end()
+            local, _, domain = norm[s:e].rpartition("@")
+            if local and not local.endswith(".") and ".." not in local and ".." not in domain:
                 out.append(("email", s, e, s))
                 found = True
         elif kind == "postal":
@@ -296,8 +362,14 @@ def find_pii(text: str) -> list[tuple[str, int, int, int]]:
                     out.append((kind, s, e - cut, s))
                     e, found = e - cut, True
                     break
+        elif kind == "dotted":
+            groups = m.group(kind).split(".")
+            if _phone_valid("".join(groups), groups, norm, s) and not _after_code_word(norm, s):
+                out.append(("phone", s, e, s))
+                found = True
         else:
             for sub_kind, a, b in _classify_run(m.group(kind), norm, s):
+                a, b = _trim_brackets(norm, a, b)
                 out.append((sub_kind, a, b, a))
                 found = True
         pos = e if found else s + 1
@@ -309,7 +381,8 @@ def _partial(kind: str, value: str, head: int, mask_char: str) -> str:
         local, _, domain = value.rpartition("@")
         return local[0] + mask_char * 3 + "@" + domain
     if kind == "address":
-        return value[:head] + re.sub(r"[0-9０-９]", mask_char, value[head:])
+        tail = re.sub(rf"[{_KANJI_DIGITS}]+(?=丁目|番|号)", lambda m: mask_char * len(m.group()), value[head:])
+        return value[:head] + re.sub(r"[0-9０-９]", mask_char, tail)
     digit = re.compile(r"[0-9０-９A-Fa-f]" if kind == "ipv6" else r"[0-9０-９]")
     positions = [m.start() for m in digit.finditer(value)]
     if kind == "credit_card":

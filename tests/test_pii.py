@@ -16,6 +16,7 @@ import pytest
 from jwc.filters.base import Doc
 from jwc.filters.pii import PIIFilter, card_issuer, find_pii, luhn_valid, my_number_valid
 from jwc.schemas.config import resolve
+from tests.pii_testset import FORMATS, LOOK_ALIKE_KINDS, generate, look_alikes
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 GENERATOR = DATA.parent / "tools" / "make_warc_corpus.py"
@@ -74,6 +75,26 @@ def kinds(text: str) -> list[tuple[str, str]]:
         ("マイナンバー：12345678901812月25日", [("my_number", "123456789018")]),
         ("郵便番号：〒818-73362005年", [("postal_code", "〒818-7336")]),
         ("送付先 350-5867TOKYOWeb", [("postal_code", "350-5867")]),
+        # issue 15: sentence ends after e-mail, company-page labels, +81 unseparated, dots, brackets
+        ("連絡はtaro@example.co.jp.", [("email", "taro@example.co.jp")]),
+        ("E-mail．info@mail.example.co.jp．", [("email", "info@mail.example.co.jp")]),
+        ("【taro+news@example.com】", [("email", "taro+news@example.com")]),
+        ("TEL.03-1234-5678／FAX.03-1234-5679", [("phone", "03-1234-5678"), ("phone", "03-1234-5679")]),
+        ("ＴＥＬ．０３－１２３４－５６７８", [("phone", "０３－１２３４－５６７８")]),
+        ("Tel:03-1234-5678", [("phone", "03-1234-5678")]),
+        ("電話：0312345678。", [("phone", "0312345678")]),
+        ("☎06-1234-5678", [("phone", "06-1234-5678")]),
+        ("℡045-123-4567", [("phone", "045-123-4567")]),
+        ("+819012345678", [("phone", "+819012345678")]),
+        ("TEL +81312345678", [("phone", "+81312345678")]),
+        ("携帯090.1234.5678です", [("phone", "090.1234.5678")]),
+        ("（電話 03-1234-5678）", [("phone", "03-1234-5678")]),
+        ("(代表+81ー(0)3ー1234ー5678)", [("phone", "+81ー(0)3ー1234ー5678")]),
+        ("FAX.（0466）12‒3456", [("phone", "（0466）12‒3456")]),
+        ("DNSサーバー8.8.8.8", [("ipv4", "8.8.8.8")]),
+        ("QRコードを読み取るか0120-123-456へ", [("phone", "0120-123-456")]),  # コード alone is no code word
+        ("〒702-5009 港南市中町三丁目四番十二号　高橋様",
+         [("postal_code", "〒702-5009"), ("address", "港南市中町三丁目四番十二号")]),
     ],
 )
 def test_detects(text: str, expected: list[tuple[str, str]]) -> None:
@@ -92,6 +113,8 @@ LOOK_ALIKES = {
     "private_ips": "192.168.0.1 10.1.2.3 172.16.5.4 127.0.0.1 0.0.0.0 255.255.255.255 100.64.1.1 169.254.0.1 "
                    "224.0.0.1 240.1.2.3 198.51.100.7 203.0.113.5 192.0.2.1 ::1 fe80::1 fd00::1 2001:db8::1",
     "code": "Encode::JP AZ::Blog std::vector 12:34:56 a:b:c:d 00:1A:2B:3C:4D:5E",
+    "issue_15": "ソフトは9.0.0.6です アップデートで2.0.1.5へ 東京都港区2番目の 大阪市北区梅田3番線 1番人気 自民党の一丁目一番地 "
+                "商品コード 0974-220090 伝票番号 2342-5106-6699 35.6812,139.7671 2023.12.25 ISBN：0-306-40615-2",
     "numbers": "人口1,234,567人 2015-2016シーズン 1998-2003年 3-1で勝利 100-200人 12-3456 0000 0000 0000 "
                "4111111111111112 1234 5678 9012 東京都千代田区 大阪市北区梅田1丁目",
 }
@@ -127,8 +150,11 @@ def test_signals_rule_and_masks() -> None:
     assert partial.mask(text)[0] == (
         "連絡先：t***@example.co.jp TEL 03-****-**** 〒100-**** カード ****-****-****-1111 IP 8.8.*.*")
     assert partial.mask("+81-90-1234-5678")[0] == "+81-90-****-****"
+    assert partial.mask("（電話 03-1234-5678）TEL.090.1234.5678。")[0] == "（電話 03-****-****）TEL.090.****.****。"
+    assert f.mask("E-mail．taro@example.co.jp．")[0] == "E-mail．<EMAIL>．"
     assert partial.mask("住所：大阪府大阪市北区梅田1-2-3")[0] == "住所：大阪府大阪市北区梅田1-2-3"  # address not enabled
     assert PIIFilter({"mask_style": "partial"}).mask("住所：大阪府大阪市北区梅田1-2-3")[0] == "住所：大阪府大阪市北区梅田*-*-*"
+    assert PIIFilter({"mask_style": "partial"}).mask("東京都千代田区永田町一丁目七番一号")[0] == "東京都千代田区永田町*丁目*番*号"
     assert PIIFilter({"tag_format": "[{TYPE}]"}).mask("a@b.jp")[0] == "[EMAIL]"
 
     only_email = PIIFilter({"types": ["email"]})
@@ -145,6 +171,40 @@ def test_bad_options_are_refused_by_the_declarations() -> None:
     with pytest.raises(ValueError, match="^pii.mask_char: '' is not one character$"):
         resolve("pii", PIIFilter.params, {"mask_char": ""})
     assert resolve("pii", PIIFilter.params, {"mask_char": "#"})["mask_char"] == "#"
+
+
+# --- generated test set (tests/pii_testset.py): held-out half, two seeds -------------------------------------
+
+
+@pytest.mark.parametrize("seed", [2, 3, 4, 5])
+def test_recall_per_type_and_format_on_held_out_half(seed: int) -> None:
+    found, total, exact = Counter(), Counter(), Counter()
+    for text, kind, fmt, value in generate(seed, "report"):
+        i, j = text.index(value), text.index(value) + len(value)
+        spans = [(k, s, e) for k, s, e, _ in find_pii(text)]
+        total[kind, fmt] += 1
+        found[kind, fmt] += any(k == kind and s <= i and e >= j for k, s, e in spans)
+        exact[kind, fmt] += (kind, i, j) in spans  # neither a bracket nor a label nor a full stop masked with it
+    assert set(total) == {(k, f) for k, fs in FORMATS.items() for f in fs}
+    for kind in FORMATS:
+        n = sum(v for (k, _), v in total.items() if k == kind)
+        hits = sum(v for (k, _), v in found.items() if k == kind)
+        assert n >= 200 and hits / n >= 0.99, (kind, hits, n)
+    for key, n in total.items():
+        assert found[key] / n >= 0.95 and exact[key] / n >= 0.95, (key, found[key], exact[key], n)
+
+
+def test_no_false_masks_on_look_alikes() -> None:
+    items = look_alikes(2)
+    masked = [(kind, text, kinds(text)) for kind, text in items if find_pii(text)]
+    assert {kind for kind, _ in items} == set(LOOK_ALIKE_KINDS) and len(items) == 200 * len(LOOK_ALIKE_KINDS)
+    assert masked == []
+
+
+def test_test_set_halves_differ_but_share_every_format() -> None:
+    dev, report = generate(1, "dev"), generate(1, "report")
+    assert not {t for t, *_ in dev} & {t for t, *_ in report}
+    assert {(k, f) for _, k, f, _ in dev} == {(k, f) for _, k, f, _ in report}
 
 
 # --- measured on data -----------------------------------------------------------------------------------------

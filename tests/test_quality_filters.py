@@ -115,11 +115,17 @@ def test_sentence_split_lengths_and_kuten_density():
     assert split_sentences(Doc(text)) == ["今日は晴れ。", "明日は雨！", "本当？", "見出し"]
     s = signals(SentenceFilter, text)
     assert s == {"sent_count": 4.0, "sent_avg_len": 17 / 4, "sent_max_len": 6.0, "sent_ellipsis_frac": 0.0,
-                 "sent_chars_per_kuten": 17.0}
+                 "sent_chars_per_kuten": 17 / 3}
 
 
 def test_closing_brackets_stay_with_their_sentence():
     assert split_sentences(Doc("「行く。」と彼は言った。そうか！！")) == ["「行く。」", "と彼は言った。", "そうか！！"]
+
+
+def test_ascii_marks_inside_urls_and_names_end_no_sentence():
+    text = "福岡Yahoo!Japanドーム。詳細はhttps://a.jp/?id=1&q=2にある。葛西が銀!7度目"
+    assert split_sentences(Doc(text)) == ["福岡Yahoo!Japanドーム。", "詳細はhttps://a.jp/?id=1&q=2にある。", "葛西が銀!",
+                                          "7度目"]
 
 
 def test_ellipsis_endings_include_read_more_links():
@@ -127,6 +133,20 @@ def test_ellipsis_endings_include_read_more_links():
     s = signals(SentenceFilter, text)
     assert s["sent_ellipsis_frac"] == pytest.approx(4 / 5)
     assert "sentences.ellipsis" in SentenceFilter().decide(s)
+
+
+def test_questions_exclamations_and_list_lines_end_sentences():
+    questions = "この町の人口はどのくらい減ったのでしょうか？駅前の商店街はこの先も残るのでしょうか？" * 8
+    exclaims = "今年の花火大会は過去最高の人出になりました！来年もぜひ皆さんで見に来てください！" * 8
+    items = "\n".join(f"・{n}番目の項目では申請に必要な書類と窓口の受付時間を説明しています" for n in range(12))
+    for text in (questions, exclaims, items):
+        assert text.count("。") == 0 and SentenceFilter().decide(signals(SentenceFilter, text)) == [], text
+    assert signals(SentenceFilter, questions)["sent_chars_per_kuten"] == len(questions) / 16
+    assert signals(SentenceFilter, items)["sent_chars_per_kuten"] == len(items.replace("\n", "")) / 12
+    assert signals(SentenceFilter, "1. 書類をそろえる\n2) 窓口へ行く\n3．受付票を取る")["sent_chars_per_kuten"] == 24 / 3
+    # ?! inside URLs and names are no sentence ends; a run of marks counts once; a bare bullet is no list item
+    assert signals(SentenceFilter, "https://a.jp/?id=1&q=2 Yahoo!Japan")["sent_chars_per_kuten"] == 33.0
+    assert signals(SentenceFilter, "本当？！？\n・\nええ!?")["sent_chars_per_kuten"] == 10 / 2
 
 
 def test_text_without_kuten_reports_its_length_per_kuten():
