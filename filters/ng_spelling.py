@@ -20,10 +20,11 @@ import re
 from dataclasses import dataclass
 
 MASK = "○"
-_MASKS = "○●◯〇*×✕☓■□◎◆◇"
+MASKS = "○●◯〇*×✕☓■□◎◆◇"
 _SEPARATORS = " \u3000・･.\\-_/|+♪♡♥❤☆★※\u200b\u200c\u200d\u2060\ufeff\u00ad"
-_LONG_MARKS = "ー〜~∼"
+LONG_MARKS = "ー〜~∼"
 _SMALL_TO_FULL = dict(zip("ぁぃぅぇぉっゃゅょゎゕゖ", "あいうえおつやゆよわかけ"))
+_NOT_INITIAL = frozenset("ぁぃぅぇぉっゃゅょゎゕゖァィゥェォッャュョヮヵヶ" + LONG_MARKS)
 
 
 def _fold_char(ch: str) -> str:
@@ -34,11 +35,13 @@ def _fold_char(ch: str) -> str:
 
 
 _TABLE = {c: _fold_char(chr(c)) for c in [*range(0x30A1, 0x30F7), *map(ord, _SMALL_TO_FULL)]}
-_TABLE.update({ord(c): MASK for c in _MASKS})
+_TABLE.update({ord(c): MASK for c in MASKS})
 
 _JA = "ぁ-ゖ一-鿿々" + MASK  # a Japanese letter or a mask, after folding
-# deleted: long-vowel marks after kana; separators between two Japanese letters (or masks, or a long mark after)
-_DELETE = re.compile(f"(?<=[ぁ-ゖ{MASK}])[{_LONG_MARKS}]+|(?<=[{_JA}])[{_SEPARATORS}]+(?=[{_JA}{_LONG_MARKS}])")
+# deleted: long-vowel marks after kana (with separators among them: イ メ ー ジ); separators between two Japanese
+# letters or masks
+_DELETE = re.compile(f"(?<=[ぁ-ゖ{MASK}])(?:[{_SEPARATORS}]*[{LONG_MARKS}])+(?:[{_SEPARATORS}]+(?=[{_JA}]))?"
+                     f"|(?<=[{_JA}])[{_SEPARATORS}]+(?=[{_JA}{LONG_MARKS}])")
 
 
 def fold_word(word: str) -> str:
@@ -80,16 +83,40 @@ def fold(text: str) -> FoldedText:
 
 
 def masked_keys(key: str) -> list[str]:
-    """Folded key with one character (keys of 4 or more: up to two) replaced by the mask, always keeping at least
-    two real characters: セ○クス, ち○こ, お○○い. Keys shorter than 3 get none (○ね could be anything)."""
-    if len(key) < 3:
+    """Folded key with one character after the first (keys of 4 or more: up to two) replaced by the mask, always
+    keeping at least two real characters: セ○クス, ち○こ, お○○い. None for keys shorter than 3 (○ね could be anything), keys with
+    Latin letters or digits (18× is arithmetic) and keys that already hold a mask."""
+    if len(key) < 3 or MASK in key or any(ch.isascii() for ch in key):
         return []
     out = []
     for n in (1, 2) if len(key) >= 4 else (1,):
-        for positions in itertools.combinations(range(len(key)), n):
+        for positions in itertools.combinations(range(1, len(key)), n):  # not the first: ○チンコ is パチンコ
             if len(key) - n >= 2:
                 chars = list(key)
                 for p in positions:
                     chars[p] = MASK
                 out.append("".join(chars))
     return out
+
+
+def kana_pattern(text: str) -> str:
+    """The script of each kana or mask in `text` ("h" hiragana, "k" katakana, "?" a mask), long-vowel marks left
+    out: a variant spelling must swap the script of a whole word, not of part of it (はメール is not ハメる)."""
+    return "".join("h" if "ぁ" <= ch <= "ゖ" else "k" if "ァ" <= ch <= "ヺ" else "?"
+                   for ch in text if "ぁ" <= ch <= "ゖ" or "ァ" <= ch <= "ヺ" or ch in MASKS)
+
+
+def same_script_shape(entry: str, span: str) -> bool:
+    """Whether `span` writes `entry` in its own scripts or a katakana entry all in hiragana (せっくす). Not the other
+    way: a hiragana entry is mostly a spelling of a katakana word that is ordinary news vocabulary (せくはら,
+    でんま for セクハラ, デンマーク); an entry mixing scripts (ヤりたい) only as written. The span must not start
+    inside a word, with a small kana or a long-vowel mark (フィンランド holds ィンラン)."""
+    if not span or span[0] in _NOT_INITIAL:
+        return False
+    pattern, written = kana_pattern(entry), kana_pattern(span)
+    scripts = set(written) - {"?"}
+    if set(pattern) <= {"k", "?"}:
+        return scripts <= {"k"} or scripts == {"h"}
+    if set(pattern) <= {"h", "?"}:
+        return scripts <= {"h"}
+    return len(pattern) == len(written) and all(w in (p, "?") for p, w in zip(pattern, written))

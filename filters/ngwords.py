@@ -44,7 +44,7 @@ from typing import Any, Mapping
 import ahocorasick
 
 from jwc.filters.base import Doc, Filter, Param, Rule
-from jwc.filters.ng_spelling import fold, fold_word, masked_keys
+from jwc.filters.ng_spelling import LONG_MARKS, MASKS, fold, fold_word, kana_pattern, masked_keys, same_script_shape
 
 CATEGORIES = ("adult", "sexual_crime", "abuse", "violence", "discrimination", "user")
 LEXICON = Path(__file__).with_name("ng_lexicon_ja.tsv")
@@ -147,9 +147,10 @@ def _script_at(text: str, i: int) -> str:
 
 
 def _is_reading(text: str, start: int, end: int) -> bool:
-    """A kana gloss in parentheses after kanji, 強姦(ごうかん): the reading of a word, not a use of the entry."""
+    """A kana gloss in parentheses after a word with kanji, 強姦(ごうかん), 淫ら(みだら): the reading of a word, not
+    a use of the entry."""
     return 1 < start and end < len(text) and text[start - 1] == "(" and text[end] == ")" \
-        and _script(text[start - 2]) == "kanji"
+        and _script(text[start - 2]) in ("kanji", "hira") and all(_script(c) in ("hira", "kata") for c in text[start:end])
 
 
 def _edge_check(length: int, ch: str) -> str:
@@ -294,14 +295,6 @@ def _on_token_boundary(text: str, at: int, windows: Windows) -> bool:
     return at in _window_at(text, at, windows)[2]
 
 
-def _neighbour_token(text: str, at: int, is_end: bool, windows: Windows) -> str:
-    """The MeCab token right after (`is_end`) or right before offset `at`, which is a token boundary."""
-    lo, hi, bounds = _window_at(text, at, windows)
-    if is_end:
-        return text[at:min((b for b in bounds if b > at), default=hi)]
-    return text[max((b for b in bounds if b < at), default=lo):at]
-
-
 _SMALL_OR_LONG = frozenset("ァィゥェォッャュョヮヵヶぁぃぅぇぉっゃゅょゎー")
 
 
@@ -361,25 +354,58 @@ class NGWordMatcher:
             start, end = last + 1 - length, last + 1
             if not _is_reading(text, start, end) and _accepted(entry, text, start, end, windows):
                 out.append((entry, start, end))
-        if not self._variants:
-            return out
+        if self._variants:
+            out += self._find_variants(text)
+        return _outermost(out)
+
+    def _find_variants(self, text: str) -> list[tuple[Entry, int, int]]:
+        """Occurrences of variant spellings (not spelled like any entry), longest first where they overlap."""
+        out: list[tuple[Entry, int, int]] = []
         folded = fold(text)
         candidates = []
         for last, (length, entries) in self._variants.iter(folded.text):
             start, end = folded.span(last + 1 - length, last + 1)
-            if text[start:end] in self.entries:
-                continue  # found as written (as this entry or another)
-            if end - start < 4 and all(_script(ch) == "hira" for ch in text[start:end]):
-                continue  # three hiragana are too often something else: くんに is くん + に, not クンニ
-            candidates.append((max(entries, key=lambda e: e.weight), start, end))
-        covered = bytearray(len(text))
-        for _, start, end in out:
-            covered[start:end] = b"\x01" * (end - start)
-        for entry, start, end in sorted(candidates, key=lambda c: c[1] - c[2]):  # longest first
-            if not any(covered[start:end]) and _accepted(entry, text, start, end, windows):
+            while end < len(text) and text[end] in LONG_MARKS:  # セックスー: the mark belongs to the word
+                end += 1
+            hiragana = all(_script(ch) == "hira" for ch in text[start:end])
+            if (text[start:end] in self.entries and not hiragana) or (hiragana and end - start < 4) \
+                    or _is_reading(text, start, end):
+                # an entry as written was judged above, except in hiragana, which MeCab cannot segment (せっくす);
+                # three hiragana are too often something else: くんに is くん + に, not クンニ
+                continue
+            written = kana_pattern(text[start:end])
+            fitting = [e for e in entries if e.word != text[start:end] and same_script_shape(e.word, text[start:end])]
+            # the entry in the same scripts first (セックス, not せっくす, for セックスー), then the heaviest
+            fitting.sort(key=lambda e: (kana_pattern(e.word) == written, e.weight), reverse=True)
+            if fitting:
+                candidates.append((fitting, start, end))
+        covered = bytearray(len(text))  # variants do not overlap each other; nesting in `found` is resolved later
+        for fitting, start, end in sorted(candidates, key=lambda c: c[1] - c[2]):  # longest first
+            entry = next((e for e in fitting if _accepted_as_written(e, text, start, end)), None)
+            if entry is not None and not any(covered[start:end]):
                 covered[start:end] = b"\x01" * (end - start)
                 out.append((entry, start, end))
         return out
+
+
+def _outermost(matches: list[tuple[Entry, int, int]]) -> list[tuple[Entry, int, int]]:
+    """Matches not inside a longer one, in text order: アダルトビデオ is one word, not also アダルト, and クソ野郎 not
+    also クソ."""
+    out: list[tuple[Entry, int, int]] = []
+    reach = -1
+    for match in sorted(matches, key=lambda m: (m[1], -m[2])):
+        if match[2] > reach:
+            out.append(match)
+            reach = match[2]
+    return out
+
+
+def _accepted_as_written(entry: Entry, text: str, start: int, end: int) -> bool:
+    """The boundary checks of a variant spelling, made on its context with the entry written in place of it:
+    MeCab cannot segment き.ん.た.ま or せっくす, but it can tell whether キンタマ, セックス fit where they stand."""
+    lo, hi = max(0, start - 20), min(len(text), end + 20)
+    restored = text[lo:start] + entry.word + text[end:hi]
+    return _accepted(entry, restored, start - lo, start - lo + len(entry.word), [])
 
 
 def _automaton(keys: Mapping[str, list[Entry]]) -> Any:
@@ -418,6 +444,8 @@ def _edge_verdict(check: str, length: int, text: str, at: int, is_end: bool) -> 
     neighbour = at if is_end else at - 1
     if not check or not 0 <= neighbour < len(text):
         return True
+    if text[neighbour] in MASKS:  # a masked character beside the entry: the word is longer (○チンコ is パチンコ)
+        return False
     script = _script_at(text, neighbour)
     if check in ("latin", "digit"):
         return script != check
@@ -430,12 +458,33 @@ def _edge_verdict(check: str, length: int, text: str, at: int, is_end: bool) -> 
     return None
 
 
+def _splits_katakana_run(text: str, at: int) -> bool:
+    """Whether the katakana run around offset `at` is a compound of words that splits at `at` (アダルト|サイト), not
+    a name or an unknown word MeCab cut into pieces (キンタマ|ー|ニ, アナル|ディ, ジョコ|ビッチ): every token of the
+    run must be a dictionary word that is not a proper noun, and the tokens on both sides of `at` real words."""
+    lo, hi = at, at
+    while lo > 0 and _script(text[lo - 1]) == "kata":
+        lo -= 1
+    while hi < len(text) and _script(text[hi]) == "kata":
+        hi += 1
+    pos, cut, sides = lo, False, []
+    for word in _mecab(full=True)(text[lo:hi]):
+        if word.is_unk or word.feature.pos2 == "固有名詞":
+            return False
+        if pos in (at - len(word.surface), at):
+            sides.append(word.surface)
+        pos += len(word.surface)
+        cut = cut or pos == at
+    return cut and len(sides) == 2 and not any(_is_fragment(t) for t in sides)
+
+
 def _edge_on_tokens(check: str, entry: Entry, text: str, at: int, is_end: bool, windows: Windows) -> bool:
     """The MeCab part of the edge check."""
+    if check == "kata":  # next to katakana: only where the run is a compound of words
+        return _splits_katakana_run(text, at)
     if _on_token_boundary(text, at, windows):
-        # inside a katakana run, the rest must be a word, not a fragment of a foreign name (キンタマ|ー|ニ)
-        return check != "kata" or not _is_fragment(_neighbour_token(text, at, is_end, windows))
-    if check in ("kata", "kanji"):
+        return True
+    if check == "kanji":
         return False
     if is_end and text[at:at + 1] in _FINAL_PARTICLES and _on_token_boundary(text, at + 1, windows):
         return True  # a sentence-final particle MeCab fused to the word: 死ねよ is one token
