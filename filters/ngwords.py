@@ -368,9 +368,10 @@ class NGWordMatcher:
             while end < len(text) and text[end] in LONG_MARKS:  # セックスー: the mark belongs to the word
                 end += 1
             hiragana = all(_script(ch) == "hira" for ch in text[start:end])
-            if (text[start:end] in self.entries and not hiragana) or (hiragana and end - start < 4) \
+            unreadable = hiragana or any(ch in MASKS for ch in text[start:end])
+            if (text[start:end] in self.entries and not unreadable) or (hiragana and end - start < 4) \
                     or _is_reading(text, start, end):
-                # an entry as written was judged above, except in hiragana, which MeCab cannot segment (せっくす);
+                # an entry as written was judged above, except where MeCab cannot segment it (せっくす, ち●こ);
                 # three hiragana are too often something else: くんに is くん + に, not クンニ
                 continue
             written = kana_pattern(text[start:end])
