@@ -34,14 +34,37 @@ def _fold_char(ch: str) -> str:
     return _SMALL_TO_FULL.get(ch, ch)
 
 
-_TABLE = {c: _fold_char(chr(c)) for c in [*range(0x30A1, 0x30F7), *map(ord, _SMALL_TO_FULL)]}
-_TABLE.update({ord(c): MASK for c in MASKS})
+_TABLE = {c: ord(_fold_char(chr(c))) for c in [*range(0x30A1, 0x30F7), *map(ord, _SMALL_TO_FULL)]}
+_TABLE.update({ord(c): ord(MASK) for c in MASKS})  # int values: str.translate is faster with them
+_RUNS = re.compile(f"[{_SEPARATORS}{LONG_MARKS}]+")
 
-_JA = "ぁ-ゖ一-鿿々" + MASK  # a Japanese letter or a mask, after folding
-# deleted: long-vowel marks after kana (with separators among them: イ メ ー ジ); separators between two Japanese
-# letters or masks
-_DELETE = re.compile(f"(?<=[ぁ-ゖ{MASK}])(?:[{_SEPARATORS}]*[{LONG_MARKS}])+(?:[{_SEPARATORS}]+(?=[{_JA}]))?"
-                     f"|(?<=[{_JA}])[{_SEPARATORS}]+(?=[{_JA}{LONG_MARKS}])")
+
+def _kana_or_mask(ch: str) -> bool:
+    return "ぁ" <= ch <= "ゖ" or ch == MASK
+
+
+def _japanese(ch: str) -> bool:
+    return "ぁ" <= ch <= "ゖ" or "一" <= ch <= "鿿" or ch == "々" or ch == MASK
+
+
+def _deleted(mapped: str) -> list[tuple[int, int]]:
+    """Spans to delete from a translated text: long-vowel marks after kana (with separators among them: イ メ ー
+    ジ), and separators between two Japanese letters or masks. One regex finds the runs; the rules are plain
+    Python (a regex with lookbehinds tried at every position is six times slower)."""
+    out = []
+    for m in _RUNS.finditer(mapped):
+        a, b = m.span()
+        if a == 0:
+            continue
+        run, before, after = m.group(), mapped[a - 1], mapped[b] if b < len(mapped) else ""
+        marks_end = len(run.rstrip(_SEPARATORS))  # the run holds only separators and marks
+        if _kana_or_mask(before) and marks_end:
+            out.append((a, b if after and _japanese(after) else a + marks_end))
+        elif _japanese(before):
+            first_mark = len(run) - len(run.lstrip(_SEPARATORS))
+            if first_mark < len(run) or (after and _japanese(after)):
+                out.append((a, a + first_mark))
+    return [(x, y) for x, y in out if y > x]
 
 
 def fold_word(word: str) -> str:
@@ -72,10 +95,10 @@ def fold(text: str) -> FoldedText:
     mapped = text.translate(_TABLE)
     pieces, folded_starts, original_starts = [], [0], [0]
     kept = last = 0
-    for m in _DELETE.finditer(mapped):
-        pieces.append(mapped[last:m.start()])
-        kept += m.start() - last
-        last = m.end()
+    for start, end in _deleted(mapped):
+        pieces.append(mapped[last:start])
+        kept += start - last
+        last = end
         folded_starts.append(kept)
         original_starts.append(last)
     pieces.append(mapped[last:])

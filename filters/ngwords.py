@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import importlib.util
 import math
+import re
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -367,15 +368,15 @@ class NGWordMatcher:
             start, end = folded.span(last + 1 - length, last + 1)
             while end < len(text) and text[end] in LONG_MARKS:  # セックスー: the mark belongs to the word
                 end += 1
-            hiragana = all(_script(ch) == "hira" for ch in text[start:end])
-            unreadable = hiragana or any(ch in MASKS for ch in text[start:end])
-            if (text[start:end] in self.entries and not unreadable) or (hiragana and end - start < 4) \
-                    or _is_reading(text, start, end):
+            span = text[start:end]
+            hiragana = _HIRAGANA_RUN.fullmatch(span) is not None
+            if (span in self.entries and not hiragana and not _HAS_MASK.search(span)) \
+                    or (hiragana and end - start < 4) or _is_reading(text, start, end):
                 # an entry as written was judged above, except where MeCab cannot segment it (せっくす, ち●こ);
                 # three hiragana are too often something else: くんに is くん + に, not クンニ
                 continue
-            written = kana_pattern(text[start:end])
-            fitting = [e for e in entries if e.word != text[start:end] and same_script_shape(e.word, text[start:end])]
+            written = kana_pattern(span)
+            fitting = [e for e in entries if e.word != span and same_script_shape(e.word, span)]
             # the entry in the same scripts first (セックス, not せっくす, for セックスー), then the heaviest
             fitting.sort(key=lambda e: (kana_pattern(e.word) == written, e.weight), reverse=True)
             if fitting:
@@ -387,6 +388,10 @@ class NGWordMatcher:
                 covered[start:end] = b"\x01" * (end - start)
                 out.append((entry, start, end))
         return out
+
+
+_HIRAGANA_RUN = re.compile("[\u3041-\u3096]+")
+_HAS_MASK = re.compile(f"[{re.escape(MASKS)}]")
 
 
 def _outermost(matches: list[tuple[Entry, int, int]]) -> list[tuple[Entry, int, int]]:

@@ -165,10 +165,27 @@ def drop_rate(ng: Any, texts: list[str]) -> float:
     return sum(bool(ng.decide(ng.signals(Doc(t)))) for t in texts) / len(texts)
 
 
+# Held-half words of the other published lists that are not toxic in their ordinary meaning: machine-translation
+# debris of an English list (曇り, 柄, 遅延), anatomy and medicine (陰茎, 直腸), identities (レズビアン, ユダヤ人) and
+# news words (殺人事件, ナチス). Labelled after the filter was frozen (commit 2644992), by reading the held half once;
+# the filter was not changed after. The toxic rate is reported on the held words without these and on all of them.
+NOT_TOXIC_HELD = frozenset("""
+うんち おもらし お尻 お尻クッカー くそー しばり なめ ばかげた ぽっちゃり やけどする アンビセクシュアリティ アンボセクシャル
+エロティズム オシリ オタク カーマスートラ ゲイの男性 コカイン サディスト シパ ジャーク スカンク スマット スメグマ スリット
+セクシーな ソドム ナチ ナチス ニンフ ノブ ファニー ファルス ファンタジー フェッチ フランジ ブセタ ペニス ボール ボールを蹴る
+ボールバッグ ユダヤ人 ラティーナ ラバー リム レズビアン ロゼット ロバ ローター 両刀 両性 中絶 人妻 倒錯 公爵夫人 剃毛 地獄 大陰唇
+女 女子高生 女王様 女装 嫌い 宦官 小便 尿道 怒って 愚痴 拷問 挿入 支配 放尿 放棄 曇り 柄 欲望 殺人事件 毛深い 泌尿器 浸透
+王 直立 直腸 神だらけの 糞便 縛り 肛門 裸 角質の 足を広げる 遅らせる 遅延 陰唇 陰嚢 陰核 陰毛 陰茎 隙 際どい 震え
+パンセクシャル ヒトラー クリトリス
+""".split())
+
+
 def word_sets(which: str = "held") -> dict[str, list[str]]:
     """One half of the other published lists together, and of hojichar's adult list."""
     other = sorted({w for name in PUBLISHED for w in (published_words(name) or [])})
-    return {"published_other": split(other, which), "hojichar_adult": split(hojichar_words("adult"), which)}
+    held = split(other, which)
+    return {"published_other": held, "published_other_toxic": [w for w in held if w not in NOT_TOXIC_HELD],
+            "hojichar_adult": split(hojichar_words("adult"), which)}
 
 
 def _load_filter(path: Path | None) -> Callable[[], Any]:
@@ -190,6 +207,8 @@ def main() -> None:
     ap.add_argument("--records", type=int, default=8000)
     ap.add_argument("--seed", type=int, default=41)
     ap.add_argument("--half", choices=("held", "build"), default="held", help="build: the half for development")
+    ap.add_argument("--sets", nargs="*", help="only these word sets (published_other, published_other_toxic, "
+                    "hojichar_adult)")
     args = ap.parse_args()
     filters = {"after": _load_filter(None)()}
     if args.before:
@@ -197,6 +216,8 @@ def main() -> None:
     result: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for i, (name, words) in enumerate(word_sets(args.half).items()):
+            if args.sets and name not in args.sets:
+                continue
             for variant, ws in (("plain", words), ("obfuscated", obfuscate(words, args.seed + i))):
                 pages = toxic_pages(Path(tmp), ws, args.records, args.seed + 10 * i + (variant == "obfuscated"))
                 single = [p for p in pages if len(p["ng_words"]) == 1]
