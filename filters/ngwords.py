@@ -45,7 +45,7 @@ from typing import Any, Mapping
 import ahocorasick
 
 from jwc.filters.base import Doc, Filter, Param, Rule
-from jwc.filters.ng_spelling import LONG_MARKS, MASKS, fold, fold_word, kana_pattern, masked_keys, same_script_shape
+from jwc.filters.ng_spelling import MASKS, fold, fold_word, kana_pattern, masked_keys, same_script_shape
 
 CATEGORIES = ("adult", "sexual_crime", "abuse", "violence", "discrimination", "user")
 LEXICON = Path(__file__).with_name("ng_lexicon_ja.tsv")
@@ -366,8 +366,6 @@ class NGWordMatcher:
         candidates = []
         for last, (length, entries) in self._variants.iter(folded.text):
             start, end = folded.span(last + 1 - length, last + 1)
-            while end < len(text) and text[end] in LONG_MARKS:  # セックスー: the mark belongs to the word
-                end += 1
             span = text[start:end]
             hiragana = _HIRAGANA_RUN.fullmatch(span) is not None
             if (span in self.entries and not hiragana and not _HAS_MASK.search(span)) \

@@ -135,7 +135,7 @@ OBFUSCATED = [
     ("セ○クス", "セ○クス"), ("ち●こ", "ちんこ"), ("ま○こ", "まんこ|まむこ"), ("お○ぱい", "お●ぱい"), ("オ○ニー", "オ○ニー"),
     ("セ・ッ・ク・ス", "セックス"), ("ち ん こ", "ちんこ"), ("き.ん.た.ま", "きんたま"), ("エ　ロ　動　画", "エロ動画"),
     ("イ メ ー ジ ク ラ ブ", "イメージクラブ"), ("きもおた", "キモオタ"), ("ごみくず", "ゴミクズ"), ("セツクス", "セックス"),
-    ("セーックス", "セックス"), ("おっぱ〜い", "おっぱい"), ("アナルセックスー", "アナルセックス"), ("ｾｯｸｽ", "セックス"),
+    ("セーックス", "セックス"), ("おっぱ〜い", "おっぱい"), ("ｾｯｸｽ", "セックス"),
     ("く そ 野 郎", "クソ野郎"), ("ガ・イ・ジ", "ガイジ"),
 ]
 # Katakana runs and conjugations that begin like an entry, and kana sequences that fold onto one.
@@ -146,6 +146,7 @@ NOT_ENTRIES = [
     "ペニシリンを投与した。", "シコルスキー社のヘリ。", "ヤリスを買った。", "ホモ・サピエンスの歴史。",
     "死ねばいいと思わない。", "そんなことでは死ねず、生き延びた。", "まだ死ねない。", "ページをめくらない。",
     "メールはメールで送る。", "テレサ似のパンが盗まれた。", "○チンコで大勝ちした。", "ブスッと刺した。",
+    "米国ロックフェラー財団に招かれた。",
 ]
 
 
@@ -259,3 +260,24 @@ def test_toxic_pages_of_generated_crawl(tmp_path: Path, ng: NGWordFilter) -> Non
     assert caught(with_list, toxic) >= 0.95
     # clean articles (news): the default stays within 1%; the user list weighs 人妻, 熟女, ブス ... at 1.0
     assert caught(ng, clean) <= 0.01 and caught(with_list, clean) <= 0.02
+
+
+@shared
+@needs_data
+def test_held_out_words_and_their_obfuscations(tmp_path: Path, ng: NGWordFilter) -> None:
+    """Pages carrying words of the held-back half of the lists (never looked at while building the filter), as
+    written and obfuscated; docs/safety.md has the larger measurement (8,000 records, seeds 41-52)."""
+    sets = ngeval.word_sets("held")
+    if not sets["published_other"]:
+        pytest.skip("safetext / glin-profanity (test data) not installed")
+    plain_off = NGWordFilter({"variants": False})
+
+    def rate(f: NGWordFilter, pages: list[dict]) -> float:
+        return ngeval.drop_rate(f, [p["article_text"] for p in pages])
+
+    obfuscated = ngeval.toxic_pages(tmp_path, ngeval.obfuscate(sets["hojichar_adult"], 61), 3000, 61)
+    toxic = ngeval.toxic_pages(tmp_path, sets["published_other_toxic"], 3000, 62)
+    assert len(obfuscated) >= 100 and len(toxic) >= 100
+    # measured 0.81 with variants, 0.48 without (seed 61)
+    assert rate(ng, obfuscated) >= 0.78 and rate(plain_off, obfuscated) <= rate(ng, obfuscated) - 0.2
+    assert rate(ng, toxic) >= 0.70  # measured 0.72 (seed 62), 0.77 on 8,000 records; the goal of 0.9 is not met
