@@ -45,7 +45,7 @@ from typing import Any, Mapping
 import ahocorasick
 
 from jwc.filters.base import Doc, Filter, Param, Rule
-from jwc.filters.ng_spelling import MASKS, fold, fold_word, kana_pattern, masked_keys, same_script_shape
+from jwc.filters.ng_spelling import LONG_MARKS, MASKS, fold, fold_word, kana_pattern, masked_keys, same_script_shape
 
 CATEGORIES = ("adult", "sexual_crime", "abuse", "violence", "discrimination", "user")
 LEXICON = Path(__file__).with_name("ng_lexicon_ja.tsv")
@@ -362,10 +362,12 @@ class NGWordMatcher:
     def _find_variants(self, text: str) -> list[tuple[Entry, int, int]]:
         """Occurrences of variant spellings (not spelled like any entry), longest first where they overlap."""
         out: list[tuple[Entry, int, int]] = []
+        windows: Windows = []
         folded = fold(text)
         candidates = []
         for last, (length, entries) in self._variants.iter(folded.text):
             start, end = folded.span(last + 1 - length, last + 1)
+            end = _with_trailing_marks(text, end, windows)
             span = text[start:end]
             hiragana = _HIRAGANA_RUN.fullmatch(span) is not None
             if (span in self.entries and not hiragana and not _HAS_MASK.search(span)) \
@@ -390,6 +392,15 @@ class NGWordMatcher:
 
 _HIRAGANA_RUN = re.compile("[\u3041-\u3096]+")
 _HAS_MASK = re.compile(f"[{re.escape(MASKS)}]")
+
+
+def _with_trailing_marks(text: str, end: int, windows: Windows) -> int:
+    """The end of a variant span with the long-vowel marks after it when MeCab cuts the word before them (セックス|ー
+    is セックスー, a stretched セックス), unchanged when they belong to a longer word (ロックフェラー is not フェラ)."""
+    marks = end
+    while marks < len(text) and text[marks] in LONG_MARKS:
+        marks += 1
+    return marks if marks > end and _on_token_boundary(text, end, windows) else end
 
 
 def _outermost(matches: list[tuple[Entry, int, int]]) -> list[tuple[Entry, int, int]]:
