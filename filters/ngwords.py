@@ -19,12 +19,24 @@ words and stays quiet on news and encyclopaedic text by three means:
    article naming a crime many times stays below the threshold while a short page with two explicit words, or one
    repeated, does not.
 
-User lists (one word a line, optional tab + weight, `#` comments) are added to the same automaton, category "user".
+4. Spelling variants (`ng_spelling`): a second automaton runs over a folded view of the text in which 伏せ字 masks,
+   symbols or spaces between characters, hiragana for katakana, small kana and long-vowel marks read like the
+   entry (セ○クス, ち・ん・こ, せっくす, おっぱ〜い); its matches are mapped back to the original offsets and pass the
+   same boundary checks. Only entries of three or more folded characters get variants (いく for イク, あす for アス
+   are ordinary words).
+5. Morphology beyond boundaries: a verb entry followed by an auxiliary or a conjunctive particle is a conjugation,
+   not the entry (死ねば, 死ねず, 死ねない are not 死ね), and a katakana entry inside a longer katakana run needs the
+   rest of the run to be a word, not a fragment MeCab cut from a foreign name (キンタマ|ー|ニ, アナル|ディ).
+
+The word lists: hojichar's three dictionaries, the project's lexicon `ng_lexicon_ja.tsv` beside this module (words
+hojichar lacks, by category and weight, documented in the file), and user lists (one word a line, optional tab +
+weight, `#` comments; category "user").
 """
 from __future__ import annotations
 
 import importlib.util
 import math
+import re
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,10 +45,13 @@ from typing import Any, Mapping
 import ahocorasick
 
 from jwc.filters.base import Doc, Filter, Rule
-from jwc.schemas.config import Param
 from jwc.filters.charclass import is_hiragana, is_kanji, is_katakana
+from jwc.filters.ng_spelling import LONG_MARKS, MASKS, fold, fold_word, kana_pattern, masked_keys, same_script_shape
+from jwc.schemas.config import Param
 
-CATEGORIES = ("adult", "violence", "discrimination", "user")
+CATEGORIES = ("adult", "sexual_crime", "abuse", "violence", "discrimination", "user")
+LEXICON = Path(__file__).with_name("ng_lexicon_ja.tsv")
+LEXICON_CATEGORIES = frozenset(CATEGORIES) - {"user"}
 HOJICHAR_FILES = {
     "adult": "adult_keywords_ja.txt",
     "violence": "violence_keywords_ja.txt",
@@ -109,10 +124,6 @@ class Entry:
     word: str
     categories: tuple[str, ...]
     weight: float
-    # "latin", "digit": must not touch that script; "token": on a token boundary; "kata", "kanji": on a token
-    # boundary when the neighbour is of the same script; "": no check
-    check_start: str
-    check_end: str
 
 
 def _script(ch: str) -> str:
@@ -138,16 +149,21 @@ def _script_at(text: str, i: int) -> str:
 
 
 def _is_reading(text: str, start: int, end: int) -> bool:
-    """A kana gloss in parentheses after kanji, 強姦(ごうかん): the reading of a word, not a use of the entry."""
+    """A kana gloss in parentheses after a word with kanji, 強姦(ごうかん), 淫ら(みだら): the reading of a word, not
+    a use of the entry."""
     return 1 < start and end < len(text) and text[start - 1] == "(" and text[end] == ")" \
-        and _script(text[start - 2]) == "kanji"
+        and _script(text[start - 2]) in ("kanji", "hira") and all(_script(c) in ("hira", "kata") for c in text[start:end])
 
 
-def _edge_check(word: str, ch: str) -> str:
+def _edge_check(length: int, ch: str) -> str:
+    """How an entry edge made of character `ch` must meet its neighbour: "latin", "digit": must not touch that
+    script; "token": on a MeCab token boundary; "kata", "kanji": on a token boundary when the neighbour is of the
+    same script; "": no check. Computed from the text's own character, so a variant spelling (せっくす for
+    セックス) is checked as what it is."""
     script = _script(ch)
     if script in ("kata", "latin", "digit"):
         return script
-    if script == "hira" or (script == "kanji" and len(word) <= 2):
+    if script == "hira" or (script == "kanji" and length <= 2):
         return "token"
     return "kanji" if script == "kanji" else ""
 
@@ -183,10 +199,29 @@ def read_word_list(path: Path) -> list[tuple[str, float | None]]:
     return out
 
 
-def build_entries(user_lists: list[str], user_weight: float, categories: list[str]) -> dict[str, Entry]:
+def read_lexicon(path: Path) -> list[tuple[str, str, float]]:
+    """(word, category, weight) rows of a lexicon file (`word<TAB>category<TAB>weight`, `#` comment lines); a
+    malformed line is refused with its number."""
+    rows = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        parts = line.split("\t")
+        try:
+            word, category, weight = _norm(parts[0].strip()), parts[1].strip(), float(parts[2])
+        except (IndexError, ValueError):
+            raise ValueError(f"ngwords: {path}:{number}: expected word<TAB>category<TAB>weight, got {line!r}") from None
+        if category not in LEXICON_CATEGORIES or not 0.0 <= weight <= 1.0 or not word:
+            raise ValueError(f"ngwords: {path}:{number}: category must be one of {', '.join(sorted(LEXICON_CATEGORIES))}"
+                             f" and weight within 0-1, got {line!r}")
+        rows.append((word, category, weight))
+    return rows
+
+
+def build_entries(user_lists: list[str], user_weight: float, categories: list[str],
+                  lexicon: Path | None = LEXICON) -> dict[str, Entry]:
     """All entries by normalised word; a word in several lists keeps every category and its largest weight."""
-    cats: dict[str, set[str]] = {}
-    weight: dict[str, float] = {}
+    rows: list[tuple[str, str, float]] = []
     folder = hojichar_dict_dir() if set(categories) & set(HOJICHAR_FILES) else None
     sources: list[tuple[str, Path, float]] = [
         (c, folder / HOJICHAR_FILES[c], CATEGORY_WEIGHTS[c]) for c in HOJICHAR_FILES if c in categories and folder
@@ -197,26 +232,38 @@ def build_entries(user_lists: list[str], user_weight: float, categories: list[st
             raise FileNotFoundError(f"ngwords: word list {path} not found")
         for word, given in read_word_list(path):
             w = given if given is not None else WEIGHT_OVERRIDES.get(word, default) if category != "user" else default
-            cats.setdefault(word, set()).add(category)
-            weight[word] = max(weight.get(word, 0.0), w)
-    return {
-        w: Entry(w, tuple(sorted(cats[w])), weight[w], _edge_check(w, w[0]), _edge_check(w, w[-1])) for w in cats
-    }
+            rows.append((word, category, w))
+    if lexicon is not None:
+        rows += read_lexicon(lexicon)
+    cats: dict[str, set[str]] = {}
+    weight: dict[str, float] = {}
+    for word, category, w in rows:
+        cats.setdefault(word, set()).add(category)
+        weight[word] = max(weight.get(word, 0.0), w)
+    return {w: Entry(w, tuple(sorted(cats[w])), weight[w]) for w in cats}
 
 
+_wakati: Any = None
 _tagger: Any = None
 
 
-def _token_bounds(text: str) -> set[int]:
-    """Offsets in `text` where a MeCab token starts or ends (one module-level fugashi tagger, wakati output)."""
-    global _tagger
-    if _tagger is None:
-        import fugashi
+def _mecab(full: bool = False) -> Any:
+    """One module-level fugashi tagger of each kind: wakati output for boundaries, full features for POS."""
+    global _wakati, _tagger
+    import fugashi
 
-        _tagger = fugashi.Tagger("-Owakati")
+    if full:
+        _tagger = _tagger or fugashi.Tagger()
+        return _tagger
+    _wakati = _wakati or fugashi.Tagger("-Owakati")
+    return _wakati
+
+
+def _token_bounds(text: str) -> set[int]:
+    """Offsets in `text` where a MeCab token starts or ends."""
     bounds = {0, len(text)}
     pos = 0
-    for tok in _tagger.parse(text).split(" "):
+    for tok in _mecab().parse(text).split(" "):
         if not tok:
             continue
         found = text.find(tok, pos)
@@ -228,64 +275,193 @@ def _token_bounds(text: str) -> set[int]:
     return bounds
 
 
-def _on_token_boundary(text: str, at: int, windows: list[tuple[int, int, set[int]]]) -> bool:
-    """Whether offset `at` is a token boundary, judged by tokenising 16 characters either side of it (windows
-    already tokenised for other hits are reused when `at` lies 6 or more characters inside them)."""
+Windows = list[tuple[int, int, set[int]]]
+
+
+def _window_at(text: str, at: int, windows: Windows) -> tuple[int, int, set[int]]:
+    """A tokenised window of 16 characters either side of `at` (windows already tokenised for other hits are reused
+    when `at` lies 6 or more characters inside them)."""
     n = len(text)
-    if at <= 0 or at >= n:
-        return True
     for lo, hi, bounds in windows:
         if (lo == 0 or lo + 6 <= at) and (hi == n or at <= hi - 6):
-            return at in bounds
+            return lo, hi, bounds
     lo, hi = max(0, at - 16), min(n, at + 16)
-    bounds = {lo + b for b in _token_bounds(text[lo:hi])}
-    windows.append((lo, hi, bounds))
-    return at in bounds
+    windows.append((lo, hi, {lo + b for b in _token_bounds(text[lo:hi])}))
+    return windows[-1]
+
+
+def _on_token_boundary(text: str, at: int, windows: Windows) -> bool:
+    """Whether offset `at` is a MeCab token boundary."""
+    if at <= 0 or at >= len(text):
+        return True
+    return at in _window_at(text, at, windows)[2]
+
+
+_SMALL_OR_LONG = frozenset("ァィゥェォッャュョヮヵヶぁぃぅぇぉっゃゅょゎー")
+
+
+def _is_fragment(token: str) -> bool:
+    """A piece MeCab cut from an unknown katakana word rather than a word: one mora (ディ, ニ) or starting with a
+    long-vowel mark or small kana (ーニ)."""
+    return not token or token[0] in _SMALL_OR_LONG or sum(ch not in _SMALL_OR_LONG for ch in token) < 2
+
+
+def _is_conjugated(text: str, end: int) -> bool:
+    """Whether the verb or adjective ending at `end` goes on with an auxiliary or a conjunctive particle (死ね|ば,
+    死ね|ず, 死ね|ない): a conjugated form that merely begins like an imperative entry."""
+    lo = max(0, end - 16)
+    pos = lo
+    previous = None
+    for word in _mecab(full=True)(text[lo:min(len(text), end + 8)]):
+        start = text.find(word.surface, pos)
+        if start < 0:
+            return False
+        pos = start + len(word.surface)
+        if previous is not None:
+            return previous.feature.pos1 in ("動詞", "形容詞") and (
+                word.feature.pos1 == "助動詞" or (word.feature.pos1 == "助詞" and word.feature.pos2 == "接続助詞"))
+        if pos == end:
+            previous = word
+        elif pos > end:
+            return False
+    return False
 
 
 class NGWordMatcher:
     """Finds accepted NG-word occurrences in text; built once per process. Entries weighing 0 (ordinary words
-    such as 自殺, 援助, 同性愛) are left out: they could never change a decision, only cost boundary checks."""
+    such as 自殺, 援助, 同性愛) are left out: they could never change a decision, only cost boundary checks.
 
-    def __init__(self, entries: Mapping[str, Entry]):
+    Two automata: the entries as written, over the normalised text, and (with `variants`) the folded spellings
+    and masked keys of the entries of 3 or more folded characters weighing 0.5 or more, over the folded text."""
+
+    def __init__(self, entries: Mapping[str, Entry], variants: bool = True):
         self.entries = {w: e for w, e in entries.items() if e.weight > 0}
-        self._automaton = ahocorasick.Automaton()
-        for word, entry in self.entries.items():
-            self._automaton.add_word(word, entry)
-        if self.entries:
-            self._automaton.make_automaton()
+        self._exact = _automaton({w: [e] for w, e in self.entries.items()})
+        keys: dict[str, list[Entry]] = {}
+        for entry in self.entries.values() if variants else ():
+            key = fold_word(entry.word)
+            if len(key) < 3 or entry.weight < 0.5:  # weak entries' variants are ordinary words: パンツ, not ぱんつ
+                continue
+            for k in (key, *masked_keys(key)):
+                keys.setdefault(k, []).append(entry)
+        self._variants = _automaton(keys)
 
     def find(self, text: str) -> list[tuple[Entry, int, int]]:
-        """(entry, start, end) in normalised `text` for every occurrence that passes its boundary checks."""
-        if not self.entries:
-            return []
-        out = []
-        windows: list[tuple[int, int, set[int]]] = []
-        for last, entry in self._automaton.iter(text):
-            start, end = last + 1 - len(entry.word), last + 1
-            if entry.check_start == "token" and _is_reading(text, start, end):
+        """(entry, start, end) in normalised `text` for every occurrence that passes its boundary checks, variant
+        spellings included."""
+        out: list[tuple[Entry, int, int]] = []
+        windows: Windows = []
+        for last, (length, entries) in self._exact.iter(text) if self._exact else ():
+            entry = entries[0]
+            start, end = last + 1 - length, last + 1
+            if not _is_reading(text, start, end) and _accepted(entry, text, start, end, windows):
+                out.append((entry, start, end))
+        if self._variants:
+            out += self._find_variants(text)
+        return _outermost(out)
+
+    def _find_variants(self, text: str) -> list[tuple[Entry, int, int]]:
+        """Occurrences of variant spellings (not spelled like any entry), longest first where they overlap."""
+        out: list[tuple[Entry, int, int]] = []
+        windows: Windows = []
+        folded = fold(text)
+        candidates = []
+        for last, (length, entries) in self._variants.iter(folded.text):
+            start, end = folded.span(last + 1 - length, last + 1)
+            end = _with_trailing_marks(text, end, windows)
+            span = text[start:end]
+            hiragana = _HIRAGANA_RUN.fullmatch(span) is not None
+            if (span in self.entries and not hiragana and not _HAS_MASK.search(span)) \
+                    or (hiragana and end - start < 4) or _is_reading(text, start, end):
+                # an entry as written was judged above, except where MeCab cannot segment it (せっくす, ち●こ);
+                # three hiragana are too often something else: くんに is くん + に, not クンニ
                 continue
-            start_ok, end_ok = _edge_verdict(entry, text, start, False), _edge_verdict(entry, text, end, True)
-            if start_ok is False or end_ok is False:  # cheap checks on both edges before any MeCab call
-                continue
-            if start_ok is None and not _edge_on_tokens(entry, text, start, False, windows):
-                continue
-            if end_ok is None and not _edge_on_tokens(entry, text, end, True, windows):
-                continue
-            out.append((entry, start, end))
+            written = kana_pattern(span)
+            fitting = [e for e in entries if e.word != span and same_script_shape(e.word, span)]
+            # the entry in the same scripts first (セックス, not せっくす, for セックスー), then the heaviest
+            fitting.sort(key=lambda e: (kana_pattern(e.word) == written, e.weight), reverse=True)
+            if fitting:
+                candidates.append((fitting, start, end))
+        covered = bytearray(len(text))  # variants do not overlap each other; nesting in `found` is resolved later
+        for fitting, start, end in sorted(candidates, key=lambda c: c[1] - c[2]):  # longest first
+            entry = next((e for e in fitting if _accepted_as_written(e, text, start, end)), None)
+            if entry is not None and not any(covered[start:end]):
+                covered[start:end] = b"\x01" * (end - start)
+                out.append((entry, start, end))
         return out
+
+
+_HIRAGANA_RUN = re.compile("[\u3041-\u3096]+")
+_HAS_MASK = re.compile(f"[{re.escape(MASKS)}]")
+
+
+def _with_trailing_marks(text: str, end: int, windows: Windows) -> int:
+    """The end of a variant span with the long-vowel marks after it when MeCab cuts the word before them (セックス|ー
+    is セックスー, a stretched セックス), unchanged when they belong to a longer word (ロックフェラー is not フェラ)."""
+    marks = end
+    while marks < len(text) and text[marks] in LONG_MARKS:
+        marks += 1
+    return marks if marks > end and _on_token_boundary(text, end, windows) else end
+
+
+def _outermost(matches: list[tuple[Entry, int, int]]) -> list[tuple[Entry, int, int]]:
+    """Matches not inside a longer one, in text order: アダルトビデオ is one word, not also アダルト, and クソ野郎 not
+    also クソ."""
+    out: list[tuple[Entry, int, int]] = []
+    reach = -1
+    for match in sorted(matches, key=lambda m: (m[1], -m[2])):
+        if match[2] > reach:
+            out.append(match)
+            reach = match[2]
+    return out
+
+
+def _accepted_as_written(entry: Entry, text: str, start: int, end: int) -> bool:
+    """The boundary checks of a variant spelling, made on its context with the entry written in place of it:
+    MeCab cannot segment き.ん.た.ま or せっくす, but it can tell whether キンタマ, セックス fit where they stand."""
+    lo, hi = max(0, start - 20), min(len(text), end + 20)
+    restored = text[lo:start] + entry.word + text[end:hi]
+    return _accepted(entry, restored, start - lo, start - lo + len(entry.word), [])
+
+
+def _automaton(keys: Mapping[str, list[Entry]]) -> Any:
+    """A pyahocorasick automaton from key to (key length, entries), or None without keys."""
+    if not keys:
+        return None
+    automaton = ahocorasick.Automaton()
+    for key, entries in keys.items():
+        automaton.add_word(key, (len(key), entries))
+    automaton.make_automaton()
+    return automaton
+
+
+def _accepted(entry: Entry, text: str, start: int, end: int, windows: Windows) -> bool:
+    """Both edges of the occurrence text[start:end] pass their checks: cheap ones first, MeCab only when needed."""
+    checks = (_edge_check(len(entry.word), text[start]), _edge_check(len(entry.word), text[end - 1]))
+    length = len(entry.word)
+    start_ok, end_ok = _edge_verdict(checks[0], length, text, start, False), _edge_verdict(checks[1], length, text, end, True)
+    if start_ok is False or end_ok is False:
+        return False
+    if start_ok is None and not _edge_on_tokens(checks[0], entry, text, start, False, windows):
+        return False
+    if end_ok is None and not _edge_on_tokens(checks[1], entry, text, end, True, windows):
+        return False
+    # a verb entry followed by an auxiliary or conjunctive particle is a conjugation (死ねば, 死ねず)
+    return not (checks[1] == "token" and _script(text[end - 1]) == "hira" and end < len(text)
+                and _script(text[end]) == "hira" and _is_conjugated(text, end))
 
 
 _FINAL_PARTICLES = ("よ", "や", "っ", "ぇ", "ー")
 
 
-def _edge_verdict(entry: Entry, text: str, at: int, is_end: bool) -> bool | None:
-    """Whether the entry may start (end) at offset `at`, from the neighbouring character alone; None when only
-    MeCab can tell."""
-    check = entry.check_end if is_end else entry.check_start
+def _edge_verdict(check: str, length: int, text: str, at: int, is_end: bool) -> bool | None:
+    """Whether an edge with `check` of an entry of `length` characters may be at offset `at`, from the neighbouring character alone; None when
+    only MeCab can tell."""
     neighbour = at if is_end else at - 1
     if not check or not 0 <= neighbour < len(text):
         return True
+    if text[neighbour] in MASKS:  # a masked character beside the entry: the word is longer (○チンコ is パチンコ)
+        return False
     script = _script_at(text, neighbour)
     if check in ("latin", "digit"):
         return script != check
@@ -293,16 +469,38 @@ def _edge_verdict(entry: Entry, text: str, at: int, is_end: bool) -> bool | None
         return None if script == check else True
     if script in ("other", "latin", "digit"):  # punctuation, spaces, symbols: always a token boundary
         return True
-    if script == "kanji" and len(entry.word) == 1:  # a one-kanji entry inside a kanji compound (死亡, 淫行)
+    if script == "kanji" and length == 1:  # a one-kanji entry inside a kanji compound (死亡, 淫行)
         return False
     return None
 
 
-def _edge_on_tokens(entry: Entry, text: str, at: int, is_end: bool, windows: list[tuple[int, int, set[int]]]) -> bool:
+def _splits_katakana_run(text: str, at: int) -> bool:
+    """Whether the katakana run around offset `at` is a compound of words that splits at `at` (アダルト|サイト), not
+    a name or an unknown word MeCab cut into pieces (キンタマ|ー|ニ, アナル|ディ, ジョコ|ビッチ): every token of the
+    run must be a dictionary word that is not a proper noun, and the tokens on both sides of `at` real words."""
+    lo, hi = at, at
+    while lo > 0 and _script(text[lo - 1]) == "kata":
+        lo -= 1
+    while hi < len(text) and _script(text[hi]) == "kata":
+        hi += 1
+    pos, cut, sides = lo, False, []
+    for word in _mecab(full=True)(text[lo:hi]):
+        if word.is_unk or word.feature.pos2 == "固有名詞":
+            return False
+        if pos in (at - len(word.surface), at):
+            sides.append(word.surface)
+        pos += len(word.surface)
+        cut = cut or pos == at
+    return cut and len(sides) == 2 and not any(_is_fragment(t) for t in sides)
+
+
+def _edge_on_tokens(check: str, entry: Entry, text: str, at: int, is_end: bool, windows: Windows) -> bool:
     """The MeCab part of the edge check."""
+    if check == "kata":  # next to katakana: only where the run is a compound of words
+        return _splits_katakana_run(text, at)
     if _on_token_boundary(text, at, windows):
         return True
-    if (entry.check_end if is_end else entry.check_start) in ("kata", "kanji"):
+    if check == "kanji":
         return False
     if is_end and text[at:at + 1] in _FINAL_PARTICLES and _on_token_boundary(text, at + 1, windows):
         return True  # a sentence-final particle MeCab fused to the word: 死ねよ is one token
@@ -346,20 +544,24 @@ class NGWordFilter(Filter):
         "user_lists": Param([], "paths of extra word lists (UTF-8, one word a line, optional TAB weight)", kind=list,
                             item=str),
         "user_weight": Param(1.0, "weight of user-list words that give none", lo=0.0),
+        "lexicon": Param(True, "also use the project's lexicon filters/ng_lexicon_ja.tsv: sexual, sexual-crime, "
+                         "abusive, discriminatory and threatening words hojichar lacks, by category and weight"),
+        "variants": Param(True, "also match obfuscated spellings of entries of 3+ characters: masks (セ○クス), "
+                          "symbols or spaces between characters, hiragana for katakana, small kana, long vowels"),
     }
     rules = (
         Rule("toxic_score", "ng_score", "max", "max_score"),
         Rule("toxic_share", "ng_char_share", "max", "max_char_share"),
     )
     signal_names = (
-        "ng_adult", "ng_violence", "ng_discrimination", "ng_user", "ng_distinct", "ng_char_share", "ng_score",
+        *(f"ng_{c}" for c in CATEGORIES), "ng_variants", "ng_distinct", "ng_char_share", "ng_score",
     )
 
     def __init__(self, options: Mapping[str, Any] | None = None):
         super().__init__(options)
         entries = build_entries(list(self.options["user_lists"]), self.options["user_weight"],
-                                list(self.options["categories"]))
-        self.matcher = NGWordMatcher(entries)
+                                list(self.options["categories"]), LEXICON if self.options["lexicon"] else None)
+        self.matcher = NGWordMatcher(entries, self.options["variants"])
 
     def signals(self, doc: Doc) -> dict[str, float]:
         text = doc.cached("ng_normalised", lambda: _norm(doc.text))
@@ -372,6 +574,7 @@ class NGWordFilter(Filter):
             if entry.weight >= 0.5:
                 covered[start:end] = b"\x01" * (end - start)
         out = {f"ng_{c}": float(per_category[c]) for c in CATEGORIES}
+        out["ng_variants"] = float(sum(text[start:end] != entry.word for entry, start, end in matches))
         out["ng_distinct"] = float(len({e.word for e, _, _ in matches}))
         out["ng_char_share"] = covered.count(1) / len(text) if text else 0.0
         out["ng_score"] = score_matches(matches, len(text), self.options["reference_chars"], self.options["weak_cap"])

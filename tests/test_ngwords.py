@@ -1,10 +1,8 @@
 """NG-word filter: boundary rules, weights, user lists, clean text and the toxic pages of a generated crawl."""
 from __future__ import annotations
 
-import csv
-import gzip
 import json
-import re
+import math
 import subprocess
 import sys
 from pathlib import Path
@@ -12,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from jwc.filters.base import Doc
-from jwc.filters.ngwords import NGWordFilter, hojichar_dict_dir
+from jwc.filters.ngwords import LEXICON, LEXICON_CATEGORIES, NGWordFilter, hojichar_dict_dir, read_lexicon
 from jwc.schemas.config import resolve
+from tests import ngeval
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 GENERATOR = DATA.parent / "tools" / "make_warc_corpus.py"
@@ -64,7 +63,7 @@ def test_real_uses_hit_and_score(ng: NGWordFilter) -> None:
     assert words(ng, "アスが見えた") == ["アス"]  # the entry standing alone still matches
     assert words(ng, "フェラハメ撮り動画") == ["フェラ", "ハメ撮り"]  # a katakana run MeCab splits
     assert words(ng, "アダルトサイトを運営") == ["アダルト"]
-    assert words(ng, "強姦(ごうかん)致死容疑") == []  # a kana reading in parentheses
+    assert words(ng, "強姦(ごうかん)致死容疑") == ["強姦"]  # the kana reading in parentheses is not a second use
     assert words(ng, "中出しの動画") == ["中出し"]  # MeCab cuts this as 中出|しの: the okurigana rule
     assert words(ng, "死ねよ") == ["死ね"]
     sig = ng.signals(Doc("当サイトでは無修正の中出し動画を毎日公開中。今月は巨乳の人妻が登場します。会員登録は無料です。"))
@@ -131,6 +130,89 @@ def test_dictionaries_come_from_installed_hojichar() -> None:
     assert run.returncode != 0 and "pip install --no-deps hojichar" in run.stderr
 
 
+# Obfuscated spellings (伏せ字 masks, symbols or spaces between characters, hiragana for katakana, full-size small
+# kana, long-vowel marks, half-width) and the entry each stands for.
+OBFUSCATED = [
+    ("セ○クス", "セ○クス"), ("ち●こ", "ちんこ"), ("ま○こ", "まんこ|まむこ"), ("お○ぱい", "お●ぱい"), ("オ○ニー", "オ○ニー"),
+    ("セ・ッ・ク・ス", "セックス"), ("ち ん こ", "ちんこ"), ("き.ん.た.ま", "きんたま"), ("エ　ロ　動　画", "エロ動画"),
+    ("イ メ ー ジ ク ラ ブ", "イメージクラブ"), ("きもおた", "キモオタ"), ("ごみくず", "ゴミクズ"), ("セツクス", "セックス"),
+    ("セーックス", "セックス"), ("おっぱ〜い", "おっぱい"), ("セックスー", "セックス"), ("ｾｯｸｽ", "セックス"),
+    ("く そ 野 郎", "クソ野郎"), ("ガ・イ・ジ", "ガイジ"),
+]
+# Katakana runs and conjugations that begin like an entry, and kana sequences that fold onto one.
+NOT_ENTRIES = [
+    "キンタマーニ高原に行った。", "アナルディ選手が得点した。", "ジョコビッチが優勝した。", "デブレツェンはハンガリーの都市。",
+    "ファックスで送る。", "バイブルを読む。", "シナリオを書く。", "東シナ海の資源。", "フィンランドの首都。",
+    "フェラーリが勝った。", "デンマーク代表。", "セクハラ問題が起きた。", "マンコカパックはインカの初代皇帝。",
+    "ペニシリンを投与した。", "シコルスキー社のヘリ。", "ヤリスを買った。", "ホモ・サピエンスの歴史。",
+    "死ねばいいと思わない。", "そんなことでは死ねず、生き延びた。", "まだ死ねない。", "ページをめくらない。",
+    "メールはメールで送る。", "テレサ似のパンが盗まれた。", "○チンコで大勝ちした。", "ブスッと刺した。",
+    "米国ロックフェラー財団に招かれた。",
+]
+
+
+@pytest.mark.parametrize("written, entry", OBFUSCATED)
+def test_obfuscated_spellings_hit_with_their_span(ng: NGWordFilter, written: str, entry: str) -> None:
+    text = "記事によると、" + written + "という言葉が書き込まれた。"
+    normalised = text.lower() if written != "ｾｯｸｽ" else text.replace("ｾｯｸｽ", "セックス")
+    found = ng.matcher.find(normalised)
+    assert len(found) == 1 and found[0][0].word in entry.split("|")
+    _, start, end = found[0]
+    assert (start, end) == (7, 7 + len(normalised) - len(text) + len(written))  # the whole obfuscated form
+    sig = ng.signals(Doc(text))
+    assert sig["ng_variants"] == float(normalised[start:end] != found[0][0].word)
+    assert "ngwords.toxic_score" in ng.decide(sig)
+
+
+def test_variants_keep_counts_and_shares(ng: NGWordFilter) -> None:
+    text = "セ・ッ・ク・ス。ち ん こ。セックス。"
+    sig = ng.signals(Doc(text))
+    assert (sig["ng_adult"], sig["ng_variants"], sig["ng_distinct"]) == (3.0, 2.0, 2.0)
+    assert sig["ng_char_share"] == pytest.approx((7 + 5 + 4) / len(text))  # the spans of the written forms
+    assert sig["ng_score"] == pytest.approx(1.0 * (1 + math.log(2) / 2) + 1.0)
+    plain = NGWordFilter({"variants": False}).signals(Doc(text))
+    assert (plain["ng_adult"], plain["ng_variants"]) == (1.0, 0.0)  # セ・ッ・ク・ス and ち ん こ unseen
+
+
+@pytest.mark.parametrize("sentence", NOT_ENTRIES)
+def test_no_hit_on_conjugations_katakana_runs_and_folded_kana(ng: NGWordFilter, sentence: str) -> None:
+    assert words(ng, sentence) == []
+
+
+def test_imperatives_and_compounds_still_hit(ng: NGWordFilter) -> None:
+    assert words(ng, "お前なんか死ね。") == ["死ね"]
+    assert words(ng, "死ねと言われた") == ["死ね"]  # a quotation particle, not a conjugation
+    assert words(ng, "ヤリマンビッチが") == ["ヤリマン", "ビッチ"]  # a compound of two dictionary words
+    assert words(ng, "アダルトビデオ") == ["アダルトビデオ"]  # the longest match only, not also アダルト
+
+
+def test_lexicon_adds_categories_hojichar_lacks(ng: NGWordFilter, tmp_path: Path) -> None:
+    rows = read_lexicon(LEXICON)
+    by_category = {c: [w for w, cat, _ in rows if cat == c] for c in LEXICON_CATEGORIES}
+    assert all(len(ws) >= 20 for ws in by_category.values()), {c: len(ws) for c, ws in by_category.items()}
+    assert len({w for w, _, _ in rows}) == len(rows)  # one line per word
+    sig = ng.signals(Doc("あいつはガイジだ。"))
+    assert (sig["ng_abuse"], sig["ng_score"]) == (1.0, 1.0) and ng.decide(sig)
+    assert NGWordFilter({"lexicon": False}).signals(Doc("あいつはガイジだ。"))["ng_score"] == 0.0
+    assert ng.signals(Doc("昏睡レイプの被害"))["ng_sexual_crime"] == 1.0
+    bad = tmp_path / "lexicon.tsv"
+    bad.write_text("# header\nクズ\tabuse\t0.5\nカス\tinsult\t0.5\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"lexicon.tsv:3: category must be one of"):
+        read_lexicon(bad)
+    bad.write_text("クズ\tabuse\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"lexicon.tsv:1: expected word<TAB>category<TAB>weight"):
+        read_lexicon(bad)
+
+
+def test_lexicon_ships_with_the_installed_package() -> None:
+    import importlib.metadata
+
+    files = [str(f) for f in importlib.metadata.files("jwc") or []]
+    assert LEXICON.is_file() and (any(f.endswith("ng_lexicon_ja.tsv") for f in files) or
+                                  any(f.endswith(".pth") or "__editable__" in f for f in files))
+    assert '"*.tsv"' in (REPO / "pyproject.toml").read_text(encoding="utf-8")
+
+
 # --- measured on data -----------------------------------------------------------------------------------------
 
 needs_data = pytest.mark.skipif(not (DATA.is_dir() and GENERATOR.is_file()), reason="../shared data not present")
@@ -143,24 +225,13 @@ TOXIC_WORDS = """セックス まんこ ちんこ ちんぽ フェラ フェラ�
 おっぱい エッチ SEX porn 18禁 アダルト動画 素人ナンパ オフパコ""".split()
 
 
-def despace(s: str) -> str:
-    """Undo MeCab segmentation: keep a space only between two ASCII letters/digits."""
-    return re.sub(r"(?<![A-Za-z0-9]) +| +(?![A-Za-z0-9])", "", s).strip()
-
-
 @shared
 @needs_data
 def test_clean_text_flag_rate(ng: NGWordFilter) -> None:
-    with gzip.open(DATA / "ja_text_wikinews" / "articles-a.tsv.gz", "rt", encoding="utf-8") as f:
-        rows = csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE)
-        next(rows)
-        articles = [despace(r[1]) for r in rows if len(r) > 1]
-    sentences = [json.loads(line)["text"] for p in sorted((DATA / "ja_text_ud_gsd").glob("*.jsonl"))
-                 for line in p.open(encoding="utf-8")]
-    docs = articles + ["".join(sentences[i:i + 10]) for i in range(0, len(sentences), 10)]
-    flagged = [d for d in docs if ng.decide(ng.signals(Doc(d)))]
-    assert len(docs) > 1900
-    assert len(flagged) / len(docs) <= 0.01, len(flagged)
+    docs = ngeval.clean_documents()
+    assert (len(docs["wikinews"]), len(docs["ud_gsd"])) == (1835, 105)
+    assert ngeval.drop_rate(ng, docs["wikinews"]) <= 0.005  # measured 0.49 % (9 articles)
+    assert ngeval.drop_rate(ng, docs["ud_gsd"]) <= 0.02  # measured 1.9 % (2 of 105: エロゲー, バカ + 売春)
 
 
 @shared
@@ -190,3 +261,24 @@ def test_toxic_pages_of_generated_crawl(tmp_path: Path, ng: NGWordFilter) -> Non
     assert caught(with_list, toxic) >= 0.95
     # clean articles (news): the default stays within 1%; the user list weighs 人妻, 熟女, ブス ... at 1.0
     assert caught(ng, clean) <= 0.01 and caught(with_list, clean) <= 0.02
+
+
+@shared
+@needs_data
+def test_held_out_words_and_their_obfuscations(tmp_path: Path, ng: NGWordFilter) -> None:
+    """Pages carrying words of the held-back half of the lists (never looked at while building the filter), as
+    written and obfuscated; docs/safety.md has the larger measurement (8,000 records, seeds 41-52)."""
+    sets = ngeval.word_sets("held")
+    if not sets["published_other"]:
+        pytest.skip("safetext / glin-profanity (test data) not installed")
+    plain_off = NGWordFilter({"variants": False})
+
+    def rate(f: NGWordFilter, pages: list[dict]) -> float:
+        return ngeval.drop_rate(f, [p["article_text"] for p in pages])
+
+    obfuscated = ngeval.toxic_pages(tmp_path, ngeval.obfuscate(sets["hojichar_adult"], 61), 3000, 61)
+    toxic = ngeval.toxic_pages(tmp_path, sets["published_other_toxic"], 3000, 62)
+    assert len(obfuscated) >= 100 and len(toxic) >= 100
+    # measured 0.81 with variants, 0.48 without (seed 61)
+    assert rate(ng, obfuscated) >= 0.78 and rate(plain_off, obfuscated) <= rate(ng, obfuscated) - 0.2
+    assert rate(ng, toxic) >= 0.70  # measured 0.72 (seed 62), 0.77 on 8,000 records; the goal of 0.9 is not met
