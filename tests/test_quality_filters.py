@@ -47,7 +47,7 @@ def test_filters_declare_unique_prefixed_signals_and_valid_rules():
             assert rule.signal in cls.signal_names and rule.param in cls.params
     assert len({cls.name for cls in FILTER_CLASSES}) == len(FILTER_CLASSES)
     assert [c.name for c in cleaners.CLEANERS] == ["unicode", "punctuation", "non_japanese_lines", "boilerplate",
-                                                   "repeated_lines"]
+                                                   "furniture", "repeated_lines"]
     assert all(issubclass(c, Cleaner) for c in cleaners.CLEANERS)
 
 
