@@ -227,6 +227,9 @@ NOTICE_RE = re.compile(
     r"|登録(?:すると|いただくと|が必要|無料)|\(登録無料\)|（登録無料）|まとめ読み|メールマガジン|メルマガ"
     r"|記事利用サービス|転載・複製|情報提供はこちら|筆者見解|デジタルで読み"
 )
+# How a notice addresses the reader (polite requests, offers, "you can read ..."), unlike a news sentence.
+ADDRESS_RE = re.compile(r"ください|下さい|いただけ|いただき|いただく|頂け|になれます|できます|必要です|限定です|お読み|ご覧|ご利用"
+                        r"|読み放題|お届け|お知らせ|こちら|お申し?込み|無料です|ませんか")
 # "Share this article" prompts and save buttons, as whole lines.
 SHARE_RE = re.compile(
     r"(?:この(?:記事|ニュース|ページ|動画|投稿|写真)を)?(?:シェア|共有|ツイート|ポスト|保存|ブックマーク|印刷)"
@@ -298,8 +301,11 @@ class SiteFurnitureRemover(Cleaner):
         self._extra = re.compile("|".join(map(re.escape, extra))) if extra else None
 
     def is_notice(self, line: str) -> bool:
-        """A paywall, membership or newsletter notice."""
-        return bool(NOTICE_RE.search(line) or (self._extra and self._extra.search(line)))
+        """A paywall, membership or newsletter notice: a notice phrase in a label (no sentence end) or in a
+        sentence that addresses the reader; a reported sentence ("会員登録者数は二割増えた。") is no notice."""
+        if self._extra and self._extra.search(line):
+            return True
+        return bool(NOTICE_RE.search(line)) and (not SENTENCE_END_RE.search(line) or bool(ADDRESS_RE.search(line)))
 
     @staticmethod
     def is_stamp(line: str) -> bool:
