@@ -285,8 +285,8 @@ class SiteFurnitureRemover(Cleaner):
                                      "or navigation", lo=1, kind=int),
         "related_max_lines": Param(20, "after a related/recommendation heading, remove up to this many following "
                                        "item lines; 0 removes the heading only", lo=0, kind=int),
-        "item_max_chars": Param(60, "an item line of such a block is at most this long and does not end like a "
-                                    "sentence", lo=1, kind=int),
+        "item_max_chars": Param(100, "an item line of such a block is at most this long and does not end like a "
+                                     "sentence (related headlines reach 90 characters)", lo=1, kind=int),
         "cut_at_paywall": Param(True, "drop everything after a paywall notice that has at least as many "
                                       "characters before it as from it on", kind=bool),
         "extra_notices": Param([], "more notice phrases (literal strings): a short line containing one is removed",
