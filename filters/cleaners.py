@@ -219,13 +219,16 @@ class BoilerplateLineRemover(Cleaner):
 
 
 # Site furniture newspapers and blogs put around an article (measured on the dev pages named in docs/filters.md).
+# Paywall notices: the article stops here (the rest is behind the wall or on another site).
+_PAYWALL = (r"会員限定|有料会員|有料記事|この記事は.{0,20}(?:限定|有料)|続きを(?:お)?読(?:み|む)(?:いただけ|になれ|には|たい|ください)"
+            r"|続きは.{0,30}(?:で|から)(?:お|ご)?(?:読|覧)|残り\s*\d+\s*文字")
+PAYWALL_RE = re.compile(_PAYWALL)
 # Paywall, membership and newsletter notices: a short line containing one of these is not article text.
 NOTICE_RE = re.compile(
-    r"会員限定|有料会員|無料会員|会員登録|会員の方|有料記事|有料プラン|有料版|この記事は.{0,20}(?:限定|有料)"
-    r"|続きを(?:お)?読(?:み|む)(?:いただけ|になれ|には|たい|ください)|続きは.{0,30}(?:で|から)(?:お|ご)?(?:読|覧)"
-    r"|残り\s*\d+\s*文字|購読(?:申し?込|手続|者限定|のお申|料金|する)|電子版に登録|ログイン(?:すると|して|が必要|後に)"
-    r"|登録(?:すると|いただくと|が必要|無料)|\(登録無料\)|（登録無料）|まとめ読み|メールマガジン|メルマガ"
-    r"|記事利用サービス|転載・複製|情報提供はこちら|筆者見解|デジタルで読み"
+    _PAYWALL + r"|無料会員|会員登録|会員の方|有料プラン|有料版|購読(?:申し?込|手続|者限定|のお申|料金|する)|電子版に登録"
+    r"|(?:無料|ユーザー|アカウント)登録|(?:登録|ログイン)(?:すると|して|いただくと).{0,20}(?:続き|全文|記事|読め|読む|ご覧)"
+    r"|ログインが必要|\(登録無料\)|（登録無料）|まとめ読み|メールマガジン|メルマガ|記事利用サービス|転載・複製"
+    r"|情報提供はこちら|筆者見解|デジタルで読み"
 )
 # How a notice addresses the reader (polite requests, offers, "you can read ..."), unlike a news sentence.
 ADDRESS_RE = re.compile(r"ください|下さい|いただけ|いただき|いただく|頂け|になれます|できます|必要です|限定です|お読み|ご覧|ご利用"
@@ -272,8 +275,8 @@ _SHORT_NAME_RE = re.compile(r"[^\s。、，,.！？!?]{0,12}")
 
 class SiteFurnitureRemover(Cleaner):
     """Drop what news and blog templates wrap around an article, which the extractor keeps because it sits in the
-    article's container: paywall and membership notices (and everything after one that closes the article:
-    what follows a paywall is recommendations and footer), share and save prompts, related-article and
+    article's container: paywall, membership and newsletter notices (and everything after a paywall notice that
+    closes the article: what follows a paywall is recommendations and footer), share and save prompts, related-article and
     recommendation blocks (heading plus its short item lines), bylines and credits, date/time stamp lines, and
     navigation left-overs (breadcrumbs, previous/next links, "back to the list" links, menus of short bullet items
     at the very start or end). Only lines up to
@@ -287,8 +290,9 @@ class SiteFurnitureRemover(Cleaner):
                                        "item lines; 0 removes the heading only", lo=0, kind=int),
         "item_max_chars": Param(100, "an item line of such a block is at most this long and does not end like a "
                                      "sentence (related headlines reach 90 characters)", lo=1, kind=int),
-        "cut_at_paywall": Param(True, "drop everything after a paywall notice that has at least as many "
-                                      "characters before it as from it on", kind=bool),
+        "cut_at_paywall": Param(True, "drop everything after a paywall notice (会員限定, 続きをお読み, 残りN文字 ...) "
+                                      "that has a lead before it (100 characters, or as many as from it on)",
+                                kind=bool),
         "extra_notices": Param([], "more notice phrases (literal strings): a short line containing one is removed",
                                kind=list),
     }
@@ -330,10 +334,11 @@ class SiteFurnitureRemover(Cleaner):
 
     @staticmethod
     def ends_article(lines: list[str], i: int) -> bool:
-        """A notice at line i closes the article when at least as many characters come before it as from it on
-        (a teaser, then the paywall, then recommendations and footer); a notice at the top (a pop-up before the
-        article) does not."""
-        return sum(map(len, lines[:i])) >= sum(map(len, lines[i:]))
+        """A paywall notice at line i closes the article when a lead stands before it: at least 100 characters, or
+        as many as from the notice on (a teaser, then the paywall, then recommendations and footer). A notice at the
+        top (a pop-up before the article) does not."""
+        before, after = sum(map(len, lines[:i])), sum(map(len, lines[i:]))
+        return before >= min(after, 100)
 
     def related_block_end(self, lines: list[str], i: int) -> int:
         """Index after a related/recommendation block starting at line i, or i when line i is no such heading."""
@@ -379,7 +384,8 @@ class SiteFurnitureRemover(Cleaner):
             if end > i:
                 i = end
                 continue
-            if self.options["cut_at_paywall"] and self.is_notice(line) and self.ends_article(lines, i):
+            if (self.options["cut_at_paywall"] and PAYWALL_RE.search(line) and self.is_notice(line)
+                    and self.ends_article(lines, i)):
                 break
             if not self.is_furniture(line):
                 out.append(line)
