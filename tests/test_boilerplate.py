@@ -132,6 +132,18 @@ def test_lead_recall_never_drops(published) -> None:
 
 
 
+
+def test_hidden_elements_are_pruned_unless_they_hold_the_page() -> None:
+    lead = "<p>" + "市は十日、駅前の再開発計画を発表した。" * 12 + "</p>"
+    page = (f"<html><body><article><h1>再開発計画を発表</h1>{lead}"
+            "<p style='display: none'>有料会員の方のみご利用になれます。</p><h2 class='hide-text'>このニュースをシェア</h2>"
+            "<p hidden>隠れた段落です。</p></article></body></html>")
+    text = extract_main_text(page, "", 10.0).text
+    assert "駅前の再開発計画" in text and not any(w in text for w in ("有料会員", "シェア", "隠れた"))
+    assert "シェア" in extract_main_text(page, "", 10.0, hidden=False).text  # trafilatura alone keeps it
+    wrapped = f"<html><body><div aria-hidden='true'><article>{lead}</article></div></body></html>"
+    assert "駅前の再開発計画" in extract_main_text(wrapped, "", 10.0).text
+
 # Our own gold for ten more real pages, from what each page shows: the <p> paragraphs of its article-body element
 # (hidden elements removed). It includes what those paragraphs hold (photo captions, credits, a copyright line), so
 # it is a coarse gold: reported in docs/filters.md, and asserted only not to get worse.

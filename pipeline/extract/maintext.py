@@ -100,18 +100,24 @@ def page_title(page: str) -> str:
 
 def prune_hidden(tree: HtmlElement) -> HtmlElement:
     """Remove the elements a browser does not show (their tail text stays): what a reader never sees is not
-    article text, and paywall pop-ups ("有料会員の方のみ…") and share-bar headings hide there."""
-    for element in tree.xpath(_HIDDEN_XPATH, namespaces=_REGEX_NS):
+    article text, and paywall pop-ups ("有料会員の方のみ…") and share-bar headings hide there. An element holding
+    half the page's text or more stays: a page wrapped whole in a hidden element (the backdrop of an open dialog,
+    content a script reveals) is still the page."""
+    hidden = tree.xpath(_HIDDEN_XPATH, namespaces=_REGEX_NS)
+    if not hidden:
+        return tree
+    half = len(tree.text_content()) / 2
+    for element in hidden:
         parent = element.getparent()
-        if parent is not None and element.tag not in ("html", "body"):
-            tail = element.tail
-            previous = element.getprevious()
-            parent.remove(element)
-            if tail:  # text after a hidden element belongs to its parent
-                if previous is not None:
-                    previous.tail = (previous.tail or "") + tail
-                else:
-                    parent.text = (parent.text or "") + tail
+        if parent is None or element.tag in ("html", "body") or len(element.text_content()) >= half:
+            continue
+        tail, previous = element.tail, element.getprevious()
+        parent.remove(element)
+        if tail:  # text after a hidden element belongs to its parent
+            if previous is not None:
+                previous.tail = (previous.tail or "") + tail
+            else:
+                parent.text = (parent.text or "") + tail
     return tree
 
 
