@@ -16,9 +16,11 @@ from jwc.filters.charclass import JA_LETTERS
 
 CONTROL_RE = re.compile(r"[\x00-\x08\x0e-\x1f\x7f\u00ad\u200b\u200c\u2060\ufeff]")
 NEWLINE_RE = re.compile(r"\r\n?|[\u2028\u2029\x85]")
-# Two or more spaces, or any other inline whitespace (tabs, no-break and typographic spaces), but not U+3000.
+# A run of two or more spaces of any kind (ASCII, tabs, no-break, typographic, ideographic U+3000: indentation and
+# layout runs), or any single inline space other than ASCII and U+3000. A lone U+3000 stays: Japanese headlines
+# and names use it as a separator.
 _INLINE = r"\t\x0b\x0c\xa0\u1680\u2000-\u200a\u202f\u205f"
-INLINE_SPACE_RE = re.compile(f"  +|[{_INLINE}][ {_INLINE}]*")
+INLINE_SPACE_RE = re.compile(f"[ {_INLINE}\u3000]{{2,}}|[{_INLINE}]")
 BLANK_LINES_RE = re.compile(r"\n{3,}")
 # Full-width comma/period directly after a Japanese letter or closing bracket: the "，．" writing style.
 JA_CONTEXT = f"[{JA_LETTERS}）」』］〕】〉》]"
@@ -73,8 +75,8 @@ def _join(lines: list[str]) -> str:
 
 
 class UnicodeNormalizer(Cleaner):
-    """Make text comparable: one newline convention, no control or zero-width characters, single spaces, at most
-    one blank line in a row, lines stripped. NFKC (full-width ASCII to half-width, half-width katakana to
+    """Make text comparable: one newline convention, no control or zero-width characters, single spaces (runs of
+    tabs, full-width and other spaces too), at most one blank line in a row, lines stripped (indentation goes). NFKC (full-width ASCII to half-width, half-width katakana to
     full-width, ㈱ to (株)) is optional and off by default because it rewrites Japanese typography."""
 
     name = "unicode"
@@ -215,6 +217,181 @@ class BoilerplateLineRemover(Cleaner):
         return _join(out)
 
 
+
+# Site furniture newspapers and blogs put around an article (measured on the dev pages named in docs/filters.md).
+# Paywall notices: the article stops here (the rest is behind the wall or on another site).
+_PAYWALL = (r"会員限定|有料会員|有料記事|この記事は.{0,20}(?:限定|有料)|続きを(?:お)?読(?:み|む)(?:いただけ|になれ|には|たい|ください)"
+            r"|続きは.{0,30}(?:で|から)(?:お|ご)?(?:読|覧)|残り\s*\d+\s*文字")
+PAYWALL_RE = re.compile(_PAYWALL)
+# Paywall, membership and newsletter notices: a short line containing one of these is not article text.
+NOTICE_RE = re.compile(
+    _PAYWALL + r"|無料会員|会員登録|会員の方|有料プラン|有料版|購読(?:申し?込|手続|者限定|のお申|料金|する)|電子版に登録"
+    r"|(?:無料|ユーザー|アカウント)登録|(?:登録|ログイン)(?:すると|して|いただくと).{0,20}(?:続き|全文|記事|読め|読む|ご覧)"
+    r"|ログインが必要|\(登録無料\)|（登録無料）|まとめ読み|メールマガジン|メルマガ|記事利用サービス|転載・複製"
+    r"|情報提供はこちら|筆者見解|デジタルで読み"
+)
+# How a notice addresses the reader (polite requests, offers, "you can read ..."), unlike a news sentence.
+ADDRESS_RE = re.compile(r"ください|下さい|いただけ|いただき|いただく|頂け|になれます|できます|必要です|限定です|お読み|ご覧|ご利用"
+                        r"|読み放題|お届け|お知らせ|こちら|お申し?込み|無料です|ませんか")
+# "Share this article" prompts and save buttons, as whole lines.
+SHARE_RE = re.compile(
+    r"(?:この(?:記事|ニュース|ページ|動画|投稿|写真)を)?(?:シェア|共有|ツイート|ポスト|保存|ブックマーク|印刷)"
+    r"(?:する|しよう|して(?:ください|ね)|しませんか)?[!！?？]*"
+    r"|(?:記事|Evernote|Pocket|はてな|LINE|Facebook|X|Twitter)\s*(?:に|で|へ)?\s*(?:保存|送る|シェア|ポスト)(?:する)?"
+)
+# The heading of a related-articles, keywords, tags or recommendations block (its items may follow on one line).
+RELATED_HEAD_RE = re.compile(
+    r"[【■▼◆●＜<\[［]?\s*(?:関連(?:記事|キーワード|ニュース|タグ|リンク|情報|トピックス|動画|書籍|商品|サイト|ワード)"
+    r"|おすすめ(?:情報|記事|ニュース|コンテンツ|の記事)?|オススメ(?:記事|情報)?|(?:あわせて|合わせて)読みたい"
+    r"|こちらも(?:おすすめ|オススメ|読まれています)|よく読まれている記事|(?:人気|注目|新着|最新)(?:の記事|記事|ニュース)"
+    r"|アクセスランキング|ランキング|この記事(?:を読んだ人|を見た人|に関連する|の関連)[^\s。]{0,20}|ピックアップ|PICK\s?UP)"
+    r"\s*[】■▼＞>\]］]?\s*[:：]?"
+)
+# A byline or credit: "文：山田太郎", "写真／共同", "（山田太郎記者）", "Source: バンダイ".
+_NAME = r"[^\s\d。、，：:／/()（）]{1,16}"
+BYLINE_RE = re.compile(
+    r"[(（]?(?:文|写真|撮影|取材|取材・文|文・写真|構成|編集|執筆|記者|筆者|著者|ライター|イラスト|翻訳|聞き手|画像|"
+    r"写真提供|画像提供|提供|出典|引用元|Source|Image|Photo|Text|Writer|Via|via|photo|text|source|image)"
+    rf"\s*(?:[：:／/＝=|｜]|\s+by)\s*{_NAME}(?:\s*[、・/／&＆]\s*{_NAME})*[)）]?"
+    rf"|[(（]?{_NAME}(?:\s{_NAME})?\s*(?:記者|編集委員|論説委員|特派員|支局長|通信員)[)）]?"
+    r"|(?:[Bb]y|BY)\s+[^\s。、]{1,30}(?:\s[^\s。、]{1,30}){0,2}"
+)
+# A date or time stamp; a line of stamps, labels and at most a short source name (2月15日（土）7時0分 オリコン) goes.
+_DATE_OR_TIME = (r"(?:\d{2,4}\s*[年/.\-]\s*)?\d{1,2}\s*[月/.\-]\s*\d{1,2}\s*日?"
+                 r"|(?:午前|午後)?\s*\d{1,2}\s*(?:時\s*\d{1,2}\s*分|[:：]\s*\d{2})(?:[:：]\d{2})?")
+DATE_OR_TIME_RE = re.compile(_DATE_OR_TIME)
+STAMP_RE = re.compile(
+    _DATE_OR_TIME + r"|[(（][月火水木金土日](?:曜日?)?[)）]|[月火水木金土日]曜日?|[（(]?(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*[)）]?"
+    r"|(?:最終)?(?:更新|公開|投稿|配信|掲載|発行|発売|公表)(?:日時|日|時)?|posted|updated|published|at|[|｜/／・:：\-–—]"
+)
+# Navigation left-overs: breadcrumbs, previous/next links, "back to the list" links.
+CRUMB_SEP_RE = re.compile(r"\s[>＞»›]\s|[＞»›]")
+PREV_NEXT_RE = re.compile(r"[«‹].*|.*[»›]|[<＜]\s.*|.*\s[>＞]")
+LINK_END_RE = re.compile(r"(?:一覧(?:へ|を見る|に戻る|ページ)?|に戻る|へ戻る|をもっと見る|はこちら|こちらから|もっと見る)[>＞»›]*$")
+# List bullets before an item; what a stamp line may keep besides stamps (a source name such as オリコン).
+BULLET_RE = re.compile(r"^(?:[-・●■▶▷▼◆◇○※]\s*)+")
+_SHORT_NAME_RE = re.compile(r"[^\s。、，,.！？!?]{0,12}")
+
+
+class SiteFurnitureRemover(Cleaner):
+    """Drop what news and blog templates wrap around an article, which the extractor keeps because it sits in the
+    article's container: paywall, membership and newsletter notices (and everything after a paywall notice that
+    closes the article: what follows a paywall is recommendations and footer), share and save prompts, related-article and
+    recommendation blocks (heading plus its short item lines), bylines and credits, date/time stamp lines, and
+    navigation left-overs (breadcrumbs, previous/next links, "back to the list" links, menus of short bullet items
+    at the very start or end). Only lines up to
+    max_line_chars are judged, so a paragraph that mentions 会員登録 stays."""
+
+    name = "furniture"
+    params = {
+        "max_line_chars": Param(100, "only lines up to this length are judged as notices, prompts, bylines, dates "
+                                     "or navigation", lo=1, kind=int),
+        "related_max_lines": Param(20, "after a related/recommendation heading, remove up to this many following "
+                                       "item lines; 0 removes the heading only", lo=0, kind=int),
+        "item_max_chars": Param(100, "an item line of such a block is at most this long and does not end like a "
+                                     "sentence (related headlines reach 90 characters)", lo=1, kind=int),
+        "cut_at_paywall": Param(True, "drop everything after a paywall notice (会員限定, 続きをお読み, 残りN文字 ...) "
+                                      "that has a lead before it (100 characters, or as many as from it on)",
+                                kind=bool),
+        "extra_notices": Param([], "more notice phrases (literal strings): a short line containing one is removed",
+                               kind=list),
+    }
+
+    def __init__(self, options: Mapping[str, Any] | None = None):
+        super().__init__(options)
+        extra = self.options["extra_notices"]
+        if not all(isinstance(w, str) and w for w in extra):
+            raise ValueError(f"{self.name}.extra_notices: expected a list of non-empty strings, got {extra!r}")
+        self._extra = re.compile("|".join(map(re.escape, extra))) if extra else None
+
+    def is_notice(self, line: str) -> bool:
+        """A paywall, membership or newsletter notice: a notice phrase in a label (no sentence end) or in a
+        sentence that addresses the reader; a reported sentence ("会員登録者数は二割増えた。") is no notice."""
+        if self._extra and self._extra.search(line):
+            return True
+        return bool(NOTICE_RE.search(line)) and (not SENTENCE_END_RE.search(line) or bool(ADDRESS_RE.search(line)))
+
+    @staticmethod
+    def is_stamp(line: str) -> bool:
+        """Only dates, times, weekdays and their labels, plus at most a short source name."""
+        if not DATE_OR_TIME_RE.search(line):
+            return False
+        return bool(_SHORT_NAME_RE.fullmatch(STAMP_RE.sub("", line).replace(" ", "")))
+
+    @staticmethod
+    def is_navigation(line: str) -> bool:
+        """A breadcrumb (two or more > separators), a previous/next link or a "to the list" link."""
+        if SENTENCE_END_RE.search(line):
+            return False
+        return (len(CRUMB_SEP_RE.findall(line)) >= 2 or bool(PREV_NEXT_RE.fullmatch(line))
+                or (len(line) <= 40 and bool(LINK_END_RE.search(line))))
+
+    def is_furniture(self, line: str) -> bool:
+        """One short line that is a notice, a prompt, a byline, a stamp or navigation."""
+        bare = BULLET_RE.sub("", line)
+        return (self.is_notice(bare) or bool(SHARE_RE.fullmatch(bare)) or bool(BYLINE_RE.fullmatch(bare))
+                or self.is_stamp(bare) or self.is_navigation(bare))
+
+    @staticmethod
+    def ends_article(lines: list[str], i: int) -> bool:
+        """A paywall notice at line i closes the article when a lead stands before it: at least 100 characters, or
+        as many as from the notice on (a teaser, then the paywall, then recommendations and footer). A notice at the
+        top (a pop-up before the article) does not."""
+        before, after = sum(map(len, lines[:i])), sum(map(len, lines[i:]))
+        return before >= min(after, 100)
+
+    def related_block_end(self, lines: list[str], i: int) -> int:
+        """Index after a related/recommendation block starting at line i, or i when line i is no such heading."""
+        m = RELATED_HEAD_RE.match(lines[i])
+        if m is None or SENTENCE_END_RE.search(lines[i]):
+            return i
+        rest = lines[i][m.end():].strip()
+        if rest and len(rest) > self.options["item_max_chars"] * 2:
+            return i
+        end, limit = i + 1, self.options["item_max_chars"]
+        while (end < len(lines) and end - i <= self.options["related_max_lines"] and lines[end]
+               and len(lines[end]) <= limit and not SENTENCE_END_RE.search(lines[end])):
+            end += 1
+        return end
+
+    @staticmethod
+    def trim_edge_menus(lines: list[str]) -> list[str]:
+        """Drop a run of two or more short bullet items (a menu: "- ホワイトペーパー") at the start or end of the text;
+        inside the text such items may be the article's own list."""
+        def is_item(line: str) -> bool:
+            return bool(line) and len(line) <= 20 and bool(BULLET_RE.match(line)) and not SENTENCE_END_RE.search(line)
+
+        start = 0
+        while start < len(lines) and is_item(lines[start]):
+            start += 1
+        end = len(lines)
+        while end > start and is_item(lines[end - 1]):
+            end -= 1
+        return lines[start if start >= 2 else 0:end if len(lines) - end >= 2 else len(lines)]
+
+    def clean(self, text: str) -> str:
+        lines = self.trim_edge_menus(text.split("\n"))
+        out: list[str] = []
+        longest = self.options["max_line_chars"]
+        i = 0
+        while i < len(lines):
+            line = lines[i]
+            if not line or len(line) > longest:
+                out.append(line)
+                i += 1
+                continue
+            end = self.related_block_end(lines, i)
+            if end > i:
+                i = end
+                continue
+            if (self.options["cut_at_paywall"] and PAYWALL_RE.search(line) and self.is_notice(line)
+                    and self.ends_article(lines, i)):
+                break
+            if not self.is_furniture(line):
+                out.append(line)
+            i += 1
+        return _join(out)
+
 class RepeatedLineRemover(Cleaner):
     """Drop later copies of a short line already seen in the document (repeated "続きを読む", share bars,
     per-post labels). Longer repeated lines are left for the repetition filter to judge, since a page that
@@ -237,4 +414,4 @@ class RepeatedLineRemover(Cleaner):
 
 
 CLEANERS = (UnicodeNormalizer, PunctuationNormalizer, NonJapaneseLineRemover, BoilerplateLineRemover,
-            RepeatedLineRemover)
+            SiteFurnitureRemover, RepeatedLineRemover)

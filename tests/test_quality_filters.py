@@ -15,6 +15,7 @@ from jwc.filters.cleaners import (
     NonJapaneseLineRemover,
     PunctuationNormalizer,
     RepeatedLineRemover,
+    SiteFurnitureRemover,
     UnicodeNormalizer,
 )
 from jwc.filters.composition import CompositionFilter, class_counts, lines
@@ -48,7 +49,7 @@ def test_filters_declare_unique_prefixed_signals_and_valid_rules():
             assert rule.signal in cls.signal_names and rule.param in cls.params
     assert len({cls.name for cls in FILTER_CLASSES}) == len(FILTER_CLASSES)
     assert [c.name for c in cleaners.CLEANERS] == ["unicode", "punctuation", "non_japanese_lines", "boilerplate",
-                                                   "repeated_lines"]
+                                                   "furniture", "repeated_lines"]
     assert all(issubclass(c, Cleaner) for c in cleaners.CLEANERS)
 
 
@@ -293,6 +294,44 @@ def test_footer_search_never_reaches_into_a_short_pages_body():
     text = "会員登録で便利に\n本文の一行目です。\n本文の二行目です。"
     assert BoilerplateLineRemover().clean(text) == "本文の一行目です。\n本文の二行目です。"
     assert BoilerplateLineRemover({"extra_words": ["市民の声"]}).clean("本文です。\n市民の声") == "本文です。"
+
+
+def test_site_furniture_lines_go_and_article_lines_stay():
+    lead = ("政府は三日、新しい経済対策を閣議決定した。総額は約二十兆円で、所得の低い世帯への給付が柱となる。"
+            "首相は記者会見で「物価高に苦しむ人を支える」と述べた。")
+    keeps = [
+        lead,
+        "会員登録者数は前年より二割増え、同社は「有料会員の伸びが収益を支えた」と説明した。この傾向は続く見込みだ。",
+        "岸田総理", "その判断は…", "写真：セレクトセールでの落札シーン＆落札後の横姿(2017/7/11撮影)",
+        "手順3：犬の年齢を計算する", "定休日：水曜日",
+    ]
+    furniture = [
+        "このニュースをシェア", "記事保存", "Evernote保存", "ご利用には会員登録が必要です", "文：山田太郎",
+        "岡田浩幸 記者", "Source: バンダイ", "2月15日（土）7時0分 オリコン", "2019年4月11日 12時00分 更新",
+        "福娘童話集 > きょうのイソップ童話 > 欲張りなイヌ", "« 前の記事 | トップ |", "- ニュースリリース一覧へ",
+    ]
+    cleaner = SiteFurnitureRemover()
+    assert [line for line in keeps if cleaner.is_furniture(line)] == []
+    assert [line for line in furniture if not cleaner.is_furniture(line)] == []
+    text = "\n".join(["- 政治", "- 経済", furniture[0], *keeps, "関連キーワード", "経済対策", "給付金", "物価"])
+    assert cleaner.clean(text) == "\n".join(keeps)
+
+
+def test_text_after_a_closing_paywall_notice_goes_a_top_notice_only_itself():
+    lead = "六月十二日の首脳会談を巡って戦っていたのは、二人の首脳ばかりではなかった。その判断は…"
+    paywalled = "\n".join([lead, "この記事は会員限定です。電子版に登録すると続きをお読みいただけます。", "天気", "訂正・おわび"])
+    assert SiteFurnitureRemover().clean(paywalled) == lead
+    assert SiteFurnitureRemover({"cut_at_paywall": False}).clean(paywalled) == "\n".join([lead, "天気", "訂正・おわび"])
+    popup = "\n".join(["有料会員の方のみご利用になれます。", lead, lead + "続く。"])
+    assert SiteFurnitureRemover().clean(popup) == "\n".join([lead, lead + "続く。"])
+    assert SiteFurnitureRemover({"extra_notices": ["天気"]}).is_furniture("今日の天気")
+    with pytest.raises(ValueError, match="extra_notices"):
+        SiteFurnitureRemover({"extra_notices": [""]})
+
+
+def test_full_width_and_tab_runs_become_one_space_a_lone_full_width_space_stays():
+    text = "\u3000\u3000字下げの段落です。\u3000 次の文。\t\tタブ\u3000区切り  二つ"
+    assert UnicodeNormalizer().clean(text) == "字下げの段落です。 次の文。 タブ\u3000区切り 二つ"
 
 
 def test_link_list_blocks_and_archive_lines_are_removed_short_lists_stay():

@@ -26,6 +26,14 @@ _OG_TITLE = re.compile(r"""<meta[^>]+property=["']og:title["'][^>]+content=["'](
 _TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.I | re.S)
 _DIV_TAG = re.compile(r"<(/?)div\b[^<>]*>", re.I)
 _MAX_PARSER_DEPTH = 255  # libxml2's default nesting limit for HTML
+# Elements a browser does not show: inline display:none / visibility:hidden, the hidden and aria-hidden attributes,
+# and the usual screen-reader-only classes. Templates keep paywall pop-ups and share-bar labels there.
+_HIDDEN_XPATH = (
+    "//*[contains(translate(@style, ' ', ''), 'display:none') or contains(translate(@style, ' ', ''), "
+    "'visibility:hidden') or @hidden or @aria-hidden='true' or re:test(@class, "
+    "'(^|\\s)(hidden|hide-text|sr-only|visually-hidden|visuallyhidden|screen-reader-text|is-hidden)(\\s|$)')]"
+)
+_REGEX_NS = {"re": "http://exslt.org/regular-expressions"}
 
 
 class ExtractionTimeout(BaseException):
@@ -72,7 +80,9 @@ def _options(fast: bool, favor_recall: bool) -> Extractor:
     )
 
 
-def _run(page: str | HtmlElement, url: str, fast: bool, favor_recall: bool) -> str | None:
+def _run(page: str | HtmlElement | None, url: str, fast: bool, favor_recall: bool) -> str | None:
+    if page is None:
+        return None
     options = copy(_options(fast, favor_recall))
     options.url = url or None
     options.source = url.encode("utf-8", "replace").decode("utf-8") if url else None
@@ -88,11 +98,41 @@ def page_title(page: str) -> str:
     return " ".join(html.unescape(m.group(1)).split()) if m else ""
 
 
-def extract_main_text(page: str, url: str, timeout: float, fast: bool = True) -> Extracted | None:
+def prune_hidden(tree: HtmlElement) -> HtmlElement:
+    """Remove the elements a browser does not show (their tail text stays): what a reader never sees is not
+    article text, and paywall pop-ups ("有料会員の方のみ…") and share-bar headings hide there. An element holding
+    half the page's text or more stays: a page wrapped whole in a hidden element (the backdrop of an open dialog,
+    content a script reveals) is still the page."""
+    hidden = tree.xpath(_HIDDEN_XPATH, namespaces=_REGEX_NS)
+    if not hidden:
+        return tree
+    half = len(tree.text_content()) / 2
+    for element in hidden:
+        parent = element.getparent()
+        if parent is None or element.tag in ("html", "body") or len(element.text_content()) >= half:
+            continue
+        tail, previous = element.tail, element.getprevious()
+        parent.remove(element)
+        if tail:  # text after a hidden element belongs to its parent
+            if previous is not None:
+                previous.tail = (previous.tail or "") + tail
+            else:
+                parent.text = (parent.text or "") + tail
+    return tree
+
+
+def _parsed(page: str, hidden: bool) -> HtmlElement | None:
+    tree = load_html(page)
+    return prune_hidden(tree) if tree is not None and hidden else tree
+
+
+def extract_main_text(page: str, url: str, timeout: float, fast: bool = True, hidden: bool = True
+                      ) -> Extracted | None:
     """Title and main text, or None when trafilatura finds none. Raises ExtractionTimeout.
 
     Fast mode first; only when it finds nothing, the full extractor with its fallbacks and recall bias, so that
     unusual layouts are not lost while the common case stays cheap. One time limit covers both attempts.
+    `hidden`: remove elements a browser does not show before extracting (prune_hidden).
     """
     with time_limit(timeout):
         tree = load_html(page)
@@ -101,13 +141,13 @@ def extract_main_text(page: str, url: str, timeout: float, fast: bool = True) ->
         # Title first: trafilatura's title rules (h1, og:title, <title> without the site name) on the parsed
         # tree, without its metadata pass, whose date parsing costs more than the extraction itself.
         title = extract_title(tree) or page_title(page)
-        text = _run(tree, url, fast=fast, favor_recall=False)
+        text = _run(prune_hidden(tree) if hidden else tree, url, fast=fast, favor_recall=False)
         if text is None and fast:
-            text = _run(page, url, fast=False, favor_recall=True)
+            text = _run(_parsed(page, hidden), url, fast=False, favor_recall=True)
         if text is None and _div_depth(page) > _MAX_PARSER_DEPTH:
             # The HTML parser stops at its nesting limit and drops what lies deeper; <div>s carry no text, so a
             # page nested past it (broken templates, hostile pages) is read again without them.
-            text = _run(_DIV_TAG.sub("", page), url, fast=fast, favor_recall=False)
+            text = _run(_parsed(_DIV_TAG.sub("", page), hidden), url, fast=fast, favor_recall=False)
     return Extracted(title=title, text=text) if text else None
 
 

@@ -36,6 +36,9 @@ EXTRACT_PARAMS: dict[str, Param] = {
         0.0, 1.0),
     "min_text_chars": Param(1, "Extracted texts shorter than this count as empty_extraction.", 1, 100_000),
     "fast": Param(True, "Use trafilatura's fast mode (no fallback extractors).", kind=bool),
+    "prune_hidden": Param(True, "Remove elements a browser does not show (display:none, visibility:hidden, the hidden "
+                          "and aria-hidden attributes, screen-reader-only classes) before extraction: paywall "
+                          "pop-ups and share-bar labels live there.", kind=bool),
     "html_types": Param(["text/html", "application/xhtml+xml"],
                         "Content types treated as HTML (prefix match, case-insensitive).", kind=list, item=str),
     "langid_batch": Param(64, "Texts per fastText call.", 1, 100_000, operational=True),
@@ -144,7 +147,8 @@ class RecordProcessor:
         """Run trafilatura on a pending row; sets outcome unless language ID is still to come."""
         page = pending.pop("_page")
         try:
-            result = extract_main_text(page, pending["url"] or "", self.x["timeout_seconds"], self.x["fast"])
+            result = extract_main_text(page, pending["url"] or "", self.x["timeout_seconds"], self.x["fast"],
+                                       self.x["prune_hidden"])
         except ExtractionTimeout:
             pending["outcome"] = "extraction_timeout"
             return pending

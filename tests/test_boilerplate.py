@@ -1,0 +1,386 @@
+"""Published text of real pages against their gold, and near-duplicate short articles in varying site furniture.
+
+Published text = what ends up in a shard: the extract stage's main text (charset decode, trafilatura with hidden
+elements pruned) through the filter stage's chain (cleaners, then PII masking), with the default config.
+
+Precision and recall are on character 5-grams (multisets) of the text with all whitespace removed:
+precision = shared 5-grams / 5-grams of the published text, recall = shared 5-grams / 5-grams of the gold.
+"""
+from __future__ import annotations
+
+import csv
+import gzip
+import itertools
+import json
+import random
+import re
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from jwc.filters.chain import Chain
+from jwc.pipeline import config
+from jwc.pipeline.extract.charset import decode_html
+from jwc.pipeline.extract.maintext import extract_main_text
+from tests.conftest import SHARED_DATA, shared_data, write_warc
+from tests.realpages import ENGLISH, gold_texts, real_pages, snippet_gold
+
+pytestmark = pytest.mark.shared
+
+_SPACE = re.compile(r"\s+")
+MIN_RECALL, MIN_PRECISION = 0.98, 0.95
+# Readability's expected output for this children's-story site keeps the site's daily-trivia and sister-site
+# widgets (its layout is one table), so it is no article gold: reported in docs/filters.md, not asserted.
+WIDGET_GOLD = ("hukumusume/source.html",)
+
+
+def grams(text: str, n: int = 5) -> Counter:
+    """Character n-grams of the text without whitespace."""
+    s = _SPACE.sub("", text)
+    return Counter(s[i:i + n] for i in range(len(s) - n + 1))
+
+
+def precision_recall(gold: str, text: str) -> tuple[float, float]:
+    g, t = grams(gold), grams(text)
+    shared = sum((g & t).values())
+    return shared / max(1, sum(t.values())), shared / max(1, sum(g.values()))
+
+
+def body(published: str, title: str) -> str:
+    """The published text without a first line that is the page's headline: the gold of newspaper4k and
+    Readability keeps the headline in a separate title field, our text keeps it in the article."""
+    first, _, rest = published.partition("\n")
+    return rest if title and _SPACE.sub("", first) == _SPACE.sub("", title) else published
+
+
+def publish(path: Path, url: str, chain: Chain, cfg: config.Config, furniture: bool = True) -> tuple[str, str]:
+    """(title, published text) of one page as the extract and filter stages produce it."""
+    decoded = decode_html(path.read_bytes(), "text/html")
+    x = cfg["extract"]
+    got = extract_main_text(decoded.text, url, 60.0, x["fast"], x["prune_hidden"] and furniture)
+    if got is None:
+        return "", ""
+    return got.title, chain.run(got.text, url=url).text
+
+
+def chains() -> tuple[config.Config, Chain, Chain]:
+    """The default config, its chain, and the chain without the furniture cleaner (the state before it)."""
+    cfg = config.load()
+    before = config.load(overrides={"cleaners": {"furniture": {"enabled": False}}})
+    return cfg, Chain.from_config(cfg.cleaners, cfg.filters), Chain.from_config(before.cleaners, before.filters)
+
+
+@pytest.fixture(scope="module")
+def published() -> dict[str, dict[str, tuple[str, str]]]:
+    """name -> {"after": (title, text), "before": (title, text)} for every Japanese real page."""
+    shared_data("ja_html_postlight")
+    cfg, after, before = chains()
+    out = {}
+    for url, path in real_pages():
+        if any(e in path.name for e in ENGLISH):
+            continue
+        name = f"{path.parent.name}/{path.name}" if path.name == "source.html" else path.name
+        out[name] = {"after": publish(path, url, after, cfg), "before": publish(path, url, before, cfg, False)}
+    return out
+
+
+def test_gold_pages_precision_and_recall(published) -> None:
+    scores = {}
+    for name, gold in gold_texts().items():
+        title, text = published[name]["after"]
+        b_title, b_text = published[name]["before"]
+        scores[name] = {"after": precision_recall(gold, body(text, title)),
+                        "before": precision_recall(gold, body(b_text, b_title))}
+    print(json.dumps(scores, indent=1))
+    assert len(scores) >= 4
+    for name, s in scores.items():
+        p, r = s["after"]
+        if name in WIDGET_GOLD:
+            assert p >= s["before"][0] and r >= 0.7, (name, s)
+            continue
+        assert r >= MIN_RECALL and p >= MIN_PRECISION, (name, s)
+
+
+def test_snippet_gold(published) -> None:
+    """trafilatura's evaluation snippets: every 'with' snippet is published, no 'without' snippet is."""
+    checked = 0
+    for name, (must, must_not) in snippet_gold().items():
+        if name not in published:
+            continue  # the English page
+        text = _SPACE.sub("", published[name]["after"][1])
+        assert all(_SPACE.sub("", s) in text for s in must), name
+        assert not any(_SPACE.sub("", s) in text for s in must_not), name
+        checked += 1
+    assert checked >= 1
+
+
+def test_lead_recall_never_drops(published) -> None:
+    """postlight's expected `first13` (the first 13 space-separated tokens of its parser's output: for Japanese
+    a lead passage, sometimes a caption or tag line) is only a start of text; recall on it must not drop."""
+    expected = json.loads((SHARED_DATA / "ja_html_postlight" / "expected_from_tests.json").read_text())
+    worse = {}
+    for e in expected:
+        name = Path(e["fixture"]).name
+        if name not in published or not e.get("first13"):
+            continue
+        after = precision_recall(e["first13"], published[name]["after"][1])[1]
+        before = precision_recall(e["first13"], published[name]["before"][1])[1]
+        if after < before:
+            worse[name] = (before, after)
+    assert worse == {}
+
+
+
+
+def test_hidden_elements_are_pruned_unless_they_hold_the_page() -> None:
+    lead = "<p>" + "市は十日、駅前の再開発計画を発表した。" * 12 + "</p>"
+    page = (f"<html><body><article><h1>再開発計画を発表</h1>{lead}"
+            "<p style='display: none'>有料会員の方のみご利用になれます。</p><h2 class='hide-text'>このニュースをシェア</h2>"
+            "<p hidden>隠れた段落です。</p></article></body></html>")
+    text = extract_main_text(page, "", 10.0).text
+    assert "駅前の再開発計画" in text and not any(w in text for w in ("有料会員", "シェア", "隠れた"))
+    assert "シェア" in extract_main_text(page, "", 10.0, hidden=False).text  # trafilatura alone keeps it
+    wrapped = f"<html><body><div aria-hidden='true'><article>{lead}</article></div></body></html>"
+    assert "駅前の再開発計画" in extract_main_text(wrapped, "", 10.0).text
+
+# Our own gold for ten more real pages, from what each page shows: the <p> paragraphs of its article-body element
+# (hidden elements removed). It includes what those paragraphs hold (photo captions, credits, a copyright line), so
+# it is a coarse gold: reported in docs/filters.md, and asserted only not to get worse.
+PARAGRAPH_GOLD = {
+    "getnews.jp.html": "//div[contains(@class, 'post-bodycopy')]",
+    "japan.cnet.com.html": "//div[@id='NWrelart:Body']",
+    "news.mynavi.jp.html": "//div[@id='js-articleBody']",
+    "wired.jp.html": "//div[contains(@class, 'body__inner-container')]",
+    "www.asahi.com.html": "//main[@id='main']//div[@class='nfyQp']",
+    "www.gizmodo.jp.html": "//div[contains(@class, 'p-post-content')]",
+    "www.itmedia.co.jp.html": "//div[@id='cmsBody']",
+    "www.publickey1.jp.html": "//div[contains(@class, 'entrybody')]",
+    "www.yomiuri.co.jp.html": "//div[contains(@class, 'p-main-contents')]",
+    "article.auone.jp-tax.html": "//div[@class='article']",
+}
+
+
+def paragraph_gold(path: Path, xpath: str) -> str:
+    """The visible <p> paragraphs of the page's article-body element(s), one a line."""
+    from lxml import html as lxml_html
+
+    from jwc.pipeline.extract.maintext import prune_hidden
+
+    tree = prune_hidden(lxml_html.fromstring(decode_html(path.read_bytes(), "text/html").text))
+    paras = (" ".join(p.text_content().split()) for c in tree.xpath(xpath) for p in c.xpath(".//p"))
+    return "\n".join(p for p in paras if p)
+
+
+def test_paragraph_gold_does_not_get_worse(published) -> None:
+    files = {path.name: path for _, path in real_pages()}
+    scores = {}
+    for name, xpath in PARAGRAPH_GOLD.items():
+        gold = paragraph_gold(files[name], xpath)
+        assert len(gold) > 150, name
+        scores[name] = [precision_recall(gold, body(text, title)) for title, text in
+                        (published[name]["before"], published[name]["after"])]
+    print(json.dumps(scores, indent=1))
+    for name, ((p0, r0), (p1, r1)) in scores.items():
+        assert p1 >= p0 and r1 >= r0 - 0.03, (name, scores[name])
+
+# --- Near-duplicate short articles wrapped in varying site furniture ---------------------------------------------
+# Real article text (Wikinews, 300-1,500 characters) in the templates of six invented news sites. Every copy of an
+# article gets its own site, date line, byline, share prompt, notice and related-articles block (real Wikinews
+# headlines of other articles), so copies differ in their furniture as pages of different sites do.
+# The phrases were written after the cleaner, in the style of the issue's examples; its patterns cover them, so
+# this crawl measures what furniture does to dedup, not how well the patterns generalise (docs/filters.md does).
+_SITE_NAMES = ("東都新聞", "みなと日報", "北斗タイムズ", "ニュース速報ジャパン", "中央ウェブ", "日刊いろは")
+_NAVS = (["ホーム", "政治", "経済", "国際", "社会"], ["トップ", "ニュース", "地域", "くらし"], ["ニュース一覧", "特集", "動画"],
+         ["総合", "IT", "科学", "エンタメ"], ["トップページ", "国内", "海外"], ["HOME", "最新記事", "コラム", "お問い合わせ"])
+_DATES = ("{y}年{m}月{d}日 {hh}時{mm}分", "{y}/{m:02d}/{d:02d} {hh:02d}:{mm:02d} 更新", "公開日：{y}年{m}月{d}日",
+          "{y}.{m}.{d}（{wd}）", "{m}月{d}日 {hh}:{mm:02d} 配信", "{y}年{m}月{d}日")
+_BYLINES = ("（{name}記者）", "文：{name}", "{name} 編集委員", "写真：{name}", "By {name}", "取材・文／{name}")
+_SHARES = ("この記事をシェア", "シェアする", "ツイート", "はてなブックマークに追加", "Facebookでシェア", "LINEで送る")
+_NOTICES = ("この記事は有料会員限定です。続きを読むにはログインしてください。",
+            "残り{rest}文字 有料会員になると全ての記事が読み放題です。", "会員登録（無料）で、続きをお読みいただけます。",
+            "メールマガジンの購読申し込みはこちらから。毎朝主要ニュースをお届けします。",
+            "この記事の続きは会員の方のみお読みいただけます。",
+            "有料プランに登録すると、すべての記事と過去の紙面をご覧いただけます。")
+_RELATED = ("関連記事", "あわせて読みたい", "おすすめ情報", "関連キーワード", "人気記事", "こちらもおすすめ")
+SITES = tuple({"name": n, "nav": v, "date": d, "byline": b, "share": s, "notice": c, "related": r}
+              for n, v, d, b, s, c, r in zip(_SITE_NAMES, _NAVS, _DATES, _BYLINES, _SHARES, _NOTICES, _RELATED))
+WEEKDAYS = "月火水木金土日"
+NAMES = ("佐藤一郎", "鈴木花子", "高橋健", "田中美咲", "伊藤誠", "渡辺彩")
+_DESPACE = re.compile(r"(?<=[^\x00-\x7f]) +(?=[^\x00-\x7f])")
+_SENT = re.compile(r"(?<=。)")
+
+
+def wikinews_short(min_chars: int = 300, max_chars: int = 1500) -> list[tuple[str, list[str]]]:
+    """(headline, paragraphs) of the Wikinews articles of min..max characters."""
+    path = shared_data("ja_text_wikinews", "articles-a.tsv.gz")
+    csv.field_size_limit(1 << 30)
+    out = []
+    with gzip.open(path, "rt", encoding="utf-8") as fh:
+        for row in csv.DictReader(fh, delimiter="\t"):
+            paras = [_DESPACE.sub("", p).strip() for p in re.split(r" {2,}", row["article"])]
+            paras = [p for p in paras if p]
+            if min_chars <= sum(map(len, paras)) <= max_chars:
+                out.append((_DESPACE.sub("", row["headline"]).strip(), paras))
+    return out
+
+
+def shingles(text: str) -> set[str]:
+    s = _SPACE.sub("", text)
+    return {s[i:i + 5] for i in range(len(s) - 4)}
+
+
+def jaccard(a: str, b: str) -> float:
+    x, y = shingles(a), shingles(b)
+    return len(x & y) / len(x | y)
+
+
+def edited(paras: list[str], rng: random.Random, target: float) -> list[str]:
+    """A copy with single characters replaced (a typo fix, a changed number) until its article Jaccard with the
+    original would fall below `target`: the last copy at or above it."""
+    text = "\n".join(paras)
+    spots = [i for i, c in enumerate(text) if not c.isspace()]
+    rng.shuffle(spots)
+    best = text
+    for n in range(1, len(spots)):
+        chars = list(text)
+        for i in spots[:n]:
+            chars[i] = rng.choice("のにはをがとでも一二三四五六七八九十年月日人")
+        candidate = "".join(chars)
+        if jaccard(text, candidate) < target:
+            break
+        best = candidate
+    return best.split("\n")
+
+
+def rewritten(paras: list[str], other: list[str]) -> list[str]:
+    """A copy that keeps the first third of the sentences and continues with another article's: Jaccard < 0.6."""
+    mine = [s for p in paras for s in _SENT.split(p) if s]
+    theirs = [s for p in other for s in _SENT.split(p) if s]
+    keep = max(1, len(mine) // 3)
+    return ["".join(mine[:keep]), "".join(theirs[:max(2, len(mine) - keep)])]
+
+
+def page(headline: str, paras: list[str], site: dict, rng: random.Random, related: list[str]) -> bytes:
+    """One article page of a site: navigation, breadcrumb, headline, date line, byline, share prompt, the
+    paragraphs, a notice, a related-articles block and a footer."""
+    y, m, d, hh, mm = 2024, rng.randint(1, 12), rng.randint(1, 28), rng.randint(0, 23), rng.randint(0, 59)
+    date = site["date"].format(y=y, m=m, d=d, hh=hh, mm=mm, wd=WEEKDAYS[rng.randrange(7)])
+    nav = "".join(f"<li><a href='/{i}'>{n}</a></li>" for i, n in enumerate(site["nav"]))
+    body = "".join(f"<p>{p}</p>" for p in paras)
+    items = "".join(f"<li><a href='/a/{rng.randrange(10**6)}'>{h}</a></li>" for h in related)
+    notice = site["notice"].format(rest=rng.randint(300, 3000))
+    html = (
+        f"<html lang='ja'><head><meta charset='utf-8'><title>{headline} | {site['name']}</title></head><body>"
+        f"<header><h2>{site['name']}</h2><ul class='nav'>{nav}</ul></header>"
+        f"<div class='crumb'><a href='/'>{site['nav'][0]}</a> &gt; <a href='/n'>{site['nav'][1]}</a> &gt; "
+        f"{headline}</div><article><h1>{headline}</h1><p class='date'>{date}</p>"
+        f"<p class='byline'>{site['byline'].format(name=rng.choice(NAMES))}</p>"
+        f"<p class='sns'>{site['share']}</p>{body}<p class='notice'>{notice}</p>"
+        f"<section><h2>{site['related']}</h2><ul>{items}</ul></section></article>"
+        f"<footer><p>Copyright © {site['name']} All Rights Reserved.</p></footer></body></html>"
+    )
+    return html.encode("utf-8")
+
+
+def build_crawl(n_articles: int, seed: int) -> tuple[list[tuple[str, bytes, str]], dict[str, tuple[int, str, str]]]:
+    """Pages of n_articles families (original, two exact copies, two edited copies at Jaccard 0.85-0.98, one
+    rewrite below 0.6), each page on a different site; url -> (family, article text, headline)."""
+    rng = random.Random(seed)
+    articles = wikinews_short()
+    rng.shuffle(articles)
+    chosen, others = articles[:n_articles], articles[n_articles:]
+    pages, truth = [], {}
+    for fam, (headline, paras) in enumerate(chosen):
+        copies = [paras, paras, paras, edited(paras, rng, rng.uniform(0.85, 0.98)),
+                  edited(paras, rng, rng.uniform(0.85, 0.98)), rewritten(paras, others[fam][1])]
+        sites = rng.sample(SITES, len(copies))
+        for k, (copy, site) in enumerate(zip(copies, sites)):
+            url = f"https://site{SITES.index(site)}.example/{fam}/{k}"
+            related = [h for h, _ in rng.sample(others, rng.randint(3, 6))]
+            pages.append((url, page(headline, copy, site, rng, related), "text/html; charset=utf-8"))
+            truth[url] = (fam, "\n".join(copy), headline)
+    return pages, truth
+
+
+def run_pipeline(spark, warc: Path, out: Path, cfg: config.Config
+                 ) -> tuple[set[str], dict[str, str], int, dict[str, str]]:
+    """extract -> filter -> dedup in Spark local mode: (urls that survive, url -> cluster root of every
+    document that reached dedup, documents the filter dropped, url -> published text of every document)."""
+    from jwc.jobs.dedup import run_dedup
+    from jwc.jobs.extract import kept_documents, run_extract
+    from jwc.jobs.filter import run_filter
+    from jwc.pipeline.io.inputs import resolve_inputs
+
+    run_extract(spark, resolve_inputs(spark, [str(warc)]), str(out / "extract"), cfg, "BOILER")
+    run_filter(spark, kept_documents(spark, str(out / "extract")), str(out / "filter"), cfg)
+    filtered = spark.read.parquet(str(out / "filter" / "documents"))
+    dropped = filtered.where("not keep").count()
+    texts = {r["url"]: r["text"] for r in filtered.select("url", "text").collect()}
+    kept = filtered.where("keep").drop("keep", "reject_reason", "reject_reasons")
+    run_dedup(spark, kept, str(out / "dedup"), cfg["dedup"])
+    survivors = {r["url"] for r in spark.read.parquet(str(out / "dedup" / "documents")).select("url").collect()}
+    url_of = {r["doc_id"]: r["url"] for r in kept.select("doc_id", "url").collect()}
+    parent = {u: u for u in url_of.values()}
+    for r in spark.read.parquet(str(out / "dedup" / "duplicates")).select("doc_id", "duplicate_of").collect():
+        parent[url_of[r["doc_id"]]] = url_of[r["duplicate_of"]]
+
+    def root(u: str) -> str:
+        while parent[u] != u:
+            u = parent[u]
+        return u
+
+    return survivors, {u: root(u) for u in parent}, dropped, texts
+
+
+def pair_rates(truth: dict[str, tuple[int, str, str]], survivors: set[str], roots: dict[str, str]) -> dict[str, float]:
+    """Over the pairs of copies of one article that both reached dedup: share of pairs with article Jaccard
+    >= 0.85 of which at most one survives, and number of pairs below 0.6 that share a cluster."""
+    families: dict[int, list[str]] = {}
+    for url, (fam, _, _) in truth.items():
+        if url in roots:
+            families.setdefault(fam, []).append(url)
+    near = removed = far = merged = 0
+    for urls in families.values():
+        for a, b in itertools.combinations(urls, 2):
+            j = jaccard(truth[a][1], truth[b][1])
+            if j >= 0.85:
+                near += 1
+                removed += not (a in survivors and b in survivors)
+            elif j < 0.6:
+                far += 1
+                merged += roots[a] == roots[b]
+    return {"near_pairs": near, "near_removed": removed / near, "far_pairs": far, "far_merged": merged}
+
+
+@pytest.fixture(scope="module")
+def furniture_crawl(spark, tmp_path_factory) -> dict:
+    """The crawl run through the pipeline as configured, and with the furniture cleaner and hidden-element
+    pruning off (the state before them)."""
+    tmp = tmp_path_factory.mktemp("furniture")
+    pages, truth = build_crawl(n_articles=80, seed=15)
+    write_warc(tmp / "crawl.warc.gz", pages)
+    result = {"truth": truth, "pages": len(pages)}
+    before = config.load(overrides={"cleaners": {"furniture": {"enabled": False}},
+                                    "extract": {"prune_hidden": False}})
+    for name, cfg in (("after", config.load()), ("before", before)):
+        survivors, roots, dropped, texts = run_pipeline(spark, tmp / "crawl.warc.gz", tmp / name, cfg)
+        scores = [precision_recall(f"{truth[u][2]}\n{truth[u][1]}", t) for u, t in texts.items()]
+        result[name] = {**pair_rates(truth, survivors, roots), "reached_dedup": len(roots),
+                        "filtered_out": dropped, "survivors": len(survivors),
+                        "mean_precision": sum(p for p, _ in scores) / len(scores),
+                        "mean_recall": sum(r for _, r in scores) / len(scores)}
+    print(json.dumps({k: v for k, v in result.items() if k != "truth"}, indent=1))
+    return result
+
+
+def test_short_near_duplicates_in_furniture_are_removed(furniture_crawl) -> None:
+    after, before = furniture_crawl["after"], furniture_crawl["before"]
+    assert after["reached_dedup"] >= 0.98 * furniture_crawl["pages"]
+    assert after["near_pairs"] >= 700
+    assert after["near_removed"] >= 0.99
+    assert after["far_pairs"] >= 100 and after["far_merged"] == 0
+    assert before["near_removed"] < after["near_removed"]  # the furniture is what hid these duplicates
+    # What the cleaners publish of each page against its headline and article text: furniture goes, text stays.
+    assert after["mean_precision"] >= 0.99 > before["mean_precision"]
+    assert after["mean_recall"] >= before["mean_recall"] - 0.001
