@@ -17,6 +17,7 @@ from jwc.schemas.config import Param, resolve
 from jwc.filters.registry import CLEANERS, FILTERS
 from jwc.pipeline.errors import UserError
 from jwc.pipeline.io.cclisting import COMMONCRAWL_PARAMS
+from jwc.pipeline.io.lock import LOCK_PARAMS, lock_problem
 from jwc.pipeline.dedup.minhash import DEDUP_PARAMS
 from jwc.pipeline.dedup.minhash import resolve_params as minhash_params
 from jwc.pipeline.extract.records import EXTRACT_PARAMS, LANGID_PARAMS
@@ -43,7 +44,7 @@ def _sections() -> dict[str, Mapping[str, Param]]:
     """Every plain section and its declared keys, in pipeline order."""
     return {"run": RUN_PARAMS, "spark": SPARK_PARAMS, "commoncrawl": COMMONCRAWL_PARAMS, "extract": EXTRACT_PARAMS,
             "langid": LANGID_PARAMS, "dedup": DEDUP_PARAMS, "shards": SHARDS_PARAMS, "tokenize": TOKENIZE_PARAMS,
-            "stats": STATS_PARAMS, "publish": PUBLISH_PARAMS}
+            "stats": STATS_PARAMS, "publish": PUBLISH_PARAMS, "store": LOCK_PARAMS}
 
 
 def _check_dedup(values: dict[str, Any]) -> str | None:
@@ -56,7 +57,8 @@ def _check_dedup(values: dict[str, Any]) -> str | None:
 
 # Checks across keys of one section: section -> function returning a problem or None.
 _CROSS_CHECKS: dict[str, Callable[[dict[str, Any]], str | None]] = {"dedup": _check_dedup,
-                                                                    "shards": shards_problem}
+                                                                    "shards": shards_problem,
+                                                                    "store": lock_problem}
 
 
 _ENABLED = Param(True, "Run this step.", kind=bool)

@@ -6,6 +6,12 @@
       datasets/<name>/versions/<id>/       published, immutable versions
       datasets/<name>/dedup-index/         band keys and signatures of everything published
       datasets/<name>/tokenizer/           the tokenizer the dataset is pinned to
+      runs/.<crawl-id>.lock                held while a run of that crawl id runs (pipeline/io/lock.py)
+      datasets/<name>/.lock                held while publishing to the dataset or compacting its index
+
+Names and paths read back from store files (version ids, tokenizer folders, manifest paths) are checked with
+`safe_name` and `inside` before they are used: a crafted file must not make the pipeline read, write or delete
+anything outside the store, and symlinks planted in it are never followed.
 """
 from __future__ import annotations
 
@@ -13,8 +19,10 @@ import json
 import os
 import time
 from pathlib import Path
+from typing import Any, Mapping
 
 from jwc.pipeline.errors import UserError
+from jwc.pipeline.io.lock import PosixLockFile, StoreLock
 
 STORE_FORMAT = 1
 MARKER = "jwc-store.json"
@@ -59,14 +67,43 @@ class Store:
         return cls(path)
 
     def run_dir(self, crawl_id: str) -> Path:
-        return self.root / "runs" / _safe(crawl_id)
+        return self.root / "runs" / safe_name(crawl_id)
 
     def dataset_dir(self, dataset: str) -> Path:
-        return self.root / "datasets" / _safe(dataset)
+        return self.root / "datasets" / safe_name(dataset)
+
+    def run_lock(self, crawl_id: str, owner: str, params: Mapping[str, Any]) -> StoreLock:
+        """The lock of a crawl's run folder (beside it, so deleting the folder keeps the lock)."""
+        file = PosixLockFile(self.root / "runs" / f".{safe_name(crawl_id)}.lock")
+        return StoreLock(file, f"run folder {self.run_dir(crawl_id)}", owner, params)
+
+    def dataset_lock(self, dataset: str, owner: str, params: Mapping[str, Any]) -> StoreLock:
+        """The lock of a dataset: publishing a version, changing its dedup index."""
+        file = PosixLockFile(self.dataset_dir(dataset) / ".lock")
+        return StoreLock(file, f"dataset {self.dataset_dir(dataset)}", owner, params)
 
 
-def _safe(name: str) -> str:
+def safe_name(name: str, what: str = "a folder") -> str:
     """Names become folder names: refuse anything that could escape the store."""
-    if not name or name in (".", "..") or "/" in name or "\\" in name or name.startswith("."):
-        raise StoreError(f"not a usable name for a folder in the store: {name!r}")
+    if not isinstance(name, str) or not name or name in (".", "..") or "/" in name or "\\" in name \
+            or name.startswith(".") or "\0" in name:
+        raise StoreError(f"not a usable name for {what} in the store: {name!r}")
     return name
+
+
+def inside(root: Path, path: Path, what: str = "path") -> Path:
+    """`path`, checked to lie under `root` with no symlink on the way (a planted link would lead outside, or make
+    the pipeline change the mode or contents of its target); refuses with StoreError."""
+    root, path = Path(root), Path(path)
+    try:
+        rel = path.relative_to(root)
+    except ValueError:
+        raise StoreError(f"{what} {path} is outside {root}") from None
+    if ".." in rel.parts:
+        raise StoreError(f"{what} {path} leaves {root} through '..'")
+    current = root
+    for part in rel.parts:
+        current = current / part
+        if current.is_symlink():
+            raise StoreError(f"{what} {current} is a symbolic link; links are never followed in the store")
+    return path
