@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from jwc.pipeline.errors import UserError
+from jwc.pipeline.io.atomic import temp_path
 from jwc.pipeline.io.lock import PosixLockFile, StoreLock
 
 STORE_FORMAT = 1
@@ -43,27 +44,36 @@ class Store:
 
     @classmethod
     def open(cls, root: str | Path, create: bool = True) -> "Store":
-        """Open a store, creating it in a missing or empty folder; refuse a folder that holds something else."""
+        """Open a store, creating it in a missing or empty folder; refuse a folder that holds something else.
+
+        Two processes may create the same store at once (two nightlies started together): the marker is linked
+        into place from a private temporary file, so one of them creates it and both open it.
+        """
         path = Path(root)
         marker = path / MARKER
         if path.exists() and not path.is_dir():
             raise StoreError(f"store path is a file, not a folder: {path}")
-        if marker.is_file():
-            try:
-                fmt = json.loads(marker.read_text())["format"]
-            except (ValueError, KeyError) as exc:
-                raise StoreError(f"{marker} is damaged: {exc}") from None
-            if fmt != STORE_FORMAT:
-                raise StoreError(f"store {path} has format {fmt}; this version reads format {STORE_FORMAT}")
-            return cls(path)
-        if path.exists() and any(path.iterdir()):
+        # The marker is checked again after listing: another process may have created the store meanwhile.
+        if not marker.is_file() and path.exists() and _other_entries(path) and not marker.is_file():
             raise StoreError(f"not a jwc store (no {MARKER}) and not empty: {path}")
-        if not create:
-            raise StoreError(f"no store at {path}")
-        path.mkdir(parents=True, exist_ok=True)
-        tmp = path / f".{MARKER}.tmp"
-        tmp.write_text(json.dumps({"format": STORE_FORMAT}) + "\n")
-        os.replace(tmp, marker)
+        if not marker.is_file():
+            if not create:
+                raise StoreError(f"no store at {path}")
+            path.mkdir(parents=True, exist_ok=True)
+            tmp = temp_path(marker)
+            tmp.write_text(json.dumps({"format": STORE_FORMAT}) + "\n")
+            try:
+                os.link(tmp, marker)
+            except FileExistsError:
+                pass  # created by another process at the same moment
+            finally:
+                tmp.unlink()
+        try:
+            fmt = json.loads(marker.read_text())["format"]
+        except (ValueError, KeyError) as exc:
+            raise StoreError(f"{marker} is damaged: {exc}") from None
+        if fmt != STORE_FORMAT:
+            raise StoreError(f"store {path} has format {fmt}; this version reads format {STORE_FORMAT}")
         return cls(path)
 
     def run_dir(self, crawl_id: str) -> Path:
@@ -81,6 +91,11 @@ class Store:
         """The lock of a dataset: publishing a version, changing its dedup index."""
         file = PosixLockFile(self.dataset_dir(dataset) / ".lock")
         return StoreLock(file, f"dataset {self.dataset_dir(dataset)}", owner, params)
+
+
+def _other_entries(path: Path) -> bool:
+    """Whether a folder holds anything but the temporary marker files of a store being created."""
+    return any(not (p.name.startswith(f".{MARKER}.") and p.name.endswith(".tmp")) for p in path.iterdir())
 
 
 def safe_name(name: str, what: str = "a folder") -> str:
