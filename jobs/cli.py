@@ -10,6 +10,9 @@ from typing import Callable
 
 EXIT_USAGE = 2
 EXIT_DRIFT = 3  # `jwc report`: drift from the parent version and fail_on_drift is set
+BREAK_LOCK_HELP = ("take the store's locks (run folder, dataset) even when another process holds them; only for a "
+                   "holder known to be dead (a dead holder on this host, or silent for [store] lock_stale_seconds, "
+                   "is taken over without it)")
 
 
 def _cmd_nightly(a: argparse.Namespace) -> int:
@@ -17,7 +20,8 @@ def _cmd_nightly(a: argparse.Namespace) -> int:
 
     results = nightly(a.crawl_id, a.input or [], a.store, a.config, a.master, a.restart,
                       input_lists=a.input_list or [], prefix=a.prefix, source=a.source, index=a.index,
-                      cc_base=a.cc_base, only_failed=a.only_failed, allow_failed=a.allow_failed)
+                      cc_base=a.cc_base, only_failed=a.only_failed, allow_failed=a.allow_failed,
+                      break_lock=a.break_lock)
     print(json.dumps(results, indent=2, sort_keys=True))
     report = results.get("report", {})
     if report.get("drift_findings"):
@@ -131,14 +135,7 @@ def _cmd_index(a: argparse.Namespace) -> int:
     if a.action == "compact":
         if a.target_mb <= 0:
             raise UserError(f"--target-mb must be positive, got {a.target_mb}")
-        from jwc.pipeline.spark import get_session
-
-        spark = get_session("jwc-index", master=a.master)
-        done = dedup_index.compact_index(spark, str(index_dir), int(a.target_mb * 2**20))
-        for version, files in done.items():
-            print(f"compacted {version}: {files} file(s)")
-        if not done:
-            print("nothing to compact: every version is already in as few files as its size needs")
+        _compact(a, index_dir)
     rows = dedup_index.summary(index_dir)
     print(f"{'version':<12} {'rows':>12} {'files':>6} {'MB':>10}")
     for r in rows:
@@ -146,6 +143,26 @@ def _cmd_index(a: argparse.Namespace) -> int:
     print(f"{'total':<12} {sum(r['rows'] for r in rows):>12,} {sum(r['files'] for r in rows):>6} "
           f"{sum(r['bytes'] for r in rows) / 2**20:>10,.1f}")
     return 0
+
+
+def _compact(a: argparse.Namespace, index_dir: Path) -> None:
+    """`jwc index compact` under the dataset's lock: first finish a compaction a crash interrupted, then compact."""
+    from jwc.pipeline import config as config_mod
+    from jwc.pipeline.dedup import index as dedup_index
+    from jwc.pipeline.io.store import Store
+    from jwc.pipeline.spark import get_session
+
+    params = config_mod.load(a.config)["store"]
+    lock = Store.open(a.store, create=False).dataset_lock(index_dir.parent.name, "jwc index compact", params)
+    with lock.acquire(params["publish_wait_seconds"], a.break_lock):
+        spark = get_session("jwc-index", master=a.master)
+        for action in dedup_index.recover(spark, str(index_dir)):
+            print(f"recovered an interrupted compaction: {action}")
+        done = dedup_index.compact_index(spark, str(index_dir), int(a.target_mb * 2**20))
+    for version, files in done.items():
+        print(f"compacted {version}: {files} file(s)")
+    if not done:
+        print("nothing to compact: every version is already in as few files as its size needs")
 
 
 def _cmd_train_tokenizer(a: argparse.Namespace) -> int:
@@ -218,6 +235,7 @@ def build_parser() -> argparse.ArgumentParser:
     n.add_argument("--master", help="Spark master (default: spark-submit's, else local[*])")
     n.add_argument("--restart", action="store_true",
                    help="discard an unfinished run of this crawl that used other inputs or another config")
+    n.add_argument("--break-lock", action="store_true", help=BREAK_LOCK_HELP)
 
     e = add("extract", _cmd_extract, "Run the extract stage alone: WARC files -> Parquet records.")
     _add_input_flags(e)
@@ -270,6 +288,7 @@ def build_parser() -> argparse.ArgumentParser:
     ix.add_argument("--config", help="TOML config file (for the default dataset name)")
     ix.add_argument("--target-mb", type=float, default=128, help="compact: size of a rewritten file (default 128)")
     ix.add_argument("--master", help="compact: Spark master (default local[*])")
+    ix.add_argument("--break-lock", action="store_true", help=BREAK_LOCK_HELP)
 
     t = add("train-tokenizer", _cmd_train_tokenizer,
             "Train a SentencePiece tokenizer on a sample of a published version and store it in the dataset.")

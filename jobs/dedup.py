@@ -23,7 +23,7 @@ import functools
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
@@ -31,12 +31,14 @@ from pyspark.sql import functions as F
 from jwc.pipeline.dedup import index as dedup_index
 from jwc.pipeline.dedup.components import connected_components
 from jwc.pipeline.dedup.minhash import arrow_signatures, dedup_options
+from jwc.pipeline.io.atomic import atomic_write_json
 
 if TYPE_CHECKING:
     from jwc.jobs.stages import RunContext
 
 REQUIRED_COLUMNS = ("doc_id", "text", "url", "host", "warc_date")
 REASONS = ("exact", "near", "published")
+INDEX_SEEN = "index_seen.json"  # in the stage folder: the published versions this run's dedup matched against
 _SIGNATURE_SCHEMA = "doc_id string, warc_date string, text_hash binary, signature array<int>, bands array<bigint>"
 _INDEX_NODE_OFFSET = 2**62  # index rows get negative node ids: they sort before every new document
 
@@ -151,13 +153,15 @@ def run_dedup(
     index_dir: str | None = None,
     version_id: str | None = None,
     progress: bool = False,
+    index_versions: Sequence[str] | None = None,
 ) -> dict[str, int]:
     """Deduplicate the documents at `docs_path` (Parquet with doc_id, text, url, host, warc_date, ...).
 
     Writes output_dir/documents/ (kept documents, every input column plus cluster_id and cluster_size),
     output_dir/duplicates/ (doc_id, url, host, duplicate_of, reason, jaccard) and output_dir/signatures/ (what
     `add_to_index` needs at publish time). With `index_dir`, documents that near-duplicate a published document
-    are removed with reason "published"; the index's version `version_id`, if present, is ignored (a re-run).
+    are removed with reason "published"; the index's version `version_id`, if present, is ignored (a re-run), and
+    with `index_versions` only those versions are read (the ones the stage recorded).
     Returns the counts input, exact_removed, near_removed, published_removed, output. `progress` prints a line to
     stderr as each step finishes.
     """
@@ -197,7 +201,7 @@ def run_dedup(
 
     # 3. Against the index: exact copies of published documents go first (as they would in one batch, so not when
     #    exact dedup is off); the rest become nodes in policy order, after the index rows sharing a band key.
-    index = dedup_index.read_index(spark, index_dir, exclude_version=version_id) if index_dir else None
+    index = dedup_index.read_index(spark, index_dir, version_id, index_versions) if index_dir else None
     published_copies = None
     if index is not None and opts["exact"]:
         published_copies = _stage(_published_copies(survivors, index, opts["keep"]), f"{work}/published_copies")
@@ -297,16 +301,40 @@ def run_dedup(
     return counts
 
 
+def published_index(ctx: RunContext, exclude: str, locked: bool = False) -> list[str]:
+    """The published versions in the dataset's dedup index, except `exclude` (the run's own version).
+
+    An index switch (a version being added or compacted) that is in progress or was interrupted by a crash is
+    waited for or finished first, under the dataset's lock (`locked`: the caller holds it already).
+    """
+    index_dir = str(ctx.store.dataset_dir(ctx.cfg["run"]["dataset"]) / "dedup-index")
+    if dedup_index.interrupted(ctx.spark, index_dir):
+        if locked:
+            _report_recovery(dedup_index.recover(ctx.spark, index_dir))
+        else:
+            with ctx.dataset_lock("dedup index recovery"):
+                _report_recovery(dedup_index.recover(ctx.spark, index_dir))
+    return [v for v in dedup_index.versions(ctx.spark, index_dir) if v != exclude]
+
+
+def _report_recovery(actions: list[str]) -> None:
+    for action in actions:
+        print(f"[dedup] index recovered after a crash: {action}", file=sys.stderr, flush=True)
+
+
 def dedup_stage(ctx: RunContext, out: Path) -> dict[str, Any]:
     """Nightly stage: the filter stage's kept documents -> `dedup/`, against the dataset's published index.
 
     The run's version id is taken here (or read back on a rerun) so that a rerun after publishing ignores the
-    version's own index entries.
+    version's own index entries. The index versions matched against are recorded in `index_seen.json`: publishing
+    redoes this stage when others were published since (jobs/publish.py).
     """
     dataset_dir = ctx.store.dataset_dir(ctx.cfg["run"]["dataset"])
     rv = ctx.version()
     filtered = ctx.spark.read.parquet(str(ctx.stage_dir("filter") / "documents"))
     kept = filtered.where("keep").drop("keep", "reject_reason", "reject_reasons")
     index_dir = dataset_dir / "dedup-index"
+    seen = published_index(ctx, rv.version)
+    atomic_write_json(out / INDEX_SEEN, {"versions": seen})
     return run_dedup(ctx.spark, kept, str(out), ctx.cfg["dedup"], str(index_dir) if index_dir.exists() else None,
-                     rv.version, progress=ctx.cfg["run"]["progress_seconds"] > 0)
+                     rv.version, progress=ctx.cfg["run"]["progress_seconds"] > 0, index_versions=seen)

@@ -14,7 +14,7 @@ from typing import Any
 from jwc.jobs.dedup import dedup_stage
 from jwc.jobs.extract import extract_stage, retry_failed_stage
 from jwc.jobs.filter import filter_stage, validate_chain
-from jwc.jobs.publish import publish_stage
+from jwc.jobs.publish import IndexChanged, publish_stage
 from jwc.jobs.shards import shards_stage
 from jwc.jobs.stats import report_stage, stats_stage
 from jwc.jobs.tokenize import check_tokenizer_config, tokenize_stage
@@ -29,7 +29,7 @@ from jwc.pipeline.io.remote import RetryPolicy
 from jwc.pipeline.spark import get_session
 from jwc.pipeline.io.store import Store
 from jwc.pipeline.versions.ids import reserved_version
-from jwc.pipeline.versions.staging import release_staging
+from jwc.pipeline.versions.staging import abandon_staging
 
 STAGES: tuple[Stage, ...] = (
     Stage("extract", extract_stage, "WARC records -> Japanese documents"),
@@ -43,14 +43,31 @@ STAGES: tuple[Stage, ...] = (
 )
 
 
+MAX_DEDUP_REDOS = 3  # publishes by other runs that one run follows by redoing dedup before it gives up
+
+
 def _discard_run(st: Store, dataset: str, run_dir: Path) -> None:
-    """Delete an unfinished run and give back the version id it had reserved (unless that version was published)."""
+    """Delete a run folder; the version id it had reserved stays taken (ids are never reused) but what was staged
+    under it is dropped."""
     version = reserved_version(run_dir)
     if version is not None:
         dataset_dir = st.dataset_dir(dataset)
         if not (dataset_dir / "versions" / version).exists():
-            release_staging(dataset_dir, version)
+            abandon_staging(dataset_dir, version)
     shutil.rmtree(run_dir)
+
+
+def _mismatch(run_dir: Path, crawl_id: str) -> str:
+    """The refusal of a rerun with other inputs or another config: it differs for a crawl already published."""
+    done = run_dir / "publish" / DONE
+    if done.is_file():
+        version = json.loads(done.read_text())["counts"].get("version", "a version")
+        return (f"{run_dir} holds crawl {crawl_id}, already published as {version} with other inputs or another "
+                "config; a published crawl is not published again (its documents are in the dedup index, a new run "
+                "would drop them as duplicates): use a new crawl id for new inputs, `jwc redecide` to try "
+                "thresholds, or --restart to discard the run folder anyway")
+    return (f"{run_dir} holds an unfinished run of {crawl_id} with other inputs or another config; rerun with the "
+            "same ones, or pass --restart to discard it")
 
 
 class RunMismatch(UserError):
@@ -72,8 +89,8 @@ def _identity(ctx_inputs: list, cfg_digest: str) -> dict[str, Any]:
 def nightly(crawl_id: str, inputs: list[str], store: str, config_path: str | None = None,
             master: str | None = None, restart: bool = False, *, input_lists: list[str] | None = None,
             prefix: str | None = None, source: str | None = None, index: str | None = None,
-            cc_base: str | None = None, only_failed: bool = False, allow_failed: bool = False
-            ) -> dict[str, dict[str, Any]]:
+            cc_base: str | None = None, only_failed: bool = False, allow_failed: bool = False,
+            break_lock: bool = False) -> dict[str, dict[str, Any]]:
     """Run every stage for one crawl; returns each stage's counts.
 
     Inputs: paths/globs (`inputs`), listings (`input_lists`, relative lines joined to `prefix`), the crawl's own
@@ -81,18 +98,30 @@ def nightly(crawl_id: str, inputs: list[str], store: str, config_path: str | Non
     index location, "" to derive it from the crawl id). `only_failed` retries the failed WARC files of the finished
     extract stage and redoes the later stages. A run whose extract stage lists failed files stops there
     (FailedFiles) unless `allow_failed`, so nothing is built or published from an incomplete crawl by accident.
+    The run folder is locked for the whole run: a second run of the same crawl id is refused at once (LockHeld);
+    `break_lock` takes the run folder's and the dataset's locks whatever their state.
     """
     cfg = config_mod.load(config_path)
     validate_chain(cfg)  # filter options (word lists, models) are checked before any work
     st = Store.open(store)
     check_tokenizer_config(st.dataset_dir(cfg["run"]["dataset"]), cfg["tokenize"])
+    with st.run_lock(crawl_id, f"jwc nightly {crawl_id}", cfg["store"]).acquire(0, break_lock):
+        return _locked_nightly(cfg, st, crawl_id, inputs, master, restart, input_lists, prefix, source, index,
+                               cc_base, only_failed, allow_failed, break_lock)
+
+
+def _locked_nightly(cfg: config_mod.Config, st: Store, crawl_id: str, inputs: list[str], master: str | None,
+                    restart: bool, input_lists: list[str] | None, prefix: str | None, source: str | None,
+                    index: str | None, cc_base: str | None, only_failed: bool, allow_failed: bool,
+                    break_lock: bool) -> dict[str, dict[str, Any]]:
+    """`nightly` once the run folder's lock is held."""
     run_dir = st.run_dir(crawl_id)
     spark = get_session("jwc-nightly", master=master or cfg["spark"]["master"] or None, ui=cfg["spark"]["ui"],
                         shuffle_partitions=cfg["spark"]["shuffle_partitions"] or None,
                         quick_jit=cfg["spark"]["local_quick_jit"])
     marker = run_dir / "run.json"
     if only_failed:
-        return _retry_failed(spark, cfg, st, crawl_id, Path(run_dir), marker, allow_failed)
+        return _retry_failed(spark, cfg, st, crawl_id, Path(run_dir), marker, allow_failed, break_lock)
     cc = cfg["commoncrawl"]
     resolved = resolve_run_inputs(spark, crawl_id, cc, inputs, input_lists or [], prefix, source, index, cc_base)
     files = resolved.files
@@ -102,9 +131,7 @@ def nightly(crawl_id: str, inputs: list[str], store: str, config_path: str | Non
         identity["source"] = resolved.source
     if marker.is_file() and json.loads(marker.read_text()) != identity:
         if not restart:
-            raise RunMismatch(
-                f"{run_dir} holds an unfinished run of {crawl_id} with other inputs or another config; "
-                "rerun with the same ones, or pass --restart to discard it")
+            raise RunMismatch(_mismatch(Path(run_dir), crawl_id))
         _discard_run(st, cfg["run"]["dataset"], Path(run_dir))
     run_dir.mkdir(parents=True, exist_ok=True)
     atomic_write_json(marker, identity)
@@ -114,12 +141,38 @@ def nightly(crawl_id: str, inputs: list[str], store: str, config_path: str | Non
     print(f"nightly {crawl_id}: {len(files)} input file(s), {size}"
           f"{' (selected records only)' if resolved.index is not None else ''}, store {st.root}",
           file=sys.stderr, flush=True)
-    ctx = RunContext(spark=spark, cfg=cfg, store=st, crawl_id=crawl_id, inputs=files, run_dir=Path(run_dir))
+    ctx = RunContext(spark=spark, cfg=cfg, store=st, crawl_id=crawl_id, inputs=files, run_dir=Path(run_dir),
+                     break_lock=break_lock)
     _run_stages(ctx, allow_failed)
     return ctx.results
 
 
 def _run_stages(ctx: RunContext, allow_failed: bool) -> None:
+    """Every stage in order; when publishing finds versions published since dedup ran, dedup and every stage after
+    it are redone (their output may hold duplicates of those versions' documents)."""
+    for redo in range(MAX_DEDUP_REDOS + 1):
+        try:
+            _run_stage_list(ctx, allow_failed)
+            return
+        except IndexChanged as exc:
+            if redo == MAX_DEDUP_REDOS:
+                raise UserError(f"{exc}: other runs published {MAX_DEDUP_REDOS + 1} times while this one was "
+                                "between dedup and publish; rerun the same command to try again") from None
+            print(f"nightly {ctx.crawl_id}: {exc}; redoing dedup and the stages after it", file=sys.stderr,
+                  flush=True)
+            _discard_stages(ctx, "dedup")
+
+
+def _discard_stages(ctx: RunContext, first: str) -> None:
+    """Delete the output of stage `first` and every stage after it, so that they run again."""
+    names = [s.name for s in STAGES]
+    for name in names[names.index(first):]:
+        for folder in (ctx.run_dir / name, ctx.run_dir / f"{name}.partial"):
+            shutil.rmtree(folder, ignore_errors=True)
+        ctx.results.pop(name, None)
+
+
+def _run_stage_list(ctx: RunContext, allow_failed: bool) -> None:
     for stage in STAGES:
         run_stage(ctx, stage)
         failed = ctx.results[stage.name].get("failed_files", 0) if stage.name == "extract" else 0
@@ -138,7 +191,7 @@ def _run_stages(ctx: RunContext, allow_failed: bool) -> None:
 
 
 def _retry_failed(spark: Any, cfg: config_mod.Config, st: Store, crawl_id: str, run_dir: Path, marker: Path,
-                  allow_failed: bool) -> dict[str, dict[str, Any]]:
+                  allow_failed: bool, break_lock: bool) -> dict[str, dict[str, Any]]:
     """Retry the failed files of the run's extract stage, then redo every later stage on the completed output."""
     if not marker.is_file():
         raise UserError(f"--only-failed: no run of {crawl_id} in {st.root}")
@@ -150,12 +203,11 @@ def _retry_failed(spark: Any, cfg: config_mod.Config, st: Store, crawl_id: str, 
     selection = run_dir / SELECTION_DIR
     inputs = (selection_files(spark, selection) if selection.is_dir()
               else [InputFile(p, s) for p, s in saved.get("inputs", [])])
-    ctx = RunContext(spark=spark, cfg=cfg, store=st, crawl_id=crawl_id, inputs=inputs, run_dir=run_dir)
+    ctx = RunContext(spark=spark, cfg=cfg, store=st, crawl_id=crawl_id, inputs=inputs, run_dir=run_dir,
+                     break_lock=break_lock)
     retried = retry_failed_stage(ctx)["retried"]
     if retried:
-        for stage in STAGES[1:]:  # built on the incomplete extract output
-            for folder in (run_dir / stage.name, run_dir / f"{stage.name}.partial"):
-                shutil.rmtree(folder, ignore_errors=True)
+        _discard_stages(ctx, STAGES[1].name)  # built on the incomplete extract output
     print(f"nightly {crawl_id}: retried {len(retried)} failed file(s)", file=sys.stderr, flush=True)
     _run_stages(ctx, allow_failed)
     return ctx.results

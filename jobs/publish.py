@@ -10,6 +10,11 @@ Order of the steps, and why (a run may be killed at any point and rerun):
 3. One rename makes versions/<id>/ appear complete. A rerun that finds it published skips to step 4.
 4. The signatures go into the dedup index after the rename: an index entry must never point at an unpublished
    version (a later run would drop documents as duplicates of text nobody can see). Re-adding a version replaces it.
+
+All of it runs under the dataset's lock, so publishes never interleave. Before step 1 the index is compared with
+the versions the run's dedup stage matched against: when another run published since, this run's documents may
+duplicate that version's, so the stage raises IndexChanged and the driver redoes dedup and the stages after it.
+Every source file is checked to be a plain file inside the store (a planted symlink is refused, never followed).
 """
 from __future__ import annotations
 
@@ -21,14 +26,16 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from jwc.jobs.dedup import INDEX_SEEN, published_index
 from jwc.jobs.shards import SHARD_GLOB
 from jwc.pipeline.dedup import index as dedup_index
 from jwc.pipeline.tokens.megatron import merge
 from jwc.pipeline.io.atomic import atomic_write_json
 from jwc.pipeline.io.crash import die_at
-from jwc.pipeline.io.store import now_utc
+from jwc.pipeline.io.store import StoreError, inside, now_utc
 from jwc.pipeline.versions.code import code_version
 from jwc.pipeline.versions.files import describe_files
+from jwc.pipeline.io.lock import StoreLock
 from jwc.pipeline.versions.ids import MANIFEST, RunVersion
 from jwc.pipeline.versions.manifest import read_manifest
 from jwc.pipeline.versions.pins import TOKENIZER_INFO, read_pin
@@ -45,6 +52,10 @@ class PublishError(RuntimeError):
     """The staged version does not validate; nothing was published."""
 
 
+class IndexChanged(RuntimeError):
+    """Versions were published since this run's dedup stage matched against the index: dedup must be redone."""
+
+
 def _link(src: Path, dst: Path) -> None:
     """Hard-link (same file system: instant, no extra space), else copy."""
     dst.parent.mkdir(parents=True, exist_ok=True)
@@ -55,9 +66,15 @@ def _link(src: Path, dst: Path) -> None:
 
 
 def _visible_files(root: Path) -> list[Path]:
-    """Files under root except bookkeeping (`_STAGE.json`, `_SUCCESS`, Spark's `.crc`, temporaries)."""
-    return sorted(p for p in root.rglob("*") if p.is_file()
-                  and not any(part.startswith(("_", ".")) for part in p.relative_to(root).parts))
+    """Files under root except bookkeeping (`_STAGE.json`, `_SUCCESS`, Spark's `.crc`, temporaries); a symlink
+    anywhere is refused (it would be published as a link, and its target hashed and made read-only)."""
+    found = []
+    for p in sorted(root.rglob("*")):
+        if p.is_symlink():
+            raise StoreError(f"{p} is a symbolic link; a version is made of the run's own files only")
+        if p.is_file() and not any(part.startswith(("_", ".")) for part in p.relative_to(root).parts):
+            found.append(p)
+    return found
 
 
 def _plan(ctx: RunContext) -> list[tuple[Path, str]]:
@@ -75,8 +92,10 @@ def _plan(ctx: RunContext) -> list[tuple[Path, str]]:
     if stats.is_dir():
         plan += [(p, f"stats/{p.relative_to(stats).as_posix()}") for p in _visible_files(stats)]
     report = ctx.stage_dir("report") / "report.html"
-    if report.is_file():
+    if report.is_file() or report.is_symlink():
         plan.append((report, "report.html"))
+    for src, _ in plan:
+        inside(ctx.store.root, src, "file to publish")
     return plan
 
 
@@ -180,10 +199,27 @@ def assemble_version(ctx: RunContext, rv: RunVersion, dataset_dir: Path) -> dict
     return manifest
 
 
+def _check_index(ctx: RunContext, rv: RunVersion) -> None:
+    """Raise IndexChanged when the index holds versions this run's dedup stage did not match against."""
+    seen_file = ctx.stage_dir("dedup") / INDEX_SEEN
+    seen = json.loads(seen_file.read_text(encoding="utf-8"))["versions"] if seen_file.is_file() else None
+    now = published_index(ctx, rv.version, locked=True)
+    if seen is None or sorted(seen) != now:
+        new = sorted(set(now) - set(seen or []))
+        raise IndexChanged(f"{', '.join(new) or 'the index'} published since this run's dedup stage"
+                           f"{'' if seen is not None else ' (which recorded no index versions)'}")
+
+
 def publish_stage(ctx: RunContext, out: Path) -> dict[str, Any]:
     """Nightly stage: the run's shards, tokens, stats and report -> datasets/<name>/versions/<id>/."""
-    dataset_dir = ctx.store.dataset_dir(ctx.cfg["run"]["dataset"])
     rv = ctx.version()
+    with ctx.dataset_lock(f"publish {rv.version}") as lock:
+        return _publish_locked(ctx, rv, lock, out)
+
+
+def _publish_locked(ctx: RunContext, rv: RunVersion, lock: StoreLock, out: Path) -> dict[str, Any]:
+    """publish_stage under the dataset's lock, checked again before each step that others can see."""
+    dataset_dir = ctx.store.dataset_dir(ctx.cfg["run"]["dataset"])
     final = dataset_dir / "versions" / rv.version
     if (final / MANIFEST).is_file():
         manifest = read_manifest(dataset_dir, rv.version)
@@ -193,11 +229,14 @@ def publish_stage(ctx: RunContext, out: Path) -> dict[str, Any]:
                                " and rerun.")
         print(f"[publish] {rv.version} was already published; finishing the index update", file=sys.stderr)
     else:
+        _check_index(ctx, rv)
         manifest = assemble_version(ctx, rv, dataset_dir)
+        lock.check()
         publish_folder(staging_dir(dataset_dir, rv.version), final)
         die_at("publish:renamed")
     index_dir = dataset_dir / "dedup-index"
     signatures = ctx.spark.read.parquet(str(ctx.stage_dir("dedup") / "signatures"))
+    lock.check()
     dedup_index.add_to_index(ctx.spark, signatures, str(index_dir), rv.version, ctx.cfg.sections.get("dedup"))
     release_staging(dataset_dir, rv.version)
     totals = manifest["totals"]

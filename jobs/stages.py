@@ -21,6 +21,7 @@ from jwc.pipeline.config import Config
 from jwc.pipeline.io.inputs import InputFile
 from jwc.pipeline.io.atomic import atomic_write_json
 from jwc.pipeline.io.crash import die_at
+from jwc.pipeline.io.lock import StoreLock
 from jwc.pipeline.io.store import Store, now_utc
 from jwc.pipeline.versions.ids import RunVersion, run_version
 
@@ -38,6 +39,7 @@ class RunContext:
     inputs: list[InputFile]
     run_dir: Path
     results: dict[str, dict[str, Any]] = field(default_factory=dict)
+    break_lock: bool = False  # --break-lock: take the dataset's lock whatever its state
 
     def stage_dir(self, name: str) -> Path:
         return self.run_dir / name
@@ -45,6 +47,12 @@ class RunContext:
     def version(self) -> RunVersion:
         """The version this run publishes: allocated by the first stage that asks (dedup), read back after."""
         return run_version(self.store.dataset_dir(self.cfg["run"]["dataset"]), self.run_dir, self.crawl_id)
+
+    def dataset_lock(self, purpose: str) -> StoreLock:
+        """The dataset's lock, taken: waits up to [store] publish_wait_seconds for another holder, then refuses."""
+        params = self.cfg["store"]
+        lock = self.store.dataset_lock(self.cfg["run"]["dataset"], f"jwc nightly {self.crawl_id}: {purpose}", params)
+        return lock.acquire(params["publish_wait_seconds"], self.break_lock)
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from jwc.pipeline.io.atomic import atomic_write_json
 from jwc.pipeline.io.store import Store
 from jwc.pipeline.stats.report import write_report
 from jwc.pipeline.stats.tables import SUMMARY, DriftFinding, StatsInputs, compute_stats
+from jwc.pipeline.versions.ids import checked_version
 
 MANIFEST = "manifest.json"
 
@@ -103,6 +104,7 @@ def find_version(version: str, store: str | Path, dataset: str | None = None) ->
     if (direct / "stats" / SUMMARY).is_file():
         return direct
     root = Store.open(store, create=False).root
+    checked_version(version, "version")
     names = [dataset] if dataset else sorted(p.name for p in (root / "datasets").glob("*") if p.is_dir())
     found = [root / "datasets" / n / "versions" / version for n in names
              if (root / "datasets" / n / "versions" / version).is_dir()]
@@ -122,7 +124,7 @@ def report_version(version_dir: Path, out_file: str | Path, params: Mapping[str,
     manifest_path = version_dir / MANIFEST
     manifest = json.loads(manifest_path.read_text()) if manifest_path.is_file() else {}
     parent_id = manifest.get("parent")
-    parent_dir = version_dir.parent / parent_id if parent_id else None
+    parent_dir = version_dir.parent / checked_version(parent_id, str(manifest_path)) if parent_id else None
     if parent_dir is not None and not parent_dir.is_dir():
         print(f"WARNING: parent version {parent_id} is not in {version_dir.parent}; the report has no comparison",
               file=sys.stderr, flush=True)

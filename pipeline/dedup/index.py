@@ -14,11 +14,12 @@ Paths go through Hadoop's FileSystem, so the index may live on any store Spark c
 """
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 import pyarrow.parquet as pq
 
@@ -27,6 +28,7 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from jwc.pipeline.dedup.minhash import NORMALIZATION_VERSION, SIGNATURE_PARAMS, dedup_options
+from jwc.pipeline.io.crash import die_at
 
 INDEX_COLUMNS = ("doc_id", "cluster_id", "warc_date", "text_hash", "signature", "bands")
 # Files of versions written before text_hash existed read it as null: they are matched by LSH alone.
@@ -42,6 +44,8 @@ FILE_SCHEMA = T.StructType(
 )
 INDEX_SCHEMA = T.StructType([*FILE_SCHEMA.fields, T.StructField("version", T.StringType())])
 PARAMS_FILE = "_params.json"
+SWITCHING = "_switching"  # versions being rewritten or added: written whole here, then switched in (readers skip _*)
+_LEGACY_SWITCHING = "_compacting"  # the same layout, left by compactions of earlier releases that a crash interrupted
 _VERSION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _TARGET_FILE_BYTES = 128 * 2**20
 
@@ -85,11 +89,7 @@ def _write_text(spark: SparkSession, path: str, text: str) -> None:
 
 def versions(spark: SparkSession, index_dir: str) -> list[str]:
     """Version ids present in the index, sorted."""
-    fs, hpath = _path(spark, index_dir)
-    if not fs.exists(hpath):
-        return []
-    names = [status.getPath().getName() for status in fs.listStatus(hpath) if status.isDirectory()]
-    return sorted(name[len("version="):] for name in names if name.startswith("version="))
+    return sorted(_child_versions(spark, index_dir.rstrip("/")))
 
 
 def summary(index_dir: str | Path) -> list[dict[str, Any]]:
@@ -124,8 +124,9 @@ def add_to_index(spark: SparkSession, signatures_df: DataFrame, index_dir: str, 
     """Write a published version's signatures (a run's `signatures/` output) as index_dir/version=<id>/.
 
     `params` are the dedup parameters the signatures were made with (defaults when None); the first call records
-    them and later calls must match. Re-adding the same version replaces it, so a retried publish is harmless.
-    Returns the version directory.
+    them and later calls must match. The folder appears whole or not at all (written aside, then switched in), and
+    re-adding the same version replaces it, so a retried publish is harmless. Returns the version directory.
+    The caller holds the dataset's lock.
     """
     if not _VERSION_ID.fullmatch(version_id):
         raise ValueError(f"version id {version_id!r} must match {_VERSION_ID.pattern}")
@@ -140,17 +141,110 @@ def add_to_index(spark: SparkSession, signatures_df: DataFrame, index_dir: str, 
     params_path = f"{root}/{PARAMS_FILE}"
     if not exists(spark, params_path):
         _write_text(spark, params_path, json.dumps(signature_params(params or {}), sort_keys=True))
-    target = f"{root}/version={version_id}"
-    signatures_df.select(*INDEX_COLUMNS).write.mode("overwrite").parquet(target)
-    return target
+    table = signatures_df.select(*INDEX_COLUMNS)
+    return _switch_in(spark, root, version_id, functools.partial(_write_parquet, table), "index:add")
 
 
-def read_index(spark: SparkSession, index_dir: str, exclude_version: str | None = None) -> DataFrame | None:
-    """All versions of the index with a `version` column, or None when the index is empty.
+def _switch_in(spark: SparkSession, root: str, version: str, write: Callable[[str], None], hook: str) -> str:
+    """Replace (or create) index_dir/version=<id>/ crash-safely: write the new folder completely under
+    `_switching/new/`, move the live one to `_switching/old/`, move the new one in, delete the old one.
+
+    A crash leaves at most one version between two of these steps; `recover` (run before every use of the index
+    under the dataset lock) rolls it forward when the new folder is complete, else back. Crash-test points
+    (JWC_TEST_DIE_AT): <hook>:written, <hook>:retired, <hook>:switched, <hook>:cleaned.
+    """
+    live, new, old = _switch_paths(root, version)
+    remove(spark, new)
+    write(new)
+    die_at(f"{hook}:written")
+    fs, live_path = _path(spark, live)
+    if fs.exists(live_path):
+        remove(spark, old)
+        fs.mkdirs(_path(spark, old)[1].getParent())
+        _rename(spark, live, old)
+        die_at(f"{hook}:retired")
+    _rename(spark, new, live)
+    die_at(f"{hook}:switched")
+    remove(spark, old)
+    die_at(f"{hook}:cleaned")
+    remove(spark, f"{root}/{SWITCHING}")
+    return live
+
+
+def _write_parquet(table: DataFrame, path: str) -> None:
+    table.write.mode("overwrite").parquet(path)
+
+
+def _switch_paths(root: str, version: str, work: str = SWITCHING) -> tuple[str, str, str]:
+    """(live, new, old) folders of a version being switched."""
+    return f"{root}/version={version}", f"{root}/{work}/new/version={version}", f"{root}/{work}/old/version={version}"
+
+
+def _rename(spark: SparkSession, src: str, dst: str) -> None:
+    fs, hsrc = _path(spark, src)
+    if not fs.rename(hsrc, _path(spark, dst)[1]):
+        raise OSError(f"could not rename {src} to {dst}")
+
+
+def interrupted(spark: SparkSession, index_dir: str) -> bool:
+    """Whether a switch is in progress or was interrupted by a crash (then `recover` must run, under the lock)."""
+    root = index_dir.rstrip("/")
+    return any(exists(spark, f"{root}/{name}") for name in (SWITCHING, _LEGACY_SWITCHING))
+
+
+def recover(spark: SparkSession, index_dir: str) -> list[str]:
+    """Finish or undo a switch that a crash interrupted (see `_switch_in`); returns what was done, one line per
+    version. The caller holds the dataset lock, so no switch is in progress."""
+    root = index_dir.rstrip("/")
+    actions = []
+    for name in (SWITCHING, _LEGACY_SWITCHING):
+        work = f"{root}/{name}"
+        if exists(spark, work):
+            actions += _recover_work(spark, root, name)
+            remove(spark, work)
+    return actions
+
+
+def _recover_work(spark: SparkSession, root: str, name: str) -> list[str]:
+    """`recover` for one work folder."""
+    work = f"{root}/{name}"
+    pending = sorted({v for side in ("new", "old") for v in _child_versions(spark, f"{work}/{side}")})
+    actions = []
+    for version in pending:
+        live, new, old = _switch_paths(root, version, name)
+        if not exists(spark, live):
+            if exists(spark, f"{new}/_SUCCESS"):
+                _rename(spark, new, live)
+                actions.append(f"version={version}: the rewritten folder was switched in")
+            elif exists(spark, old):
+                _rename(spark, old, live)
+                actions.append(f"version={version}: the original folder was put back")
+            else:
+                raise OSError(f"dedup index {root}: version={version} is gone and neither its rewrite nor its "
+                              f"original is under {work}")
+        else:
+            actions.append(f"version={version}: an unfinished rewrite was discarded"
+                           if exists(spark, new) else f"version={version}: the retired folder was deleted")
+        remove(spark, new)
+        remove(spark, old)
+    return actions
+
+
+def _child_versions(spark: SparkSession, folder: str) -> list[str]:
+    fs, hpath = _path(spark, folder)
+    if not fs.exists(hpath):
+        return []
+    names = [status.getPath().getName() for status in fs.listStatus(hpath) if status.isDirectory()]
+    return [name[len("version="):] for name in names if name.startswith("version=")]
+
+
+def read_index(spark: SparkSession, index_dir: str, exclude_version: str | None = None,
+               only: Sequence[str] | None = None) -> DataFrame | None:
+    """All versions of the index (or those in `only`) with a `version` column, or None when there is none.
 
     `exclude_version` leaves out the version being rebuilt, so a re-run never matches its own documents.
     """
-    present = [v for v in versions(spark, index_dir) if v != exclude_version]
+    present = [v for v in (versions(spark, index_dir) if only is None else only) if v != exclude_version]
     if not present:
         return None
     root = index_dir.rstrip("/")
@@ -160,10 +254,12 @@ def read_index(spark: SparkSession, index_dir: str, exclude_version: str | None 
 def compact_index(spark: SparkSession, index_dir: str, target_file_bytes: int = _TARGET_FILE_BYTES) -> dict[str, int]:
     """Rewrite every version made of more files than its size needs into files of about `target_file_bytes`.
 
-    Each version is first written completely under `_compacting/` (which readers skip), then swapped in with two
-    renames; the old files are deleted last. Returns {version: files after} for the versions rewritten.
+    First finishes or undoes a compaction a crash interrupted (`recover`); then each version is rewritten under
+    `_switching/` and switched in (`_switch_in`: write new, switch, delete old). Returns {version: files after} for
+    the versions rewritten. The caller holds the dataset lock.
     """
     root = index_dir.rstrip("/")
+    recover(spark, root)
     done: dict[str, int] = {}
     for version in versions(spark, root):
         source = f"{root}/version={version}"
@@ -173,13 +269,7 @@ def compact_index(spark: SparkSession, index_dir: str, target_file_bytes: int = 
         wanted = max(1, math.ceil(size / target_file_bytes))
         if len(files) <= wanted:
             continue
-        staging = f"{root}/_compacting/new/version={version}"
-        retired = f"{root}/_compacting/old/version={version}"
-        spark.read.schema(FILE_SCHEMA).parquet(source).repartition(wanted).write.mode("overwrite").parquet(staging)
-        remove(spark, retired)
-        fs.mkdirs(_path(spark, retired)[1].getParent())
-        fs.rename(hpath, _path(spark, retired)[1])
-        fs.rename(_path(spark, staging)[1], hpath)
+        table = spark.read.schema(FILE_SCHEMA).parquet(source).repartition(wanted)
+        _switch_in(spark, root, version, functools.partial(_write_parquet, table), "compact")
         done[version] = wanted
-    remove(spark, f"{root}/_compacting")
     return done

@@ -6,15 +6,24 @@
       datasets/<name>/versions/<id>/       published, immutable versions
       datasets/<name>/dedup-index/         band keys and signatures of everything published
       datasets/<name>/tokenizer/           the tokenizer the dataset is pinned to
+      runs/.<crawl-id>.lock                held while a run of that crawl id runs (pipeline/io/lock.py)
+      datasets/<name>/.lock                held while publishing to the dataset or compacting its index
+
+Names and paths read back from store files (version ids, tokenizer folders, manifest paths) are checked with
+`safe_name` and `inside` before they are used: a crafted file must not make the pipeline read, write or delete
+anything outside the store, and symlinks planted in it are never followed.
 """
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
+from typing import Any, Mapping
 
 from jwc.pipeline.errors import UserError
-from jwc.pipeline.io.atomic import atomic_write_json
+from jwc.pipeline.io.atomic import temp_path
+from jwc.pipeline.io.lock import PosixLockFile, StoreLock
 
 STORE_FORMAT = 1
 MARKER = "jwc-store.json"
@@ -35,36 +44,81 @@ class Store:
 
     @classmethod
     def open(cls, root: str | Path, create: bool = True) -> "Store":
-        """Open a store, creating it in a missing or empty folder; refuse a folder that holds something else."""
+        """Open a store, creating it in a missing or empty folder; refuse a folder that holds something else.
+
+        Two processes may create the same store at once (two nightlies started together): the marker is linked
+        into place from a private temporary file, so one of them creates it and both open it.
+        """
         path = Path(root)
         marker = path / MARKER
         if path.exists() and not path.is_dir():
             raise StoreError(f"store path is a file, not a folder: {path}")
-        if marker.is_file():
-            try:
-                fmt = json.loads(marker.read_text())["format"]
-            except (ValueError, KeyError) as exc:
-                raise StoreError(f"{marker} is damaged: {exc}") from None
-            if fmt != STORE_FORMAT:
-                raise StoreError(f"store {path} has format {fmt}; this version reads format {STORE_FORMAT}")
-            return cls(path)
-        if path.exists() and any(path.iterdir()):
+        # The marker is checked again after listing: another process may have created the store meanwhile.
+        if not marker.is_file() and path.exists() and _other_entries(path) and not marker.is_file():
             raise StoreError(f"not a jwc store (no {MARKER}) and not empty: {path}")
-        if not create:
-            raise StoreError(f"no store at {path}")
-        path.mkdir(parents=True, exist_ok=True)
-        atomic_write_json(marker, {"format": STORE_FORMAT})
+        if not marker.is_file():
+            if not create:
+                raise StoreError(f"no store at {path}")
+            path.mkdir(parents=True, exist_ok=True)
+            tmp = temp_path(marker)
+            tmp.write_text(json.dumps({"format": STORE_FORMAT}) + "\n")
+            try:
+                os.link(tmp, marker)
+            except FileExistsError:
+                pass  # created by another process at the same moment
+            finally:
+                tmp.unlink()
+        try:
+            fmt = json.loads(marker.read_text())["format"]
+        except (ValueError, KeyError) as exc:
+            raise StoreError(f"{marker} is damaged: {exc}") from None
+        if fmt != STORE_FORMAT:
+            raise StoreError(f"store {path} has format {fmt}; this version reads format {STORE_FORMAT}")
         return cls(path)
 
     def run_dir(self, crawl_id: str) -> Path:
-        return self.root / "runs" / _safe(crawl_id)
+        return self.root / "runs" / safe_name(crawl_id)
 
     def dataset_dir(self, dataset: str) -> Path:
-        return self.root / "datasets" / _safe(dataset)
+        return self.root / "datasets" / safe_name(dataset)
+
+    def run_lock(self, crawl_id: str, owner: str, params: Mapping[str, Any]) -> StoreLock:
+        """The lock of a crawl's run folder (beside it, so deleting the folder keeps the lock)."""
+        file = PosixLockFile(self.root / "runs" / f".{safe_name(crawl_id)}.lock")
+        return StoreLock(file, f"run folder {self.run_dir(crawl_id)}", owner, params)
+
+    def dataset_lock(self, dataset: str, owner: str, params: Mapping[str, Any]) -> StoreLock:
+        """The lock of a dataset: publishing a version, changing its dedup index."""
+        file = PosixLockFile(self.dataset_dir(dataset) / ".lock")
+        return StoreLock(file, f"dataset {self.dataset_dir(dataset)}", owner, params)
 
 
-def _safe(name: str) -> str:
+def _other_entries(path: Path) -> bool:
+    """Whether a folder holds anything but the temporary marker files of a store being created."""
+    return any(not (p.name.startswith(f".{MARKER}.") and p.name.endswith(".tmp")) for p in path.iterdir())
+
+
+def safe_name(name: str, what: str = "a folder") -> str:
     """Names become folder names: refuse anything that could escape the store."""
-    if not name or name in (".", "..") or "/" in name or "\\" in name or name.startswith("."):
-        raise StoreError(f"not a usable name for a folder in the store: {name!r}")
+    if not isinstance(name, str) or not name or name in (".", "..") or "/" in name or "\\" in name \
+            or name.startswith(".") or "\0" in name:
+        raise StoreError(f"not a usable name for {what} in the store: {name!r}")
     return name
+
+
+def inside(root: Path, path: Path, what: str = "path") -> Path:
+    """`path`, checked to lie under `root` with no symlink on the way (a planted link would lead outside, or make
+    the pipeline change the mode or contents of its target); refuses with StoreError."""
+    root, path = Path(root), Path(path)
+    try:
+        rel = path.relative_to(root)
+    except ValueError:
+        raise StoreError(f"{what} {path} is outside {root}") from None
+    if ".." in rel.parts:
+        raise StoreError(f"{what} {path} leaves {root} through '..'")
+    current = root
+    for part in rel.parts:
+        current = current / part
+        if current.is_symlink():
+            raise StoreError(f"{what} {current} is a symbolic link; links are never followed in the store")
+    return path

@@ -24,8 +24,15 @@ def version_id(number: int) -> str:
 
 
 def version_number(name: str) -> int | None:
-    m = _VERSION.fullmatch(name)
+    m = _VERSION.fullmatch(name) if isinstance(name, str) else None
     return int(m.group(1)) if m else None
+
+
+def checked_version(name: object, where: str) -> str:
+    """A version id read from a file or the command line, refused unless it is one (`v0001`): ids become paths."""
+    if version_number(name) is None:  # type: ignore[arg-type]
+        raise VersionError(f"{where}: {name!r} is not a version id (v0001, v0002, ...)")
+    return name  # type: ignore[return-value]
 
 
 def _numbers(folder: Path) -> list[int]:
@@ -64,9 +71,10 @@ def run_version(dataset_dir: Path, run_dir: Path, crawl_id: str) -> RunVersion:
     """
     marker = run_dir / RUN_VERSION_FILE
     if marker.is_file():
-        rv = RunVersion(**json.loads(marker.read_text(encoding="utf-8")))
-        if rv.dataset != dataset_dir.name:
-            raise VersionError(f"{run_dir} publishes {rv.dataset} {rv.version}, not dataset {dataset_dir.name}")
+        rv = _read_run_version(marker)
+        if rv.dataset != dataset_dir.name or rv.crawl_id != crawl_id:
+            raise VersionError(f"{marker}: the run publishes {rv.dataset} {rv.version} of crawl {rv.crawl_id}, not "
+                               f"dataset {dataset_dir.name} of crawl {crawl_id}")
         return rv
     versions, staging = dataset_dir / "versions", dataset_dir / "staging"
     versions.mkdir(parents=True, exist_ok=True)
@@ -92,7 +100,21 @@ def run_version(dataset_dir: Path, run_dir: Path, crawl_id: str) -> RunVersion:
     return rv
 
 
+def _read_run_version(marker: Path) -> RunVersion:
+    """A run's version.json, every field checked: the version id becomes a path in publish."""
+    if marker.is_symlink():
+        raise VersionError(f"{marker} is a symbolic link; the store's records must be plain files")
+    try:
+        rv = RunVersion(**json.loads(marker.read_text(encoding="utf-8")))
+    except (ValueError, TypeError) as exc:
+        raise VersionError(f"{marker} is damaged: {exc}") from None
+    checked_version(rv.version, str(marker))
+    if rv.parent is not None:
+        checked_version(rv.parent, f"{marker} parent")
+    return rv
+
+
 def reserved_version(run_dir: Path) -> str | None:
     """The version id a run folder has reserved, or None when it has not taken one yet."""
     marker = run_dir / RUN_VERSION_FILE
-    return json.loads(marker.read_text(encoding="utf-8"))["version"] if marker.is_file() else None
+    return _read_run_version(marker).version if marker.is_file() or marker.is_symlink() else None

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from jwc.pipeline.io.atomic import atomic_write_json, temp_path
-from jwc.pipeline.io.store import now_utc
+from jwc.pipeline.io.store import now_utc, safe_name
 from jwc.pipeline.tokens.tokenizer import HFTokenizer, SentencePieceTokenizer, Tokenizer
 from jwc.pipeline.versions.ids import VersionError
 
@@ -64,8 +64,13 @@ def load_stored_tokenizer(dataset_dir: Path, folder: str, num_threads: int = 1) 
 
 
 def read_pin(dataset_dir: Path) -> dict[str, Any] | None:
+    """The pin, or None; its folder is checked, since it becomes a path in the store."""
     pin = dataset_dir / "tokenizer" / PIN_FILE
-    return json.loads(pin.read_text(encoding="utf-8")) if pin.is_file() else None
+    if not pin.is_file():
+        return None
+    found = json.loads(pin.read_text(encoding="utf-8"))
+    safe_name(found.get("folder"), f"a tokenizer folder ({pin})")
+    return found
 
 
 def pin_tokenizer(dataset_dir: Path, folder: str, tokenizer_id: str) -> dict[str, Any]:
