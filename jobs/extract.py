@@ -179,6 +179,15 @@ def _finish(spark: SparkSession, out: Path) -> dict[str, Any]:
     return counts
 
 
+def print_extract_summary(counts: dict[str, Any], output_dir: str | Path) -> None:
+    """`jwc extract`'s last lines for a person: records read, documents kept, damage, where the output is."""
+    damaged = sum(counts["damage_by_file"].values())
+    print(f"jwc extract: {counts['records']:,} WARC records read, {counts['kept']:,} Japanese documents kept, "
+          f"{damaged:,} damaged stretch(es), {len(counts['failed_files'])} unreadable file(s)\n"
+          f"  records: {Path(output_dir) / 'records'}  (counts by outcome: {Path(output_dir) / 'counts.json'})",
+          file=sys.stderr, flush=True)
+
+
 def _write_text(path: Path, text: str) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_text(text, encoding="utf-8")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import shutil
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,7 @@ from jwc.pipeline.io.cclisting import commoncrawl_options, resolve_run_inputs
 from jwc.pipeline.errors import UserError
 from jwc.pipeline.io.inputs import InputFile
 from jwc.pipeline.io.remote import RetryPolicy
-from jwc.pipeline.spark import get_session
+from jwc.pipeline.spark import session_for
 from jwc.pipeline.io.store import Store
 from jwc.pipeline.versions import RUN_VERSION_FILE, release_staging
 
@@ -71,8 +72,8 @@ def _identity(ctx_inputs: list, cfg_digest: str) -> dict[str, Any]:
 def nightly(crawl_id: str, inputs: list[str], store: str, config_path: str | None = None,
             master: str | None = None, restart: bool = False, *, input_lists: list[str] | None = None,
             prefix: str | None = None, source: str | None = None, index: str | None = None,
-            cc_base: str | None = None, only_failed: bool = False, allow_failed: bool = False
-            ) -> dict[str, dict[str, Any]]:
+            cc_base: str | None = None, only_failed: bool = False, allow_failed: bool = False,
+            spark_conf: dict[str, str] | None = None) -> dict[str, dict[str, Any]]:
     """Run every stage for one crawl; returns each stage's counts.
 
     Inputs: paths/globs (`inputs`), listings (`input_lists`, relative lines joined to `prefix`), the crawl's own
@@ -80,18 +81,21 @@ def nightly(crawl_id: str, inputs: list[str], store: str, config_path: str | Non
     index location, "" to derive it from the crawl id). `only_failed` retries the failed WARC files of the finished
     extract stage and redoes the later stages. A run whose extract stage lists failed files stops there
     (FailedFiles) unless `allow_failed`, so nothing is built or published from an incomplete crawl by accident.
+    `spark_conf` (the command line's --conf) beats the config's [spark] keys and spark-submit's settings.
+    A human summary of the published version ends the run on stderr.
     """
+    started = time.monotonic()
     cfg = config_mod.load(config_path)
     validate_chain(cfg)  # filter options (word lists, models) are checked before any work
     st = Store.open(store)
     check_tokenizer_config(st.dataset_dir(cfg["run"]["dataset"]), cfg["tokenize"])
     run_dir = st.run_dir(crawl_id)
-    spark = get_session("jwc-nightly", master=master or cfg["spark"]["master"] or None, ui=cfg["spark"]["ui"],
-                        shuffle_partitions=cfg["spark"]["shuffle_partitions"] or None,
-                        quick_jit=cfg["spark"]["local_quick_jit"])
+    spark = session_for("jwc-nightly", cfg["spark"], master, spark_conf)
     marker = run_dir / "run.json"
     if only_failed:
-        return _retry_failed(spark, cfg, st, crawl_id, Path(run_dir), marker, allow_failed)
+        results = _retry_failed(spark, cfg, st, crawl_id, Path(run_dir), marker, allow_failed)
+        print_summary(Path(run_dir), crawl_id, results, time.monotonic() - started)
+        return results
     cc = commoncrawl_options(cfg)
     resolved = resolve_run_inputs(spark, crawl_id, cc, inputs, input_lists or [], prefix, source, index, cc_base)
     files = resolved.files
@@ -115,7 +119,35 @@ def nightly(crawl_id: str, inputs: list[str], store: str, config_path: str | Non
           file=sys.stderr, flush=True)
     ctx = RunContext(spark=spark, cfg=cfg, store=st, crawl_id=crawl_id, inputs=files, run_dir=Path(run_dir))
     _run_stages(ctx, allow_failed)
+    print_summary(ctx.run_dir, crawl_id, ctx.results, time.monotonic() - started)
     return ctx.results
+
+
+def print_summary(run_dir: Path, crawl_id: str, results: dict[str, dict[str, Any]], seconds: float) -> None:
+    """The end of a nightly for a person: what was published, how much, where the report is, drift or not."""
+    published = json.loads((run_dir / "publish" / "published.json").read_text())
+    drift = json.loads((run_dir / "report" / "drift.json").read_text())
+    pub, extract = results["publish"], results["extract"]
+    findings = len(drift["findings"])
+    drift_line = ("no (no parent version to compare with)" if drift["parent"] is None else
+                  f"no, against {drift['parent']}" if not findings else
+                  f"YES, {findings} finding(s) against {drift['parent']}"
+                  f"{' (fail_on_drift: exit code 3)' if drift['alarm'] else ''}; read the report")
+    lines = [f"jwc nightly {crawl_id}: published {published['dataset']} {published['version']} in "
+             f"{_duration(seconds)}",
+             f"  documents: {pub['documents']:,} (of {extract['kept']:,} Japanese pages in "
+             f"{extract['records']:,} WARC records)",
+             f"  tokens:    {pub['tokens']:,}",
+             f"  version:   {published['path']}",
+             f"  report:    {Path(published['path']) / 'report.html'}",
+             f"  drift:     {drift_line}"]
+    print("\n".join(lines), file=sys.stderr, flush=True)
+
+
+def _duration(seconds: float) -> str:
+    minutes, secs = divmod(int(round(seconds)), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h {minutes:02d}m {secs:02d}s" if hours else f"{minutes}m {secs:02d}s" if minutes else f"{secs}s"
 
 
 def _run_stages(ctx: RunContext, allow_failed: bool) -> None:

@@ -20,6 +20,7 @@ from pyspark.sql import SparkSession
 from jwc.pipeline.config import Config
 from jwc.pipeline.io.inputs import InputFile
 from jwc.pipeline.io.store import Store
+from jwc.pipeline.spark import size_shuffle
 from jwc.pipeline.versions import die_at
 
 DONE = "_STAGE.json"
@@ -63,6 +64,7 @@ def run_stage(ctx: RunContext, stage: Stage) -> dict[str, Any]:
     if final.exists():  # a rename that happened without its marker: redo
         shutil.rmtree(final)
     partial.mkdir(parents=True)
+    size_shuffle(ctx.spark)  # executors that registered since the last stage count
     print(f"[{stage.name}] started: {stage.doc}", file=sys.stderr, flush=True)
     started = time.time()
     counts = stage.run(ctx, partial)
