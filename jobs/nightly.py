@@ -15,6 +15,7 @@ from typing import Any
 from jwc.jobs.dedup import dedup_stage
 from jwc.jobs.extract import extract_stage, retry_failed_stage
 from jwc.jobs.filter import filter_stage, validate_chain
+from jwc.jobs.progress import duration
 from jwc.jobs.publish import publish_stage
 from jwc.jobs.shards import shards_stage
 from jwc.jobs.stats import report_stage, stats_stage
@@ -31,7 +32,7 @@ from jwc.pipeline.io.store import Store
 from jwc.pipeline.versions import RUN_VERSION_FILE, release_staging
 
 STAGES: tuple[Stage, ...] = (
-    Stage("extract", extract_stage, "WARC records -> Japanese documents"),
+    Stage("extract", extract_stage, "WARC records -> Japanese documents", resumable=True),
     Stage("filter", filter_stage, "clean, measure, decide and mask every document"),
     Stage("dedup", dedup_stage, "exact and MinHash near-duplicates, within the run and against published versions"),
     Stage("shards", shards_stage, "kept documents -> deterministic zstd Parquet shards"),
@@ -134,7 +135,7 @@ def print_summary(run_dir: Path, crawl_id: str, results: dict[str, dict[str, Any
                   f"YES, {findings} finding(s) against {drift['parent']}"
                   f"{' (fail_on_drift: exit code 3)' if drift['alarm'] else ''}; read the report")
     lines = [f"jwc nightly {crawl_id}: published {published['dataset']} {published['version']} in "
-             f"{_duration(seconds)}",
+             f"{duration(seconds)}",
              f"  documents: {pub['documents']:,} (of {extract['kept']:,} Japanese pages in "
              f"{extract['records']:,} WARC records)",
              f"  tokens:    {pub['tokens']:,}",
@@ -142,12 +143,6 @@ def print_summary(run_dir: Path, crawl_id: str, results: dict[str, dict[str, Any
              f"  report:    {Path(published['path']) / 'report.html'}",
              f"  drift:     {drift_line}"]
     print("\n".join(lines), file=sys.stderr, flush=True)
-
-
-def _duration(seconds: float) -> str:
-    minutes, secs = divmod(int(round(seconds)), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h {minutes:02d}m {secs:02d}s" if hours else f"{minutes}m {secs:02d}s" if minutes else f"{secs}s"
 
 
 def _run_stages(ctx: RunContext, allow_failed: bool) -> None:
