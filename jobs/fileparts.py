@@ -108,7 +108,8 @@ def _valid(info: dict[str, Any], sizes: dict[str, int], stamp: dict[str, str], r
 
 
 def clean_temporaries(out: Path) -> None:
-    """Remove what failed task attempts left (hidden temporaries) and the in-flight folder, once a write is over."""
+    """Remove what failed or killed task attempts left: hidden temporaries and running counts. Only between
+    writes: a running task's files would go too."""
     for folder in (out / RECORDS, out / MARKERS):
         for tmp in folder.glob(".*.tmp") if folder.is_dir() else []:
             tmp.unlink(missing_ok=True)
