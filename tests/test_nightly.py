@@ -134,6 +134,7 @@ def test_rerun_with_other_config_is_refused(run, sample, tmp_path, capsys) -> No
     ("[langid]\nja_threshold = 1.5\n", "above the allowed maximum"),
     ("[filters.composition]\nenabled = 1\n", "filters.composition.enabled: expected true/false"),
     ("[nosuchsection]\n", "unknown config section [nosuchsection]"),
+    ("[spark]\nui = 'yes'\n", "spark: ui: expected true, false or \"\""),
 ])
 def test_bad_config_is_refused_before_work(spark, sample, tmp_path, capsys, config_text, message) -> None:
     warc, _ = sample
