@@ -6,7 +6,12 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
+
+if TYPE_CHECKING:  # pyspark and the config load only when a command needs them: `jwc --help` stays fast
+    from pyspark.sql import SparkSession
+
+    from jwc.pipeline.config import Config
 
 EXIT_USAGE = 2
 EXIT_DRIFT = 3  # `jwc report`: drift from the parent version and fail_on_drift is set
@@ -18,30 +23,48 @@ BREAK_LOCK_HELP = ("take the store's locks (run folder, dataset) even when anoth
 def _cmd_nightly(a: argparse.Namespace) -> int:
     from jwc.jobs.nightly import nightly
 
+    conf = _spark_conf(a)
     results = nightly(a.crawl_id, a.input or [], a.store, a.config, a.master, a.restart,
                       input_lists=a.input_list or [], prefix=a.prefix, source=a.source, index=a.index,
                       cc_base=a.cc_base, only_failed=a.only_failed, allow_failed=a.allow_failed,
-                      break_lock=a.break_lock)
-    print(json.dumps(results, indent=2, sort_keys=True))
-    report = results.get("report", {})
-    if report.get("drift_findings"):
-        print(f"jwc nightly: drift: {report['drift_findings']} finding(s) against the parent version; see the "
-              "version's report.html", file=sys.stderr)
-    return EXIT_DRIFT if report.get("drift_alarm") else 0
+                      break_lock=a.break_lock, spark_conf=conf)
+    if a.json:
+        print(json.dumps(results, indent=2, sort_keys=True))
+    return EXIT_DRIFT if results.get("report", {}).get("drift_alarm") else 0
 
 
 def _cmd_extract(a: argparse.Namespace) -> int:
-    from jwc.jobs.extract import extract_command
+    from jwc.jobs.extract import extract_command, print_extract_summary
     from jwc.pipeline import config as config_mod
-    from jwc.pipeline.spark import get_session
 
     cfg = config_mod.load(a.config)
-    spark = get_session("jwc-extract", master=a.master or cfg["spark"]["master"] or None,
-                        quick_jit=cfg["spark"]["local_quick_jit"])
+    spark = _session("jwc-extract", cfg, a)
     counts = extract_command(spark, cfg, a.output, a.crawl_id, a.input or [], a.input_list or [], a.prefix,
                              a.source, a.index, a.cc_base, a.only_failed)
-    print(json.dumps(counts, indent=2, sort_keys=True))
+    print_extract_summary(counts, a.output)
+    if a.json:
+        print(json.dumps(counts, indent=2, sort_keys=True))
     return 0
+
+
+def _spark_conf(a: argparse.Namespace) -> dict[str, str]:
+    """`--conf KEY=VALUE` flags as a dict; a malformed one is refused before any work."""
+    from jwc.pipeline.errors import UserError
+
+    out = {}
+    for item in a.conf or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise UserError(f"--conf expects KEY=VALUE (e.g. spark.sql.shuffle.partitions=400), got {item!r}")
+        out[key.strip()] = value
+    return out
+
+
+def _session(app: str, cfg: Config, a: argparse.Namespace) -> SparkSession:
+    """The command's Spark session: `--conf` and `--master` over the config's [spark] keys over spark-submit's."""
+    from jwc.pipeline.spark import session_for
+
+    return session_for(app, cfg["spark"], a.master, _spark_conf(a))
 
 
 def _cmd_sample(a: argparse.Namespace) -> int:
@@ -67,11 +90,9 @@ def _cmd_train_classifier(a: argparse.Namespace) -> int:
 def _cmd_redecide(a: argparse.Namespace) -> int:
     from jwc.jobs.filter import redecide
     from jwc.pipeline import config as config_mod
-    from jwc.pipeline.spark import get_session
 
     cfg = config_mod.load(a.config)
-    spark = get_session("jwc-redecide", master=a.master or cfg["spark"]["master"] or None,
-                        quick_jit=cfg["spark"]["local_quick_jit"])
+    spark = _session("jwc-redecide", cfg, a)
     print(json.dumps(redecide(spark, a.filtered, cfg, a.output), indent=2, sort_keys=True))
     return 0
 
@@ -117,9 +138,9 @@ def _cmd_versions(a: argparse.Namespace) -> int:
     if a.action == "show":
         print(json.dumps(read_manifest(dataset_dir, a.ids[0]), indent=2, ensure_ascii=False))
         return 0
-    from jwc.pipeline.spark import get_session
+    from jwc.pipeline import config as config_mod
 
-    spark = get_session("jwc-versions", master=a.master)
+    spark = _session("jwc-versions", config_mod.load(a.config), a)
     diff = diff_versions(spark, dataset_dir, a.ids[0], a.ids[1], a.top_hosts)
     print(json.dumps(diff, indent=2, ensure_ascii=False))
     return 0
@@ -150,12 +171,12 @@ def _compact(a: argparse.Namespace, index_dir: Path) -> None:
     from jwc.pipeline import config as config_mod
     from jwc.pipeline.dedup import index as dedup_index
     from jwc.pipeline.io.store import Store
-    from jwc.pipeline.spark import get_session
 
-    params = config_mod.load(a.config)["store"]
+    cfg = config_mod.load(a.config)
+    params = cfg["store"]
     lock = Store.open(a.store, create=False).dataset_lock(index_dir.parent.name, "jwc index compact", params)
     with lock.acquire(params["publish_wait_seconds"], a.break_lock):
-        spark = get_session("jwc-index", master=a.master)
+        spark = _session("jwc-index", cfg, a)
         for action in dedup_index.recover(spark, str(index_dir)):
             print(f"recovered an interrupted compaction: {action}")
         done = dedup_index.compact_index(spark, str(index_dir), int(a.target_mb * 2**20))
@@ -169,7 +190,6 @@ def _cmd_train_tokenizer(a: argparse.Namespace) -> int:
     from jwc.jobs.tokenize import train_tokenizer
     from jwc.pipeline import config as config_mod
     from jwc.pipeline.errors import UserError
-    from jwc.pipeline.spark import get_session
     from jwc.pipeline.versions.ids import latest_version
 
     cfg = config_mod.load(a.config)
@@ -177,8 +197,7 @@ def _cmd_train_tokenizer(a: argparse.Namespace) -> int:
     version = a.version or latest_version(dataset_dir)
     if version is None:
         raise UserError(f"dataset {dataset_dir.name} has no published version to train on")
-    spark = get_session("jwc-train-tokenizer", master=a.master or cfg["spark"]["master"] or None,
-                        quick_jit=cfg["spark"]["local_quick_jit"])
+    spark = _session("jwc-train-tokenizer", cfg, a)
     print(json.dumps(train_tokenizer(spark, dataset_dir, version, cfg["tokenize"], a.pin), indent=2,
                      ensure_ascii=False))
     return 0
@@ -204,7 +223,8 @@ def _add_input_flags(p: argparse.ArgumentParser) -> None:
                    help="WARC file, folder or glob (local, file:, hdfs:, s3a: ...); repeatable")
     p.add_argument("--input-list", action="append", metavar="FILE",
                    help="listing of WARC paths, one a line, plain or gzip (local, http(s), hdfs: ...); repeatable")
-    p.add_argument("--prefix", help="prepended to relative listed paths, e.g. https://data.commoncrawl.org/")
+    p.add_argument("--prefix", metavar="URL",
+                   help="prepended to relative listed paths, e.g. https://data.commoncrawl.org/")
     p.add_argument("--from", dest="source", choices=("commoncrawl",),
                    help="read the crawl named by --crawl-id from Common Crawl: its warc.paths.gz, or with --index "
                         "its URL index ([commoncrawl] base_url, or --cc-base)")
@@ -216,8 +236,45 @@ def _add_input_flags(p: argparse.ArgumentParser) -> None:
                    help="retry only the WARC files an earlier run listed as failed, and keep everything else")
 
 
+def _add_spark_flags(p: argparse.ArgumentParser, what: str = "") -> None:
+    """`--master` and `--conf` for a command that starts Spark."""
+    p.add_argument("--master", help=f"{what}Spark master, e.g. local[4] or spark://host:7077 (default: the config's "
+                   "[spark] master, else spark-submit's, else local[*])")
+    p.add_argument("--conf", action="append", metavar="KEY=VALUE",
+                   help=f"{what}a Spark setting, as with spark-submit --conf; repeatable; wins over the config's "
+                        "[spark] keys and spark-submit's")
+
+
+def _add_store(p: argparse.ArgumentParser, creates: bool = False, fallback: str | None = None) -> None:
+    """`--store`, defaulting to $JWC_STORE, else `fallback`; required when neither is there."""
+    default = os.environ.get("JWC_STORE") or fallback
+    shown = "$JWC_STORE" + (f", else {fallback}" if fallback else "")
+    p.add_argument("--store", default=default, required=default is None, metavar="DIR",
+                   help=f"dataset store folder{' (created when missing or empty)' if creates else ''}; "
+                        f"default {shown} (now: {default or 'not set'})")
+
+
+def _add_dataset_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--dataset", help="dataset name (default: the config's [run] dataset)")
+    p.add_argument("--config", help="TOML config file (default dataset name, [spark] settings)")
+
+
+def _jwc_version() -> str:
+    """`jwc X (pyspark Y, python Z)` from the installed distributions, without importing pyspark."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    def of(name: str) -> str:
+        try:
+            return version(name)
+        except PackageNotFoundError:
+            return "not installed"
+
+    return f"jwc {of('jwc')} (pyspark {of('pyspark')}, python {sys.version.split()[0]})"
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="jwc", description="Japanese web-corpus curation pipeline (PySpark).")
+    p.add_argument("--version", action="version", version=_jwc_version(), help="print the version and exit")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def add(name: str, fn: Callable[[argparse.Namespace], int], help_: str) -> argparse.ArgumentParser:
@@ -225,84 +282,87 @@ def build_parser() -> argparse.ArgumentParser:
         sp.set_defaults(func=fn)
         return sp
 
-    n = add("nightly", _cmd_nightly, "Run every stage for one crawl into the dataset store.")
+    n = add("nightly", _cmd_nightly, "Run every stage for one crawl into the dataset store; prints a summary on "
+            "stderr (version, documents, tokens, report, drift).")
     n.add_argument("--crawl-id", required=True, help="crawl id, e.g. CC-MAIN-2026-48 (names the run folder)")
     _add_input_flags(n)
     n.add_argument("--allow-failed", action="store_true",
                    help="go on past extract although some WARC files could not be read (they stay listed as failed)")
-    n.add_argument("--store", required=True, help="dataset store folder (created when missing or empty)")
+    _add_store(n, creates=True)
     n.add_argument("--config", help="TOML config file (see `jwc config defaults`)")
-    n.add_argument("--master", help="Spark master (default: spark-submit's, else local[*])")
+    _add_spark_flags(n)
     n.add_argument("--restart", action="store_true",
                    help="discard an unfinished run of this crawl that used other inputs or another config")
     n.add_argument("--break-lock", action="store_true", help=BREAK_LOCK_HELP)
+    n.add_argument("--json", action="store_true", help="also print every stage's counts as JSON on stdout")
 
     e = add("extract", _cmd_extract, "Run the extract stage alone: WARC files -> Parquet records.")
     _add_input_flags(e)
     e.add_argument("--output", required=True, help="output folder (records/, counts.json, failed_files.txt)")
-    e.add_argument("--crawl-id", default="adhoc")
-    e.add_argument("--config")
-    e.add_argument("--master")
+    e.add_argument("--crawl-id", default="adhoc", help="crawl id written into every row (default adhoc)")
+    e.add_argument("--config", help="TOML config file ([extract], [langid], [commoncrawl] settings)")
+    _add_spark_flags(e)
+    e.add_argument("--json", action="store_true", help="also print the counts as JSON on stdout")
 
     s = add("sample", _cmd_sample, "Write the bundled sample crawl (a small WARC with its truth file).")
     s.add_argument("output", help="output .warc.gz path")
-    s.add_argument("--records", type=int, default=300)
-    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--records", type=int, default=300, help="number of response records (default 300)")
+    s.add_argument("--seed", type=int, default=0, help="random seed: the same seed writes the same crawl")
 
     r = add("redecide", _cmd_redecide,
             "Apply a config's thresholds to stored signals (a filter stage's output) without recomputing them.")
     r.add_argument("filtered", help="a filter stage output folder (runs/<crawl>/filter) or its documents/")
     r.add_argument("--config", help="TOML config with the new thresholds")
     r.add_argument("--output", required=True, help="folder for the re-decided documents and before/after counts")
-    r.add_argument("--master")
+    _add_spark_flags(r)
 
     tc = add("train-classifier", _cmd_train_classifier,
              "Train a fastText classifier (toxicity, quality, ...) from labelled JSONL; prints precision/recall.")
     tc.add_argument("data", help="JSONL with one {text, label} object per line")
     tc.add_argument("--output", required=True, help="model file to write (.bin)")
-    tc.add_argument("--label-field", default="label")
-    tc.add_argument("--text-field", default="text")
+    tc.add_argument("--label-field", default="label", help="JSON field holding the label (default label)")
+    tc.add_argument("--text-field", default="text", help="JSON field holding the text (default text)")
     tc.add_argument("--valid-fraction", type=float, default=0.1, help="held-out share for the report")
-    tc.add_argument("--epochs", type=int, default=25)
-    tc.add_argument("--seed", type=int, default=0)
+    tc.add_argument("--epochs", type=int, default=25, help="fastText training epochs (default 25)")
+    tc.add_argument("--seed", type=int, default=0, help="seed of the train/held-out split")
 
     c = add("config", _cmd_config, "Print the documented defaults, or check a config file.")
-    c.add_argument("action", choices=("defaults", "check"))
-    c.add_argument("file", nargs="?")
+    c.add_argument("action", choices=("defaults", "check"),
+                   help="defaults: print every key with its default and documentation; check: validate FILE")
+    c.add_argument("file", nargs="?", help="check: the TOML config file to validate")
 
     v = add("versions", _cmd_versions, "List the published versions of a dataset, show one's manifest, or diff two.")
-    v.add_argument("action", choices=("list", "show", "diff"))
+    v.add_argument("action", choices=("list", "show", "diff"),
+                   help="list: every version; show: one manifest; diff: documents and removal rates of two")
     v.add_argument("ids", nargs="*", metavar="VERSION", help="show: one version id; diff: OLD NEW")
-    v.add_argument("--store", required=True, help="dataset store folder")
-    v.add_argument("--dataset", help="dataset name (default: the config's run.dataset)")
-    v.add_argument("--config", help="TOML config file (for the default dataset name)")
+    _add_store(v)
+    _add_dataset_flags(v)
     v.add_argument("--json", action="store_true", help="list: print JSON instead of a table")
     v.add_argument("--top-hosts", type=int, default=20, help="diff: hosts with the most changes to list")
-    v.add_argument("--master", help="diff: Spark master (default local[*])")
+    _add_spark_flags(v, "diff: ")
 
     ix = add("index", _cmd_index, "Show the dataset's dedup index (rows, files, size per published version), or "
              "compact it: rewrite versions made of more files than their size needs. Run it between nightlies.")
-    ix.add_argument("action", choices=("show", "compact"))
-    ix.add_argument("--store", required=True, help="dataset store folder")
-    ix.add_argument("--dataset", help="dataset name (default: the config's run.dataset)")
-    ix.add_argument("--config", help="TOML config file (for the default dataset name)")
+    ix.add_argument("action", choices=("show", "compact"), help="show: rows, files, MB per version; compact: rewrite")
+    _add_store(ix)
+    _add_dataset_flags(ix)
     ix.add_argument("--target-mb", type=float, default=128, help="compact: size of a rewritten file (default 128)")
-    ix.add_argument("--master", help="compact: Spark master (default local[*])")
+    _add_spark_flags(ix, "compact: ")
     ix.add_argument("--break-lock", action="store_true", help=BREAK_LOCK_HELP)
 
     t = add("train-tokenizer", _cmd_train_tokenizer,
             "Train a SentencePiece tokenizer on a sample of a published version and store it in the dataset.")
-    t.add_argument("--store", required=True, help="dataset store folder")
-    t.add_argument("--dataset", help="dataset name (default: the config's run.dataset)")
+    _add_store(t)
+    t.add_argument("--dataset", help="dataset name (default: the config's [run] dataset)")
     t.add_argument("--version", help="version to sample (default: the latest)")
     t.add_argument("--config", help="TOML config file ([tokenize] training settings)")
     t.add_argument("--pin", action="store_true", help="pin the dataset to it (refused when pinned to another)")
-    t.add_argument("--master", help="Spark master")
+    _add_spark_flags(t)
+
     rp = add("report", _cmd_report, "Write the self-contained HTML report of a published version, compared with "
              "its parent; exits 3 on drift when [stats] fail_on_drift (or --fail-on-drift) is set.")
     rp.add_argument("version", help="version id (e.g. v0003), or a version folder")
-    rp.add_argument("--store", default=os.environ.get("JWC_STORE", "."),
-                    help="dataset store folder (default $JWC_STORE, else the current folder)")
+    _add_store(rp, fallback=".")
     rp.add_argument("--dataset", help="dataset name (default: the one that has this version)")
     rp.add_argument("--out", help="HTML file to write (default <version>-report.html)")
     rp.add_argument("--config", help="TOML config file ([stats] drift tolerances)")

@@ -1,9 +1,11 @@
 """Extract stage: WARC files -> one Parquet row per response record (documents are the rows with outcome "kept"),
 plus one tally row per file and type of the other records.
 
-Files are spread over the executors one per task; each task streams its file through the record processor and
-emits Arrow batches, so the driver only ever sees file names and counts. In index mode a task gets one WARC file
-and the byte ranges of its selected records (pipeline.ccindex) and emits the same rows for those records.
+Files are spread over the executors one per task; each task streams its file through the record processor into
+the file's own part (`records/part-<key>.parquet`) and marks the file done (jobs/fileparts.py), so the driver only
+ever sees file names and counts, and a nightly killed during extract redoes only the files that were not done.
+In index mode a task gets one WARC file and the byte ranges of its selected records (pipeline.ccindex) and writes
+the same rows for those records.
 
 A file that cannot be read (after the reader's retries and resumes) ends with one `unreadable_file` row and is
 listed in `failed_files.txt`; `retry_failed` reruns only those files and replaces every row they had, so a retry
@@ -24,9 +26,11 @@ import pyarrow as pa
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from jwc.jobs.fileparts import (MARKERS, RECORDS, Inflight, batched, clean_temporaries, finished_files, part_name,
+                                prepare, read_inflight, write_marker, write_part)
 from jwc.jobs.progress import Progress
 from jwc.pipeline.io.atomic import atomic_write_json, atomic_write_text
-from jwc.pipeline.io.ccindex import SELECTION_DIR, write_selection
+from jwc.pipeline.io.ccindex import SELECTION_DIR, selection_files, write_selection
 from jwc.pipeline.io.cclisting import resolve_run_inputs
 from jwc.pipeline.config import Config
 from jwc.pipeline.errors import UserError
@@ -43,6 +47,8 @@ _BATCH_ROWS = 512
 FAILED_FILES = "failed_files.txt"
 _RETRY_JOURNAL = "retry-journal.json"
 _RANGES = "path string, ranges array<struct<offset:bigint,length:bigint>>, bytes bigint"
+_SUMMARY = "path string, part string, rows bigint"
+_SUMMARY_ARROW = pa.schema([("path", pa.string()), ("part", pa.string()), ("rows", pa.int64())])
 
 
 def _to_batch(rows: list[dict[str, Any]]) -> pa.RecordBatch:
@@ -50,32 +56,49 @@ def _to_batch(rows: list[dict[str, Any]]) -> pa.RecordBatch:
     return pa.RecordBatch.from_pydict(cols, schema=EXTRACT_SCHEMA)
 
 
-def _make_task(extract: dict[str, Any], langid: dict[str, Any], crawl_id: str, records_acc: Any,
-               remote: dict[str, Any] | None = None, progress_seconds: float = 0.0):
+def _make_task(extract: dict[str, Any], langid: dict[str, Any], crawl_id: str, out_dir: str, stamp: dict[str, str],
+               counters: tuple[Any, Any], remote: dict[str, Any] | None = None, progress_seconds: float = 0.0,
+               records_dir: str | None = None):
+    """The task of one partition: each WARC file it is given (with its byte ranges in index mode) -> one part file in
+    `records_dir` (default `out_dir/records`) and its completion marker; yields one (path, part, rows) row per file.
+    `counters` are the (records, bytes) accumulators: records as they are read, a file's size when it is done."""
+    records_acc, bytes_acc = counters
+
     def task(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         processor = RecordProcessor(extract, langid, crawl_id, remote)
+        out = Path(out_dir)
+        records = Path(records_dir) if records_dir else out / RECORDS
         for batch in batches:
-            paths = batch.column("path").to_pylist()
-            spans = batch.column("ranges").to_pylist() if "ranges" in batch.schema.names else [None] * len(paths)
-            for path, ranges in zip(paths, spans):
-                rows: list[dict[str, Any]] = []
+            cols = batch.to_pydict()
+            paths = cols["path"]
+            sizes = cols.get("size", cols.get("bytes", [0] * len(paths)))  # index mode: the selected bytes
+            for path, ranges, size in zip(paths, cols.get("ranges", [None] * len(paths)), sizes):
                 source = (processor.process_file(path, _warn_unreadable) if ranges is None else
                           processor.process_ranges(path, [(r["offset"], r["length"]) for r in ranges],
                                                    _warn_unreadable))
                 progress = _FileProgress(path, progress_seconds)
-                for row in source:
-                    rows.append(row)
-                    if len(rows) >= _BATCH_ROWS:
+                inflight = Inflight(out, path, _inflight_every(progress_seconds))
+
+                def arrow(source: Iterator[dict[str, Any]] = source) -> Iterator[pa.RecordBatch]:
+                    for rows in batched(inflight.count(source), _BATCH_ROWS):
                         records_acc.add(len(rows))
                         progress.add(rows)
                         yield _to_batch(rows)
-                        rows = []
-                if rows:
-                    records_acc.add(len(rows))
-                    progress.add(rows)
-                    yield _to_batch(rows)
+
+                part = records / part_name(path)
+                rows = write_part(arrow(), part)
+                write_marker(out, path, size, part, rows, stamp)
+                inflight.done()
+                bytes_acc.add(size)
+                yield pa.RecordBatch.from_pydict({"path": [path], "part": [part.name], "rows": [rows]},
+                                                 schema=_SUMMARY_ARROW)
 
     return task
+
+
+def _inflight_every(progress_seconds: float) -> float:
+    """How often a task publishes its running count: twice per progress line, between 0.5 and 5 seconds."""
+    return min(max(progress_seconds / 2, 0.5), 5.0) if progress_seconds > 0 else 0.0
 
 
 class _FileProgress:
@@ -105,24 +128,34 @@ def _warn_unreadable(path: str, exc: Exception) -> None:
     print(f"WARNING: cannot read {path}: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
 
 
-def extract_frame(spark: SparkSession, files: list[InputFile], cfg: Config, crawl_id: str) -> tuple[DataFrame, Any]:
-    """The lazy DataFrame of extract rows (one partition per file) and the accumulator counting its records."""
+def _stamp(cfg: Config, crawl_id: str) -> dict[str, str]:
+    """What a finished file's marker must match to be kept on resume: the config digest and the crawl id."""
+    return {"config_digest": cfg.digest(), "crawl_id": crawl_id}
+
+
+def _counters(spark: SparkSession) -> tuple[Any, Any]:
+    return spark.sparkContext.accumulator(0), spark.sparkContext.accumulator(0)
+
+
+def extract_frame(spark: SparkSession, files: list[InputFile], cfg: Config, crawl_id: str, out: Path,
+                  records_dir: Path | None = None) -> tuple[DataFrame, tuple[Any, Any]]:
+    """The lazy per-file summary rows of extracting `files` (one partition per file, each writing its part and
+    marker under `out`) and the (records, bytes) accumulators."""
     # One file per partition (parallelize slices evenly), biggest first so a large file does not start last.
     ordered = sorted(files, key=lambda f: -f.size)
-    rdd = spark.sparkContext.parallelize([(f.path,) for f in ordered], numSlices=max(1, len(files)))
-    paths = spark.createDataFrame(rdd, "path string")
-    acc = spark.sparkContext.accumulator(0)
-    task = _make_task(cfg["extract"], cfg["langid"], crawl_id, acc, cfg["commoncrawl"],
-                      cfg["run"]["progress_seconds"])
-    arrow_schema = EXTRACT_SCHEMA
-    spark_schema = ", ".join(f"`{f.name}` {_spark_type(f.type)}" for f in arrow_schema)
-    return paths.mapInArrow(task, spark_schema), acc
+    rdd = spark.sparkContext.parallelize([(f.path, f.size) for f in ordered], numSlices=max(1, len(files)))
+    paths = spark.createDataFrame(rdd, "path string, size bigint")
+    counters = _counters(spark)
+    task = _make_task(cfg["extract"], cfg["langid"], crawl_id, str(out), _stamp(cfg, crawl_id), counters,
+                      cfg["commoncrawl"], cfg["run"]["progress_seconds"], str(records_dir or ""))
+    return paths.mapInArrow(task, _SUMMARY), counters
 
 
-def ranges_frame(spark: SparkSession, selection: Path, cfg: Config, crawl_id: str, only: list[str] | None = None
-                 ) -> tuple[DataFrame, Any, int]:
-    """Index mode: the lazy extract rows of a written selection (one task per WARC file with its byte ranges,
-    biggest first), the accumulator counting them, and the number of files. `only` restricts it to those paths."""
+def ranges_frame(spark: SparkSession, selection: Path, cfg: Config, crawl_id: str, out: Path,
+                 only: list[str] | None = None, records_dir: Path | None = None
+                 ) -> tuple[DataFrame, tuple[Any, Any], int]:
+    """Index mode of extract_frame: one task per WARC file of a written selection with its byte ranges, biggest
+    first, and the number of files. `only` restricts it to those paths."""
     sel = spark.read.parquet(str(selection)).select("path", "ranges", "bytes")
     if only is not None:
         sel = sel.where(F.col("path").isin(only))
@@ -130,38 +163,66 @@ def ranges_frame(spark: SparkSession, selection: Path, cfg: Config, crawl_id: st
     # zipWithIndex + an identity partitioner: exactly one WARC file per partition (one task, one part file).
     numbered = sel.orderBy(F.desc("bytes"), "path").rdd.zipWithIndex().map(lambda t: (t[1], t[0]))
     groups = spark.createDataFrame(numbered.partitionBy(max(1, n), lambda k: k).values(), _RANGES)
-    acc = spark.sparkContext.accumulator(0)
-    task = _make_task(cfg["extract"], cfg["langid"], crawl_id, acc, cfg["commoncrawl"],
-                      cfg["run"]["progress_seconds"])
-    spark_schema = ", ".join(f"`{f.name}` {_spark_type(f.type)}" for f in EXTRACT_SCHEMA)
-    return groups.mapInArrow(task, spark_schema), acc, n
+    counters = _counters(spark)
+    task = _make_task(cfg["extract"], cfg["langid"], crawl_id, str(out), _stamp(cfg, crawl_id), counters,
+                      cfg["commoncrawl"], cfg["run"]["progress_seconds"], str(records_dir or ""))
+    return groups.mapInArrow(task, _SUMMARY), counters, n
 
 
-def _spark_type(t: pa.DataType) -> str:
-    return {pa.string(): "string", pa.int64(): "bigint", pa.int32(): "int", pa.float64(): "double"}[t]
+def run_extract(spark: SparkSession, files: list[InputFile], output_dir: str | Path, cfg: Config, crawl_id: str,
+                resume: bool = False) -> dict[str, Any]:
+    """Write `output_dir/records` (one part per input file), `counts.json` and `failed_files.txt`; return the
+    counts by outcome and by file. `resume` keeps the parts of files an earlier attempt finished (fileparts)."""
+    out = Path(output_dir)
+    todo = _start(out, files, _stamp(cfg, crawl_id), resume)
+    if todo:
+        frame, counters = extract_frame(spark, todo, cfg, crawl_id, out)
+        sizes = [f.size for f in todo]
+        _run(spark, frame, counters, len(todo), sum(sizes) if all(sizes) else 0, out, cfg)
+    clean_temporaries(out)
+    return _finish(spark, out)
 
 
-def run_extract(spark: SparkSession, files: list[InputFile], output_dir: str, cfg: Config, crawl_id: str
-                ) -> dict[str, Any]:
-    """Write `output_dir/records`, `counts.json` and `failed_files.txt`; return the counts by outcome and by file."""
-    frame, acc = extract_frame(spark, files, cfg, crawl_id)
-    _write(spark, frame, acc, len(files), os.path.join(output_dir, "records"), cfg)
-    return _finish(spark, Path(output_dir))
-
-
-def run_extract_ranges(spark: SparkSession, selection: Path, output_dir: str | Path, cfg: Config, crawl_id: str
-                       ) -> dict[str, Any]:
+def run_extract_ranges(spark: SparkSession, selection: Path, output_dir: str | Path, cfg: Config, crawl_id: str,
+                       resume: bool = False) -> dict[str, Any]:
     """Index mode of `run_extract`: the records of a written selection (pipeline.ccindex.write_selection)."""
-    frame, acc, n = ranges_frame(spark, selection, cfg, crawl_id)
-    _write(spark, frame, acc, n, os.path.join(output_dir, "records"), cfg)
-    return _finish(spark, Path(output_dir))
+    out = Path(output_dir)
+    todo = _start(out, selection_files(spark, selection), _stamp(cfg, crawl_id), resume)
+    if todo:
+        frame, counters, n = ranges_frame(spark, selection, cfg, crawl_id, out, only=[f.path for f in todo])
+        _run(spark, frame, counters, n, 0, out, cfg)  # ranges: bytes read are not comparable to file sizes
+    clean_temporaries(out)
+    return _finish(spark, out)
 
 
-def _write(spark: SparkSession, frame: DataFrame, acc: Any, files: int, path: str, cfg: Config,
-           mode: str = "overwrite") -> None:
-    with Progress(spark.sparkContext, "extract", "files", files, lambda: acc.value,
-                  cfg["run"]["progress_seconds"]):
-        frame.write.mode(mode).parquet(path)
+def _start(out: Path, files: list[InputFile], stamp: dict[str, str], resume: bool) -> list[InputFile]:
+    """The files still to read: all of them (earlier output removed), or with `resume` those without a valid
+    completion marker."""
+    if not resume:
+        for name in (RECORDS, MARKERS):
+            shutil.rmtree(out / name, ignore_errors=True)
+    prepare(out)
+    clean_temporaries(out)  # a killed attempt's running counts would inflate the progress line
+    done = finished_files(out, {f.path: f.size for f in files}, stamp) if resume else set()
+    todo = [f for f in files if f.path not in done]
+    if done:
+        print(f"[extract] resuming: {len(done)} of {len(files)} file(s) already extracted, reading the other "
+              f"{len(todo)}", file=sys.stderr, flush=True)
+    return todo
+
+
+def _run(spark: SparkSession, frame: DataFrame, counters: tuple[Any, Any], files: int, total_bytes: int,
+         out: Path, cfg: Config) -> None:
+    """Run the extract tasks with a progress line that moves while files are read: finished records (accumulator)
+    plus the running counts the tasks publish, and an ETA from bytes (when every size is known) or files."""
+    records_acc, bytes_acc = counters
+
+    def fraction() -> float | None:
+        return (bytes_acc.value + read_inflight(out)[1]) / total_bytes if total_bytes else None
+
+    with Progress(spark.sparkContext, "extract", "files", files, lambda: records_acc.value + read_inflight(out)[0],
+                  cfg["run"]["progress_seconds"], fraction=fraction):
+        frame.collect()  # one small row per file; the rows themselves are in the part files
 
 
 def _finish(spark: SparkSession, out: Path) -> dict[str, Any]:
@@ -178,6 +239,15 @@ def _finish(spark: SparkSession, out: Path) -> dict[str, Any]:
         print(f"WARNING: {len(failed)} file(s) could not be read, listed in {out / FAILED_FILES}; "
               "rerun with --only-failed to retry only them", file=sys.stderr, flush=True)
     return counts
+
+
+def print_extract_summary(counts: dict[str, Any], output_dir: str | Path) -> None:
+    """`jwc extract`'s last lines for a person: records read, documents kept, damage, where the output is."""
+    damaged = sum(counts["damage_by_file"].values())
+    print(f"jwc extract: {counts['records']:,} WARC records read, {counts['kept']:,} Japanese documents kept, "
+          f"{damaged:,} damaged stretch(es), {len(counts['failed_files'])} unreadable file(s)\n"
+          f"  records: {Path(output_dir) / 'records'}  (counts by outcome: {Path(output_dir) / 'counts.json'})",
+          file=sys.stderr, flush=True)
 
 
 def retry_failed(spark: SparkSession, output_dir: str | Path, cfg: Config, crawl_id: str,
@@ -199,12 +269,15 @@ def retry_failed(spark: SparkSession, output_dir: str | Path, cfg: Config, crawl
     if not failed:
         print(f"extract: no failed files listed in {listed}, nothing to retry", file=sys.stderr, flush=True)
         return {**_finish(spark, out), "retried": []}
+    prepare(out)
+    clean_temporaries(out)
+    retry.mkdir()
     if selection is not None:
-        frame, acc, n = ranges_frame(spark, selection, cfg, crawl_id, only=failed)
+        frame, counters, n = ranges_frame(spark, selection, cfg, crawl_id, out, only=failed, records_dir=retry)
     else:
-        frame, acc = extract_frame(spark, [InputFile(p, 0) for p in failed], cfg, crawl_id)
+        frame, counters = extract_frame(spark, [InputFile(p, 0) for p in failed], cfg, crawl_id, out, retry)
         n = len(failed)
-    _write(spark, frame, acc, n, str(retry), cfg)
+    _run(spark, frame, counters, n, 0, out, cfg)
     old = spark.read.parquet(str(records)).where(F.col("source_file").isin(failed))
     affected = sorted({_part_name(r[0]) for r in old.select(F.input_file_name()).distinct().collect()})
     if affected:
@@ -212,8 +285,10 @@ def retry_failed(spark: SparkSession, output_dir: str | Path, cfg: Config, crawl
         if others.limit(1).count():
             others.write.mode("append").parquet(str(retry))
     added = sorted(n for n in os.listdir(retry) if n.endswith(".parquet"))
-    atomic_write_json(journal, {"add": added, "remove": affected})
+    # A file's new part has its old part's name and replaces it; other old parts that held its rows go.
+    atomic_write_json(journal, {"add": added, "remove": sorted(set(affected) - set(added))})
     _apply_journal(records, retry, journal)
+    clean_temporaries(out)
     return {**_finish(spark, out), "retried": failed}
 
 
@@ -295,9 +370,9 @@ def extract_stage(ctx: RunContext, out: Path) -> dict[str, Any]:
     """Nightly stage: the run's input files (or, in index mode, its selection) -> `extract/records`."""
     selection = ctx.run_dir / SELECTION_DIR
     if selection.is_dir():
-        counts = run_extract_ranges(ctx.spark, selection, out, ctx.cfg, ctx.crawl_id)
+        counts = run_extract_ranges(ctx.spark, selection, out, ctx.cfg, ctx.crawl_id, resume=True)
     else:
-        counts = run_extract(ctx.spark, ctx.inputs, str(out), ctx.cfg, ctx.crawl_id)
+        counts = run_extract(ctx.spark, ctx.inputs, out, ctx.cfg, ctx.crawl_id, resume=True)
     return _stage_counts(counts)
 
 

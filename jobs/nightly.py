@@ -8,12 +8,14 @@ from __future__ import annotations
 import json
 import shutil
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
 from jwc.jobs.dedup import dedup_stage
 from jwc.jobs.extract import extract_stage, retry_failed_stage
 from jwc.jobs.filter import filter_stage, validate_chain
+from jwc.jobs.progress import duration
 from jwc.jobs.publish import IndexChanged, publish_stage
 from jwc.jobs.shards import shards_stage
 from jwc.jobs.stats import report_stage, stats_stage
@@ -26,13 +28,13 @@ from jwc.pipeline.io.cclisting import resolve_run_inputs
 from jwc.pipeline.errors import UserError
 from jwc.pipeline.io.inputs import InputFile
 from jwc.pipeline.io.remote import RetryPolicy
-from jwc.pipeline.spark import get_session
+from jwc.pipeline.spark import session_for
 from jwc.pipeline.io.store import Store
 from jwc.pipeline.versions.ids import reserved_version
 from jwc.pipeline.versions.staging import abandon_staging
 
 STAGES: tuple[Stage, ...] = (
-    Stage("extract", extract_stage, "WARC records -> Japanese documents"),
+    Stage("extract", extract_stage, "WARC records -> Japanese documents", resumable=True),
     Stage("filter", filter_stage, "clean, measure, decide and mask every document"),
     Stage("dedup", dedup_stage, "exact and MinHash near-duplicates, within the run and against published versions"),
     Stage("shards", shards_stage, "kept documents -> deterministic zstd Parquet shards"),
@@ -90,7 +92,7 @@ def nightly(crawl_id: str, inputs: list[str], store: str, config_path: str | Non
             master: str | None = None, restart: bool = False, *, input_lists: list[str] | None = None,
             prefix: str | None = None, source: str | None = None, index: str | None = None,
             cc_base: str | None = None, only_failed: bool = False, allow_failed: bool = False,
-            break_lock: bool = False) -> dict[str, dict[str, Any]]:
+            break_lock: bool = False, spark_conf: dict[str, str] | None = None) -> dict[str, dict[str, Any]]:
     """Run every stage for one crawl; returns each stage's counts.
 
     Inputs: paths/globs (`inputs`), listings (`input_lists`, relative lines joined to `prefix`), the crawl's own
@@ -100,28 +102,32 @@ def nightly(crawl_id: str, inputs: list[str], store: str, config_path: str | Non
     (FailedFiles) unless `allow_failed`, so nothing is built or published from an incomplete crawl by accident.
     The run folder is locked for the whole run: a second run of the same crawl id is refused at once (LockHeld);
     `break_lock` takes the run folder's and the dataset's locks whatever their state.
+    `spark_conf` (the command line's --conf) beats the config's [spark] keys and spark-submit's settings.
+    A human summary of the published version ends the run on stderr.
     """
+    started = time.monotonic()
     cfg = config_mod.load(config_path)
     validate_chain(cfg)  # filter options (word lists, models) are checked before any work
     st = Store.open(store)
     check_tokenizer_config(st.dataset_dir(cfg["run"]["dataset"]), cfg["tokenize"])
     with st.run_lock(crawl_id, f"jwc nightly {crawl_id}", cfg["store"]).acquire(0, break_lock):
         return _locked_nightly(cfg, st, crawl_id, inputs, master, restart, input_lists, prefix, source, index,
-                               cc_base, only_failed, allow_failed, break_lock)
+                               cc_base, only_failed, allow_failed, break_lock, spark_conf, started)
 
 
 def _locked_nightly(cfg: config_mod.Config, st: Store, crawl_id: str, inputs: list[str], master: str | None,
                     restart: bool, input_lists: list[str] | None, prefix: str | None, source: str | None,
                     index: str | None, cc_base: str | None, only_failed: bool, allow_failed: bool,
-                    break_lock: bool) -> dict[str, dict[str, Any]]:
+                    break_lock: bool, spark_conf: dict[str, str] | None, started: float
+                    ) -> dict[str, dict[str, Any]]:
     """`nightly` once the run folder's lock is held."""
     run_dir = st.run_dir(crawl_id)
-    spark = get_session("jwc-nightly", master=master or cfg["spark"]["master"] or None, ui=cfg["spark"]["ui"],
-                        shuffle_partitions=cfg["spark"]["shuffle_partitions"] or None,
-                        quick_jit=cfg["spark"]["local_quick_jit"])
+    spark = session_for("jwc-nightly", cfg["spark"], master, spark_conf)
     marker = run_dir / "run.json"
     if only_failed:
-        return _retry_failed(spark, cfg, st, crawl_id, Path(run_dir), marker, allow_failed, break_lock)
+        results = _retry_failed(spark, cfg, st, crawl_id, Path(run_dir), marker, allow_failed, break_lock)
+        print_summary(Path(run_dir), crawl_id, results, time.monotonic() - started)
+        return results
     cc = cfg["commoncrawl"]
     resolved = resolve_run_inputs(spark, crawl_id, cc, inputs, input_lists or [], prefix, source, index, cc_base)
     files = resolved.files
@@ -144,7 +150,29 @@ def _locked_nightly(cfg: config_mod.Config, st: Store, crawl_id: str, inputs: li
     ctx = RunContext(spark=spark, cfg=cfg, store=st, crawl_id=crawl_id, inputs=files, run_dir=Path(run_dir),
                      break_lock=break_lock)
     _run_stages(ctx, allow_failed)
+    print_summary(ctx.run_dir, crawl_id, ctx.results, time.monotonic() - started)
     return ctx.results
+
+
+def print_summary(run_dir: Path, crawl_id: str, results: dict[str, dict[str, Any]], seconds: float) -> None:
+    """The end of a nightly for a person: what was published, how much, where the report is, drift or not."""
+    published = json.loads((run_dir / "publish" / "published.json").read_text())
+    drift = json.loads((run_dir / "report" / "drift.json").read_text())
+    pub, extract = results["publish"], results["extract"]
+    findings = len(drift["findings"])
+    drift_line = ("no (no parent version to compare with)" if drift["parent"] is None else
+                  f"no, against {drift['parent']}" if not findings else
+                  f"YES, {findings} finding(s) against {drift['parent']}"
+                  f"{' (fail_on_drift: exit code 3)' if drift['alarm'] else ''}; read the report")
+    lines = [f"jwc nightly {crawl_id}: published {published['dataset']} {published['version']} in "
+             f"{duration(seconds)}",
+             f"  documents: {pub['documents']:,} (of {extract['kept']:,} Japanese pages in "
+             f"{extract['records']:,} WARC records)",
+             f"  tokens:    {pub['tokens']:,}",
+             f"  version:   {published['path']}",
+             f"  report:    {Path(published['path']) / 'report.html'}",
+             f"  drift:     {drift_line}"]
+    print("\n".join(lines), file=sys.stderr, flush=True)
 
 
 def _run_stages(ctx: RunContext, allow_failed: bool) -> None:

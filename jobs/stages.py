@@ -3,6 +3,9 @@
 A stage reads earlier stages' outputs from the run folder and writes its own folder. It writes into
 `<stage>.partial/`, which is renamed to `<stage>/` with a `_STAGE.json` (counts, timings, config digest) only when
 the output is whole; a rerun skips stages whose `_STAGE.json` is there, so a crash costs at most the unfinished stage.
+A resumable stage (extract) is handed its `.partial/` folder as the interrupted attempt left it and redoes only
+what is not marked finished there; the run's identity check (jobs/nightly.py) has already made sure the inputs and
+config are the same.
 """
 from __future__ import annotations
 
@@ -23,6 +26,7 @@ from jwc.pipeline.io.atomic import atomic_write_json
 from jwc.pipeline.io.crash import die_at
 from jwc.pipeline.io.lock import StoreLock
 from jwc.pipeline.io.store import Store, now_utc
+from jwc.pipeline.spark import size_shuffle
 from jwc.pipeline.versions.ids import RunVersion, run_version
 
 DONE = "_STAGE.json"
@@ -60,6 +64,7 @@ class Stage:
     name: str
     run: Callable[[RunContext, Path], dict[str, Any]]  # (context, output folder) -> counts
     doc: str
+    resumable: bool = False  # `run` reuses what an interrupted attempt left in the output folder (and checks it)
 
 
 def run_stage(ctx: RunContext, stage: Stage) -> dict[str, Any]:
@@ -72,12 +77,17 @@ def run_stage(ctx: RunContext, stage: Stage) -> dict[str, Any]:
         ctx.results[stage.name] = info["counts"]
         return info["counts"]
     partial = ctx.run_dir / f"{stage.name}.partial"
-    if partial.exists():
+    if final.exists():  # a rename that happened without its marker: redo (a resumable stage reuses it)
+        if stage.resumable and not partial.exists():
+            os.replace(final, partial)
+        else:
+            shutil.rmtree(final)
+    if partial.exists() and not stage.resumable:
         shutil.rmtree(partial)
-    if final.exists():  # a rename that happened without its marker: redo
-        shutil.rmtree(final)
-    partial.mkdir(parents=True)
-    print(f"[{stage.name}] started: {stage.doc}", file=sys.stderr, flush=True)
+    resuming = partial.exists()
+    partial.mkdir(parents=True, exist_ok=True)
+    size_shuffle(ctx.spark)  # executors that registered since the last stage count
+    print(f"[{stage.name}] {'resumed' if resuming else 'started'}: {stage.doc}", file=sys.stderr, flush=True)
     started = time.time()
     counts = stage.run(ctx, partial)
     seconds = time.time() - started

@@ -32,9 +32,11 @@ RUN_PARAMS: dict[str, Param] = {
 }
 SPARK_PARAMS: dict[str, Param] = {
     "master": Param("", "Spark master; empty keeps spark-submit's or uses local[*].", kind=str, operational=True),
-    "shuffle_partitions": Param(0, "spark.sql.shuffle.partitions; 0 sizes it to the cores.", 0, 100_000,
+    "shuffle_partitions": Param(0, "spark.sql.shuffle.partitions; 0 keeps spark-submit's, else 2 x the cluster's "
+                                "parallelism (sc.defaultParallelism, re-read before each stage).", 0, 100_000,
                                 operational=True),
-    "ui": Param(False, "Start the Spark web UI.", kind=bool, operational=True),
+    "ui": Param("", "Spark web UI: true or false; empty keeps spark-submit's setting, else Spark's default (on).",
+                kind=(bool, str), operational=True),
     "local_quick_jit": Param(True, "Local mode: compile the JVM's code with the quick JIT only (less CPU on runs "
                              "of minutes to hours); no effect on a cluster.", kind=bool, operational=True),
 }
@@ -47,10 +49,17 @@ def _sections() -> dict[str, Mapping[str, Param]]:
             "stats": STATS_PARAMS, "publish": PUBLISH_PARAMS, "store": LOCK_PARAMS}
 
 
+def _check_spark(values: dict[str, Any]) -> str | None:
+    if values["ui"] not in (True, False, ""):
+        return f"ui: expected true, false or \"\" (Spark's default), got {values['ui']!r}"
+    return None
+
+
 # Checks across keys of one section, declared by the module that owns the section.
 _CROSS_CHECKS: dict[str, tuple[Check, ...]] = {"commoncrawl": COMMONCRAWL_CHECKS, "dedup": DEDUP_CHECKS,
                                                "shards": (shards_problem,),
-                                               "store": (lock_problem,)}
+                                               "store": (lock_problem,),
+                                               "spark": (_check_spark,)}
 
 
 _ENABLED = Param(True, "Run this step.", kind=bool)

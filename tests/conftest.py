@@ -60,6 +60,7 @@ def spark():
     from jwc.pipeline.spark import get_session
 
     os.environ.setdefault("JWC_SPARK_LOG_LEVEL", "ERROR")
-    session = get_session("jwc-tests", master="local[2]", shuffle_partitions=4)
+    session = get_session("jwc-tests", master="local[2]", shuffle_partitions=4,
+                          extra_conf={"spark.ui.enabled": "false"})
     yield session
     session.stop()

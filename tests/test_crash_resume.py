@@ -151,10 +151,9 @@ def test_killed_in_every_stage_then_resumed_publishes_the_same_version(tmp_path_
     finished: dict[str, tuple[bytes, int]] = {}  # stage -> its marker when first seen; must never change
     for stage, point in KILLS:
         started = time.monotonic()
-        if point == "mid-write":  # Spark's output committer has started writing the stage's records
+        if point == "mid-write":  # a task has started writing the stage's records
             proc = spawn(nightly_command(store, warc))
-            code, err = finish(proc, stop_when=lambda: (run_dir / f"{stage}.partial" / "records" / "_temporary")
-                               .is_dir())
+            code, err = finish(proc, stop_when=lambda: any((run_dir / f"{stage}.partial" / "records").glob("*")))
         else:
             code, err = run_nightly(store, warc, env={"JWC_TEST_DIE_AT": point})
         assert code == -signal.SIGKILL, f"{point}: exit {code}\n{err[-3000:]}"
@@ -182,3 +181,48 @@ def test_killed_in_every_stage_then_resumed_publishes_the_same_version(tmp_path_
     assert ours["content_digest"] == theirs["content_digest"] and data_totals(store) == data_totals(reference)
     assert ours["counts"] == theirs["counts"]
     assert ours["tokenizer"] == theirs["tokenizer"] and ours["config_digest"] == theirs["config_digest"]
+
+
+def _finished_parts(extract_dir: Path) -> dict[str, tuple[bytes, int, int]]:
+    """Each completion marker of an extract folder: its bytes, its mtime and its part's mtime."""
+    out = {}
+    for marker in sorted((extract_dir / "_files").glob("*.json")):
+        info = json.loads(marker.read_text())
+        part = extract_dir / "records" / info["part"]
+        out[info["path"]] = (marker.read_bytes(), marker.stat().st_mtime_ns, part.stat().st_mtime_ns)
+    return out
+
+
+@pytest.mark.slow
+def test_killed_during_extract_redoes_only_the_unfinished_files(tmp_path_factory) -> None:
+    """SIGKILL while a 6-file extract is half done: the rerun reads only the files without a completion marker,
+    leaves the finished parts untouched, and publishes what an uninterrupted run publishes."""
+    base = tmp_path_factory.mktemp("resume-files")
+    inputs = base / "in"
+    inputs.mkdir()
+    for seed in range(6):
+        generate_sample(str(inputs / f"part-{seed}.warc.gz"), records=400, seed=100 + seed)
+    reference, store = base / "reference", base / "store"
+    warcs = inputs / "*.warc.gz"
+    code, err = finish(spawn(nightly_command(reference, warcs)))
+    assert code == 0, err[-4000:]
+    partial = store / "runs" / CRAWL / "extract.partial"
+    code, err = finish(spawn(nightly_command(store, warcs)),
+                       stop_when=lambda: len(list((partial / "_files").glob("*.json"))) >= 2)
+    assert code == -signal.SIGKILL, err[-3000:]
+    before = _finished_parts(partial)
+    assert 2 <= len(before) < 6, f"{len(before)} files were finished at the kill; the test needs a partial stage"
+
+    code, err = finish(spawn(nightly_command(store, warcs)))
+    assert code == 0, err[-4000:]
+    left = 6 - len(before)
+    assert f"[extract] resuming: {len(before)} of 6 file(s) already extracted, reading the other {left}" in err
+    after = _finished_parts(store / "runs" / CRAWL / "extract")
+    assert len(after) == 6
+    assert {p: after[p] for p in before} == before  # finished files were not read or written again
+    redone = [p for p in after if p not in before]
+    assert len(redone) == left
+    assert published(store) == ["v0001"]
+    assert manifest(store)["content_digest"] == manifest(reference)["content_digest"]
+    assert version_content(store) == version_content(reference)
+    assert manifest(store)["counts"]["extract"] == manifest(reference)["counts"]["extract"]

@@ -91,6 +91,23 @@ def test_rerun_skips_finished_stages(run, sample, capsys) -> None:
     assert "already complete" in capsys.readouterr().err
 
 
+def test_command_ends_with_a_summary_and_prints_json_only_when_asked(run, sample, capsys) -> None:
+    store, results, _ = run
+    warc, _ = sample
+    args = ["nightly", "--crawl-id", CRAWL, "--input", str(warc), "--store", str(store)]
+    assert cli(args) == 0
+    out, err = capsys.readouterr()
+    assert out == ""
+    summary = err[err.index(f"jwc nightly {CRAWL}: published ja-web v0001 in "):]
+    assert f"documents: {results['publish']['documents']:,} (of {results['extract']['kept']:,} Japanese pages " \
+           f"in {results['extract']['records']:,} WARC records)" in summary
+    assert f"tokens:    {results['publish']['tokens']:,}" in summary
+    assert f"report:    {store / 'datasets' / 'ja-web' / 'versions' / 'v0001' / 'report.html'}" in summary
+    assert "drift:     no (no parent version to compare with)" in summary
+    assert cli([*args, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == results
+
+
 def test_rerun_with_operational_changes_resumes(run, sample, tmp_path, capsys) -> None:
     """Retries, progress and Spark settings are not part of the config digest: the finished run is reused."""
     store, results, _ = run
@@ -117,6 +134,7 @@ def test_rerun_with_other_config_is_refused(run, sample, tmp_path, capsys) -> No
     ("[langid]\nja_threshold = 1.5\n", "above the allowed maximum"),
     ("[filters.composition]\nenabled = 1\n", "filters.composition.enabled: expected true/false"),
     ("[nosuchsection]\n", "unknown config section [nosuchsection]"),
+    ("[spark]\nui = 'yes'\n", "spark: ui: expected true, false or \"\""),
 ])
 def test_bad_config_is_refused_before_work(spark, sample, tmp_path, capsys, config_text, message) -> None:
     warc, _ = sample
