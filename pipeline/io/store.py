@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 from jwc.pipeline.errors import UserError
@@ -52,15 +53,32 @@ class Store:
         os.replace(tmp, marker)
         return cls(path)
 
+    def check_writable(self) -> None:
+        """Refuse a store that cannot be written (read-only mount, permissions, full disk) before any work."""
+        probe = self.root / f".{MARKER}.probe"
+        try:
+            probe.write_bytes(b"")
+            probe.unlink()
+        except OSError as exc:
+            raise StoreError(f"cannot write to the store {self.root}: {exc.strerror}; a run needs a writable store "
+                             "(a published crawl can be rerun read-only: every stage is skipped)") from None
+
     def run_dir(self, crawl_id: str) -> Path:
-        return self.root / "runs" / _safe(crawl_id)
+        return self.root / "runs" / safe_name(crawl_id, "crawl id")
 
     def dataset_dir(self, dataset: str) -> Path:
-        return self.root / "datasets" / _safe(dataset)
+        return self.root / "datasets" / safe_name(dataset, "dataset name")
 
 
-def _safe(name: str) -> str:
-    """Names become folder names: refuse anything that could escape the store."""
-    if not name or name in (".", "..") or "/" in name or "\\" in name or name.startswith("."):
-        raise StoreError(f"not a usable name for a folder in the store: {name!r}")
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+
+
+def safe_name(name: str, what: str) -> str:
+    """Crawl ids and dataset names become folder names in the store and parts of Spark paths: only letters, digits,
+    '.', '_' and '-' (Spark reads `[` and `{` as globs and `:` as a URI scheme; `/` could leave the store), at most
+    100 characters (file systems cap a name at 255 bytes)."""
+    if not _NAME.fullmatch(name):
+        shown = repr(name) if len(name) <= 60 else f"{name[:40]!r}... ({len(name)} characters)"
+        raise StoreError(f"not a usable {what}: {shown}; it names a folder in the store: use letters, digits, '.', "
+                         "'_' and '-', at most 100 characters, starting with a letter or digit")
     return name
