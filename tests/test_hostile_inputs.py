@@ -96,3 +96,10 @@ def test_machine_failures_are_one_line_and_others_are_not_hidden() -> None:
     assert "free space" in machine_failure(OSError(errno.ENOSPC, "No space left on device"))
     assert machine_failure(FileNotFoundError(errno.ENOENT, "No such file", "/gone")) is None  # a bug, not the disk
     assert machine_failure(ValueError("No space left on device")) is None  # only OSError and Spark's errors
+
+
+def test_too_small_sample_is_one_line(tmp_path: Path, capsys) -> None:
+    code = cli(["sample", str(tmp_path / "s.warc.gz"), "--records", "40"])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and err == "jwc sample: error: records=40 is too small for a sample that covers every page " \
+                                "kind (need >= 43)"
