@@ -55,9 +55,11 @@ def write_warc(path: Path, pages: list[tuple[str, bytes, str]], gzip_members: bo
     return ids
 
 
-def write_inflating_member(fh: "io.BufferedWriter", url: str, body_bytes: int) -> str:
-    """Append one gzip member: a text/html response whose body is `body_bytes` of spaces, so it inflates about a
-    thousandfold. Compressed as a stream, one MiB at a time, so the test never holds the body. Returns its id."""
+def write_inflating_member(fh: "io.BufferedWriter", url: str, body_bytes: int, block: bytes = b" " * (1 << 20)
+                           ) -> str:
+    """Append one gzip member: a text/html response whose body is `body_bytes` of `block` repeated (spaces inflate
+    about a thousandfold, random bytes do not shrink). Compressed as a stream, one block at a time, so the test
+    never holds the body. Returns its record id."""
     import uuid
     import zlib
 
@@ -68,7 +70,6 @@ def write_inflating_member(fh: "io.BufferedWriter", url: str, body_bytes: int) -
             f"Content-Length: {len(http) + body_bytes}\r\n\r\n").encode()
     deflate = zlib.compressobj(9, zlib.DEFLATED, 31)
     fh.write(deflate.compress(warc + http))
-    block = b" " * (1 << 20)
     left = body_bytes
     while left:
         fh.write(deflate.compress(block[:min(left, len(block))]))

@@ -49,54 +49,42 @@ def build_bomb_warc(folder: Path, inflated: int = GIB) -> tuple[Path, list[dict]
     return path, truth, bomb_id
 
 
-class TreePeaks:
-    """Peak resident memory of a process and its descendants, by role (driver, jvm, python worker), sampled."""
+def _role(root: psutil.Process, proc: psutil.Process) -> str | None:
+    """driver (the `jwc` process), jvm, or worker (a PySpark Python worker or daemon)."""
+    if proc.pid == root.pid:
+        return "driver"
+    if proc.name() == "java":
+        return "jvm"
+    return "worker" if "pyspark" in " ".join(proc.cmdline()) and "python" in proc.name() else None
 
-    def __init__(self, root: psutil.Process, every: float = 0.05):
-        self.root, self.every = root, every
-        self.peaks: dict[str, int] = {"driver": 0, "jvm": 0, "worker": 0}
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
 
-    def __enter__(self) -> "TreePeaks":
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    def _role(self, proc: psutil.Process) -> str | None:
-        if proc.pid == self.root.pid:
-            return "driver"
-        cmd = " ".join(proc.cmdline())
-        if proc.name() == "java":
-            return "jvm"
-        return "worker" if "pyspark" in cmd and "python" in proc.name() else None
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
+def _sample_tree(root: psutil.Popen, peaks: dict[str, int]) -> None:
+    """Peak resident memory by role of `root` and its descendants, every 50 ms until `root` has been reaped."""
+    while root.returncode is None:
+        try:
+            procs = [root, *root.children(recursive=True)]
+        except psutil.Error:
+            return
+        for proc in procs:
             try:
-                procs = [self.root, *self.root.children(recursive=True)]
+                role, rss = _role(root, proc), proc.memory_info().rss
             except psutil.Error:
-                return
-            for proc in procs:
-                try:
-                    role, rss = self._role(proc), proc.memory_info().rss
-                except psutil.Error:
-                    continue
-                if role:
-                    self.peaks[role] = max(self.peaks[role], rss)
-            time.sleep(self.every)
+                continue
+            if role:
+                peaks[role] = max(peaks[role], rss)
+        time.sleep(0.05)
 
 
 def run_measured(args: list[str], env: dict[str, str]) -> tuple[subprocess.CompletedProcess, dict[str, int]]:
-    """Run `jwc ARGS` and sample its process tree until it ends."""
+    """Run `jwc ARGS` and sample its process tree until it ends: (result, peak RSS by role)."""
     jwc = str(Path(sys.executable).with_name("jwc"))
     proc = psutil.Popen([jwc, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    with TreePeaks(proc) as peaks:
-        out, err = proc.communicate(timeout=900)
-    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err), peaks.peaks
+    peaks = {"driver": 0, "jvm": 0, "worker": 0}
+    sampler = threading.Thread(target=_sample_tree, args=(proc, peaks), daemon=True)
+    sampler.start()
+    out, err = proc.communicate(timeout=900)
+    sampler.join()
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err), peaks
 
 
 def bounded_env() -> dict[str, str]:

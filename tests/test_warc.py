@@ -164,3 +164,27 @@ def test_member_just_under_the_limit_is_read_whole(tmp_path: Path) -> None:
     with open(path, "rb") as fh:
         (rec,) = list(iter_records(fh, gzipped=True, max_payload=10_000, max_member=1 << 20))
     assert rec.error is None and rec.record_id == rid and rec.payload_truncated and len(rec.payload) == 10_000
+
+
+def test_incompressible_member_over_the_limit_is_not_buffered(tmp_path: Path) -> None:
+    """A 16 MiB member of random bytes (16 MiB on disk too) over a 1 MiB limit: neither its inflated nor its
+    compressed bytes are held, and the record after it is read."""
+    import os
+    import tracemalloc
+
+    from tests.conftest import write_inflating_member
+
+    after = tmp_path / "after.warc.gz"
+    ids = write_warc(after, PAGES[:1])
+    path = tmp_path / "random.warc.gz"
+    with open(path, "wb") as fh:
+        write_inflating_member(fh, "https://example.jp/random", 16 << 20, os.urandom(1 << 20))
+        fh.write(after.read_bytes())
+    assert path.stat().st_size > 16 << 20
+    tracemalloc.start()
+    with open(path, "rb") as fh:
+        recs = list(iter_records(fh, gzipped=True, max_payload=1_000_000, max_member=1 << 20))
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert [r.error for r in recs] == ["member_too_large", None] and recs[1].record_id == ids[0]
+    assert peak < 8 << 20, peak

@@ -148,6 +148,8 @@ def iter_gzip_members(stream: BinaryIO, max_member: int) -> Iterator[tuple[int, 
             if member.ended:
                 done -= member.unused
                 break
+            if not member.kept and done >= _CHUNK:  # nor is the input of a member no longer held
+                inp.pos, done = inp.pos + done, 0
         if error is None:
             inp.pos += done
             yield (start, member.data(), None) if member.kept else (start, member.head, "member_too_large")
