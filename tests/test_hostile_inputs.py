@@ -103,3 +103,12 @@ def test_too_small_sample_is_one_line(tmp_path: Path, capsys) -> None:
     err = capsys.readouterr().err.strip()
     assert code == 2 and err == "jwc sample: error: records=40 is too small for a sample that covers every page " \
                                 "kind (need >= 43)"
+
+
+def test_hadoop_listing_of_a_colon_name_is_one_line(spark) -> None:
+    """Paths with a scheme go through Hadoop, which refuses a `:` in a name: a one-line InputError saying so."""
+    from jwc.pipeline.io.inputs import _hadoop_files
+
+    with pytest.raises(InputError, match=r"^cannot list input seg:1.warc.gz: java.net.URISyntaxException: .*"
+                                         r"cannot hold ':' in a file name"):
+        _hadoop_files(spark, "seg:1.warc.gz")

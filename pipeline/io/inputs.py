@@ -122,6 +122,7 @@ def _to_python_glob(pattern: str) -> str:
 def _hadoop_files(spark: SparkSession, pattern: str) -> dict[str, int]:
     """Files of a path or glob on a Hadoop file system (hdfs:, s3a:, ...), with their sizes."""
     from py4j.protocol import Py4JJavaError
+    from pyspark.errors.exceptions.captured import CapturedException
 
     jvm = spark.sparkContext._jvm
     conf = spark.sparkContext._jsc.hadoopConfiguration()
@@ -129,9 +130,10 @@ def _hadoop_files(spark: SparkSession, pattern: str) -> dict[str, int]:
         path = jvm.org.apache.hadoop.fs.Path(pattern)
         fs = path.getFileSystem(conf)
         statuses = fs.globStatus(path)
-    except Py4JJavaError as exc:
-        reason = str(exc.java_exception.getMessage()).splitlines()[0]
-        raise InputError(f"cannot list input {pattern}: {reason}") from None
+    except (Py4JJavaError, CapturedException) as exc:  # PySpark converts most Java errors to the latter
+        reason = str(exc.java_exception.getMessage()) if isinstance(exc, Py4JJavaError) else str(exc)
+        hint = " (Hadoop paths cannot hold ':' in a file name: rename the file)" if "URISyntax" in reason else ""
+        raise InputError(f"cannot list input {pattern}: {reason.splitlines()[0]}{hint}") from None
     if statuses is None or len(statuses) == 0:
         raise _no_match(pattern)
     found: dict[str, int] = {}
