@@ -2,7 +2,9 @@
 
 Common Crawl WARCs are one gzip member per record. We inflate member by member ourselves and hand each member to
 warcio, so a corrupt member costs one record: we resynchronise at the next gzip header and go on. Every event
-(record, corrupt member, truncated tail) is yielded, so the caller can account for all of them.
+(record, corrupt member, truncated tail, member too large to hold) is yielded, so the caller can account for all
+of them. Memory per file is bounded by the member limit: a member that inflates past it is inflated to its end (to
+find the next member exactly; about 2.5 CPU seconds per GiB) but not held.
 """
 from __future__ import annotations
 
