@@ -371,14 +371,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point: clear one-line errors and non-zero exits for every refusal, no stack traces."""
-    from jwc.pipeline.errors import UserError
+    """Entry point: clear one-line errors and non-zero exits for every refusal and for failures of the machine
+    (full disk, read-only store), no stack traces."""
+    from jwc.pipeline.errors import UserError, machine_failure
 
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
     except UserError as exc:
         print(f"jwc {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except Exception as exc:
+        line = machine_failure(exc)
+        if line is None:
+            raise
+        print(f"jwc {args.command}: error: {line}", file=sys.stderr)
         return EXIT_USAGE
 
 

@@ -233,8 +233,8 @@ def _finish(spark: SparkSession, out: Path) -> dict[str, Any]:
     atomic_write_text(out / FAILED_FILES, "".join(f"{f}\n" for f in failed))
     lost = {f: c for f, c in counts["damage_by_file"].items() if c}
     for f, c in lost.items():
-        print(f"WARNING: {f}: {c} damaged stretch(es) skipped (corrupt, truncated or unreadable)",
-              file=sys.stderr, flush=True)
+        print(f"WARNING: {f}: {c} damaged stretch(es) skipped (corrupt, truncated, too large to inflate or "
+              "unreadable)", file=sys.stderr, flush=True)
     if failed:
         print(f"WARNING: {len(failed)} file(s) could not be read, listed in {out / FAILED_FILES}; "
               "rerun with --only-failed to retry only them", file=sys.stderr, flush=True)
@@ -338,7 +338,7 @@ def extract_command(spark: SparkSession, cfg: Config, output_dir: str, crawl_id:
     return run_extract(spark, run.files, str(out), cfg, crawl_id)
 
 
-_DAMAGE = ("corrupt_member", "bad_record", "truncated_at_eof", "unreadable_file")
+_DAMAGE = ("corrupt_member", "bad_record", "truncated_at_eof", "member_too_large", "unreadable_file")
 
 
 def outcome_counts(records: DataFrame) -> dict[str, Any]:

@@ -29,7 +29,7 @@ from jwc.pipeline.errors import UserError
 from jwc.pipeline.io.inputs import InputFile
 from jwc.pipeline.io.remote import RetryPolicy
 from jwc.pipeline.spark import session_for
-from jwc.pipeline.io.store import Store
+from jwc.pipeline.io.store import Store, safe_name
 from jwc.pipeline.versions.ids import reserved_version
 from jwc.pipeline.versions.staging import abandon_staging
 
@@ -108,6 +108,8 @@ def nightly(crawl_id: str, inputs: list[str], store: str, config_path: str | Non
     started = time.monotonic()
     cfg = config_mod.load(config_path)
     validate_chain(cfg)  # filter options (word lists, models) are checked before any work
+    safe_name(crawl_id, "crawl id")
+    safe_name(cfg["run"]["dataset"], "dataset name")
     st = Store.open(store)
     check_tokenizer_config(st.dataset_dir(cfg["run"]["dataset"]), cfg["tokenize"])
     with st.run_lock(crawl_id, f"jwc nightly {crawl_id}", cfg["store"]).acquire(0, break_lock):
@@ -122,6 +124,8 @@ def _locked_nightly(cfg: config_mod.Config, st: Store, crawl_id: str, inputs: li
                     ) -> dict[str, dict[str, Any]]:
     """`nightly` once the run folder's lock is held."""
     run_dir = st.run_dir(crawl_id)
+    if not (run_dir / "publish" / DONE).is_file():
+        st.check_writable()
     spark = session_for("jwc-nightly", cfg["spark"], master, spark_conf)
     marker = run_dir / "run.json"
     if only_failed:
@@ -139,8 +143,9 @@ def _locked_nightly(cfg: config_mod.Config, st: Store, crawl_id: str, inputs: li
         if not restart:
             raise RunMismatch(_mismatch(Path(run_dir), crawl_id))
         _discard_run(st, cfg["run"]["dataset"], Path(run_dir))
-    run_dir.mkdir(parents=True, exist_ok=True)
-    atomic_write_json(marker, identity)
+    if not marker.is_file() or json.loads(marker.read_text()) != identity:  # a published run's store may be read-only
+        run_dir.mkdir(parents=True, exist_ok=True)
+        atomic_write_json(marker, identity)
     if resolved.index is not None:
         files = write_selection(spark, resolved.index, Path(run_dir) / SELECTION_DIR, RetryPolicy.from_options(cc))
     size = f"{sum(f.size for f in files):,} bytes" if all(f.size for f in files) else "sizes not known in advance"
@@ -205,10 +210,7 @@ def _run_stage_list(ctx: RunContext, allow_failed: bool) -> None:
         run_stage(ctx, stage)
         failed = ctx.results[stage.name].get("failed_files", 0) if stage.name == "extract" else 0
         if failed and not allow_failed:
-            raise FailedFiles(
-                f"{failed} WARC file(s) could not be read (listed in {ctx.stage_dir('extract') / 'failed_files.txt'}); "
-                "the run stopped after extract: rerun with --only-failed to retry them, or --allow-failed to go on "
-                "without them")
+            raise FailedFiles(_failed_files_message(ctx, failed))
         survivors = {"extract": "kept", "filter": "kept", "dedup": "output"}.get(stage.name)
         if survivors and ctx.results[stage.name].get(survivors) == 0:
             counts = ctx.stage_dir(stage.name) / ("counts.json" if stage.name == "extract" else DONE)
@@ -216,6 +218,22 @@ def _run_stage_list(ctx: RunContext, allow_failed: bool) -> None:
                    "check that the input holds Japanese HTML responses, and the config's thresholds")
             raise NothingKept(f"the {stage.name} stage kept no document (see {counts}): nothing to publish, the run "
                               f"stopped after it; {why}")
+
+
+def _failed_files_message(ctx: RunContext, failed: int) -> str:
+    """Why the run stopped after extract, with the first file's reason; a file that is not a WARC file is not
+    retried by --only-failed, so the fix named is to take it out of the inputs."""
+    extract = ctx.stage_dir("extract")
+    reasons = {r["source_file"]: r["detail"] or "" for r in ctx.spark.read.parquet(str(extract / "records"))
+               .where("outcome = 'unreadable_file'").select("source_file", "detail").collect()}  # one per file
+    first = min(reasons) if reasons else ""
+    listed = f"listed in {extract / 'failed_files.txt'}"
+    if reasons and all(d.startswith("NotWarc: ") for d in reasons.values()):
+        return (f"{failed} input file(s) could not be read: they are not WARC files ({listed}; {first}: "
+                f"{reasons[first].removeprefix('NotWarc: ')}); the run stopped after extract: remove them from the "
+                "inputs (--only-failed would read them again), or rerun with --allow-failed to go on without them")
+    return (f"{failed} WARC file(s) could not be read ({listed}; {first}: {reasons.get(first, '?')}); the run "
+            "stopped after extract: rerun with --only-failed to retry them, or --allow-failed to go on without them")
 
 
 def _retry_failed(spark: Any, cfg: config_mod.Config, st: Store, crawl_id: str, run_dir: Path, marker: Path,

@@ -144,6 +144,10 @@ def load(path: str | Path | None = None, overrides: Mapping[str, Any] | None = N
             raw = tomllib.loads(p.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{p}: not valid TOML: {exc}") from None
+        except UnicodeDecodeError as exc:
+            line = p.read_bytes()[:exc.start].count(b"\n") + 1
+            raise ConfigError(f"{p}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} on line {line}): save the "
+                              "config as UTF-8, as TOML requires") from None
     for section, values in (overrides or {}).items():
         raw.setdefault(section, {}).update(values)
     return build(raw)

@@ -53,6 +53,7 @@ EXTRACT_OUTCOMES = (
     "corrupt_member",
     "bad_record",
     "truncated_at_eof",
+    "member_too_large",  # a gzip member over [extract] max_member_bytes once inflated: skipped, not held
     "unreadable_file",
 )
 

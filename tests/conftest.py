@@ -55,6 +55,29 @@ def write_warc(path: Path, pages: list[tuple[str, bytes, str]], gzip_members: bo
     return ids
 
 
+def write_inflating_member(fh: "io.BufferedWriter", url: str, body_bytes: int, block: bytes = b" " * (1 << 20)
+                           ) -> str:
+    """Append one gzip member: a text/html response whose body is `body_bytes` of `block` repeated (spaces inflate
+    about a thousandfold, random bytes do not shrink). Compressed as a stream, one block at a time, so the test
+    never holds the body. Returns its record id."""
+    import uuid
+    import zlib
+
+    record_id = f"<urn:uuid:{uuid.uuid4()}>"
+    http = f"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {body_bytes}\r\n\r\n".encode()
+    warc = (f"WARC/1.0\r\nWARC-Type: response\r\nWARC-Target-URI: {url}\r\nWARC-Date: 2026-01-01T00:00:00Z\r\n"
+            f"WARC-Record-ID: {record_id}\r\nContent-Type: application/http; msgtype=response\r\n"
+            f"Content-Length: {len(http) + body_bytes}\r\n\r\n").encode()
+    deflate = zlib.compressobj(9, zlib.DEFLATED, 31)
+    fh.write(deflate.compress(warc + http))
+    left = body_bytes
+    while left:
+        fh.write(deflate.compress(block[:min(left, len(block))]))
+        left -= min(left, len(block))
+    fh.write(deflate.compress(b"\r\n\r\n") + deflate.flush())
+    return record_id
+
+
 @pytest.fixture(scope="session")
 def spark():
     from jwc.pipeline.spark import get_session

@@ -178,6 +178,7 @@ def test_unreadable_file_stops_the_run_after_extract(spark, tmp_path, capsys) ->
     err = [line for line in capsys.readouterr().err.splitlines() if line.startswith("jwc nightly: error:")]
     assert code == 2
     assert len(err) == 1 and "1 WARC file(s) could not be read" in err[0] and "--only-failed" in err[0]
+    assert f"{folder}: IsADirectoryError" in err[0]  # the first file's reason
     run_dir = store / "runs" / "X"
     assert (run_dir / "extract" / "failed_files.txt").read_text() == f"{folder}\n"
     assert sorted(p.name for p in run_dir.iterdir() if p.is_dir()) == ["extract"]  # nothing after extract
@@ -212,7 +213,9 @@ def test_a_file_that_is_not_a_warc_stops_the_run_after_extract(spark, tmp_path, 
     store = tmp_path / "store"
     code = cli(["nightly", "--crawl-id", "X", "--input", str(tmp_path / "*.warc*"), "--store", str(store)])
     err = [line for line in capsys.readouterr().err.splitlines() if line.startswith("jwc nightly: error:")]
-    assert code == 2 and len(err) == 1 and "2 WARC file(s) could not be read" in err[0]
+    assert code == 2 and len(err) == 1 and "2 input file(s) could not be read: they are not WARC files" in err[0]
+    assert "notes.warc: not a WARC file: it starts with 'these are not th'" in err[0]  # the reason, on that line
+    assert "remove them from the inputs" in err[0] and "--allow-failed" in err[0]
     rows = spark.read.parquet(str(store / "runs" / "X" / "extract" / "records")).collect()
     bad = {Path(r["source_file"]).name: r["detail"] for r in rows if r["outcome"] == "unreadable_file"}
     assert set(bad) == {"notes.warc", "notes.warc.gz"} and all("not a WARC file" in d for d in bad.values())

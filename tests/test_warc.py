@@ -9,10 +9,11 @@ from tests.conftest import write_warc
 
 PAGES = [(f"https://example.jp/{i}", f"<html><body><p>ページ{i}の本文です。</p></body></html>".encode(),
           "text/html; charset=utf-8") for i in range(5)]
+MAX_MEMBER = 64 << 20
 
 
 def _records(data: bytes) -> list:
-    return list(iter_records(io.BytesIO(data), gzipped=True, max_payload=1_000_000))
+    return list(iter_records(io.BytesIO(data), gzipped=True, max_payload=1_000_000, max_member=MAX_MEMBER))
 
 
 def test_clean_file_reads_every_record(tmp_path: Path) -> None:
@@ -58,14 +59,15 @@ def test_garbage_between_members_is_skipped(tmp_path: Path) -> None:
 def test_oversized_payload_is_flagged_not_loaded(tmp_path: Path) -> None:
     big = [("https://example.jp/big", b"<html>" + b"a" * 50_000 + b"</html>", "text/html")]
     write_warc(tmp_path / "b.warc.gz", big)
-    recs = list(iter_records(io.BytesIO((tmp_path / "b.warc.gz").read_bytes()), True, max_payload=10_000))
+    data = (tmp_path / "b.warc.gz").read_bytes()
+    recs = list(iter_records(io.BytesIO(data), True, max_payload=10_000, max_member=MAX_MEMBER))
     assert recs[0].payload_truncated and len(recs[0].payload) == 10_000
 
 
 def test_uncompressed_warc(tmp_path: Path) -> None:
     ids = write_warc(tmp_path / "c.warc", PAGES, gzip_members=False)
     with open(tmp_path / "c.warc", "rb") as fh:
-        recs = list(iter_records(fh, gzipped=False, max_payload=1_000_000))
+        recs = list(iter_records(fh, gzipped=False, max_payload=1_000_000, max_member=MAX_MEMBER))
     assert [r.record_id for r in recs] == ids
     assert recs[0].offset == 0 and recs[1].offset > 0
 
@@ -92,7 +94,7 @@ def test_direct_parser_agrees_with_warcio(tmp_path: Path) -> None:
     generate_sample(str(warc), records=120, seed=3)
     direct = 0
     with open(warc, "rb") as fh:
-        for offset, member, error in iter_gzip_members(fh):
+        for offset, member, error in iter_gzip_members(fh, MAX_MEMBER):
             assert error is None
             (ref,) = list(_parse(io.BytesIO(member), offset, 1_000_000))
             quick = _quick(member, offset, 1_000_000)
@@ -121,3 +123,68 @@ def test_chunked_response_goes_to_warcio(tmp_path: Path) -> None:
                                                       http_headers=headers))
     (rec,) = _records((tmp_path / "c.warc.gz").read_bytes())
     assert rec.payload == body
+
+
+def test_member_over_the_limit_is_counted_and_the_file_goes_on(tmp_path: Path) -> None:
+    """A member that inflates to 256 MiB between good records: one member_too_large record named by its WARC
+    headers, every other record read, and the reader's Python allocations stay near the limit (1 MiB here), far
+    from the member's size."""
+    import tracemalloc
+
+    from tests.conftest import write_inflating_member
+
+    before, after = tmp_path / "before.warc.gz", tmp_path / "after.warc.gz"
+    ids = write_warc(before, PAGES[:2]) + write_warc(after, PAGES[2:])
+    path = tmp_path / "bomb.warc.gz"
+    with open(path, "wb") as fh:
+        fh.write(before.read_bytes())
+        bomb_id = write_inflating_member(fh, "https://example.jp/bomb", 256 << 20)
+        fh.write(after.read_bytes())
+    assert path.stat().st_size < 400_000
+    tracemalloc.start()
+    with open(path, "rb") as fh:
+        recs = list(iter_records(fh, gzipped=True, max_payload=1_000_000, max_member=1 << 20))
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert [r.record_id for r in recs if not r.error] == ids
+    (bomb,) = [r for r in recs if r.error]
+    assert (bomb.error, bomb.record_id, bomb.url, bomb.rec_type) == ("member_too_large", bomb_id,
+                                                                    "https://example.jp/bomb", "response")
+    assert "1,048,576" in bomb.detail
+    assert peak < 8 << 20, peak
+
+
+def test_member_just_under_the_limit_is_read_whole(tmp_path: Path) -> None:
+    """The limit is on the inflated member: a member of 1 MiB minus a little is a normal (too_large) record."""
+    from tests.conftest import write_inflating_member
+
+    path = tmp_path / "edge.warc.gz"
+    with open(path, "wb") as fh:
+        rid = write_inflating_member(fh, "https://example.jp/edge", (1 << 20) - 1000)
+    with open(path, "rb") as fh:
+        (rec,) = list(iter_records(fh, gzipped=True, max_payload=10_000, max_member=1 << 20))
+    assert rec.error is None and rec.record_id == rid and rec.payload_truncated and len(rec.payload) == 10_000
+
+
+def test_incompressible_member_over_the_limit_is_not_buffered(tmp_path: Path) -> None:
+    """A 16 MiB member of random bytes (16 MiB on disk too) over a 1 MiB limit: neither its inflated nor its
+    compressed bytes are held, and the record after it is read."""
+    import os
+    import tracemalloc
+
+    from tests.conftest import write_inflating_member
+
+    after = tmp_path / "after.warc.gz"
+    ids = write_warc(after, PAGES[:1])
+    path = tmp_path / "random.warc.gz"
+    with open(path, "wb") as fh:
+        write_inflating_member(fh, "https://example.jp/random", 16 << 20, os.urandom(1 << 20))
+        fh.write(after.read_bytes())
+    assert path.stat().st_size > 16 << 20
+    tracemalloc.start()
+    with open(path, "rb") as fh:
+        recs = list(iter_records(fh, gzipped=True, max_payload=1_000_000, max_member=1 << 20))
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert [r.error for r in recs] == ["member_too_large", None] and recs[1].record_id == ids[0]
+    assert peak < 8 << 20, peak

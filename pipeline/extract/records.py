@@ -26,6 +26,10 @@ log = logging.getLogger(__name__)
 
 EXTRACT_PARAMS: dict[str, Param] = {
     "max_html_bytes": Param(5_000_000, "Pages larger than this are counted as too_large, not parsed.", 10_000, 1_000_000_000),
+    "max_member_bytes": Param(
+        64 << 20, "A gzip member (one WARC record) that inflates to more than this is counted as member_too_large "
+        "and skipped; the rest of its file is read. Bounds a task's memory (a member is held whole while it is "
+        "parsed; a 1.6 MB member can inflate to 1 GiB). Keep it well above max_html_bytes.", 1 << 20, 1 << 32),
     "timeout_seconds": Param(5.0, "Time limit for extracting one page; slower pages count as extraction_timeout.",
                              0.1, 600),
     "prefilter_min_kana": Param(
@@ -121,7 +125,7 @@ class RecordProcessor:
     def screen(self, rec: RawRecord, source_file: str) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
         """(final row, None) when the response stops here, or (None, pending row with page) for extraction."""
         if rec.error:
-            return _row(rec, source_file, self.crawl_id, rec.error, detail=rec.url or None, url=None), None
+            return _row(rec, source_file, self.crawl_id, rec.error, detail=rec.detail or None), None
         if rec.status != 200:
             return _row(rec, source_file, self.crawl_id, "not_200"), None
         ctype = rec.content_type.strip().lower()
@@ -182,7 +186,8 @@ class RecordProcessor:
     def process_stream(self, stream: BinaryIO, source_file: str, gzipped: bool,
                        on_error: Callable[[str, Exception], None] | None = None) -> Iterator[dict[str, Any]]:
         """Rows for every record of one WARC stream, in batches of `langid_batch` extracted pages."""
-        yield from self._rows(iter_records(stream, gzipped, int(self.x["max_html_bytes"])), source_file, on_error)
+        records = iter_records(stream, gzipped, int(self.x["max_html_bytes"]), int(self.x["max_member_bytes"]))
+        yield from self._rows(records, source_file, on_error)
 
     def _rows(self, records: Iterator[RawRecord], source_file: str,
               on_error: Callable[[str, Exception], None] | None) -> Iterator[dict[str, Any]]:
@@ -242,11 +247,11 @@ class RecordProcessor:
                        on_error: Callable[[str, Exception], None] | None = None) -> Iterator[dict[str, Any]]:
         """Rows for the records at these (offset, length) byte ranges of one WARC file (index mode): the same rows
         a scan of the whole file gives for them. A range that cannot be read ends the file like a read error."""
-        max_bytes = int(self.x["max_html_bytes"])
+        max_bytes, max_member = int(self.x["max_html_bytes"]), int(self.x["max_member_bytes"])
 
         def records() -> Iterator[RawRecord]:
             for offset, _, data in read_ranges(path, ranges, self.remote, self.range_concurrency, self.merge_gap):
-                for rec in iter_records(io.BytesIO(data), is_gzip(data), max_bytes):
+                for rec in iter_records(io.BytesIO(data), is_gzip(data), max_bytes, max_member):
                     rec.offset += offset
                     yield rec
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from pathlib import Path
 from typing import Any, Mapping
@@ -76,15 +77,25 @@ class Store:
             raise StoreError(f"store {path} has format {fmt}; this version reads format {STORE_FORMAT}")
         return cls(path)
 
+    def check_writable(self) -> None:
+        """Refuse a store that cannot be written (read-only mount, permissions, full disk) before any work."""
+        probe = self.root / f".{MARKER}.probe"
+        try:
+            probe.write_bytes(b"")
+            probe.unlink()
+        except OSError as exc:
+            raise StoreError(f"cannot write to the store {self.root}: {exc.strerror}; a run needs a writable store "
+                             "(a published crawl can be rerun read-only: every stage is skipped)") from None
+
     def run_dir(self, crawl_id: str) -> Path:
-        return self.root / "runs" / safe_name(crawl_id)
+        return self.root / "runs" / safe_name(crawl_id, "crawl id")
 
     def dataset_dir(self, dataset: str) -> Path:
-        return self.root / "datasets" / safe_name(dataset)
+        return self.root / "datasets" / safe_name(dataset, "dataset name")
 
     def run_lock(self, crawl_id: str, owner: str, params: Mapping[str, Any]) -> StoreLock:
         """The lock of a crawl's run folder (beside it, so deleting the folder keeps the lock)."""
-        file = PosixLockFile(self.root / "runs" / f".{safe_name(crawl_id)}.lock")
+        file = PosixLockFile(self.root / "runs" / f".{safe_name(crawl_id, 'crawl id')}.lock")
         return StoreLock(file, f"run folder {self.run_dir(crawl_id)}", owner, params)
 
     def dataset_lock(self, dataset: str, owner: str, params: Mapping[str, Any]) -> StoreLock:
@@ -98,11 +109,17 @@ def _other_entries(path: Path) -> bool:
     return any(not (p.name.startswith(f".{MARKER}.") and p.name.endswith(".tmp")) for p in path.iterdir())
 
 
-def safe_name(name: str, what: str = "a folder") -> str:
-    """Names become folder names: refuse anything that could escape the store."""
-    if not isinstance(name, str) or not name or name in (".", "..") or "/" in name or "\\" in name \
-            or name.startswith(".") or "\0" in name:
-        raise StoreError(f"not a usable name for {what} in the store: {name!r}")
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+
+
+def safe_name(name: str, what: str) -> str:
+    """Crawl ids and dataset names become folder names in the store and parts of Spark paths: only letters, digits,
+    '.', '_' and '-' (Spark reads `[` and `{` as globs and `:` as a URI scheme; `/` could leave the store), at most
+    100 characters (file systems cap a name at 255 bytes)."""
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
+        shown = repr(name) if not isinstance(name, str) or len(name) <= 60 else f"{name[:40]!r}... ({len(name)} characters)"
+        raise StoreError(f"not a usable {what}: {shown}; it names a folder in the store: use letters, digits, '.', "
+                         "'_' and '-', at most 100 characters, starting with a letter or digit")
     return name
 
 

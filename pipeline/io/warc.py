@@ -2,7 +2,9 @@
 
 Common Crawl WARCs are one gzip member per record. We inflate member by member ourselves and hand each member to
 warcio, so a corrupt member costs one record: we resynchronise at the next gzip header and go on. Every event
-(record, corrupt member, truncated tail) is yielded, so the caller can account for all of them.
+(record, corrupt member, truncated tail, member too large to hold) is yielded, so the caller can account for all
+of them. Memory per file is bounded by the member limit: a member that inflates past it is inflated to its end (to
+find the next member exactly; about 2.5 CPU seconds per GiB) but not held.
 """
 from __future__ import annotations
 
@@ -17,6 +19,8 @@ from warcio.archiveiterator import ArchiveIterator
 _GZIP_MAGIC = b"\x1f\x8b\x08"
 _CHUNK = 1 << 20
 _WINDOW = 1 << 14
+_PIECE = 1 << 20  # most inflated bytes one call returns
+_HEAD_KEEP = 1 << 14  # of a member too large to hold: enough for its WARC headers
 
 
 def is_gzip(data: bytes) -> bool:
@@ -37,7 +41,8 @@ class RawRecord:
     content_type: str = ""
     payload: bytes = b""
     payload_truncated: bool = False  # the body was longer than the payload limit
-    error: str | None = None  # corrupt_member, bad_record, truncated_at_eof, unreadable_file
+    error: str | None = None  # corrupt_member, bad_record, truncated_at_eof, member_too_large
+    detail: str = ""  # what went wrong, for a record with `error`
 
 
 def _parse(stream: BinaryIO, offset: int | None, max_payload: int) -> Iterator[RawRecord]:
@@ -66,7 +71,7 @@ def _parse(stream: BinaryIO, offset: int | None, max_payload: int) -> Iterator[R
                 payload_truncated=len(payload) > max_payload,
             )
     except Exception as exc:  # warcio raises many kinds on garbage; one bad member must not stop the file
-        yield RawRecord(offset=offset or 0, error="bad_record", url=f"{type(exc).__name__}: {exc}"[:300])
+        yield RawRecord(offset=offset or 0, error="bad_record", detail=f"{type(exc).__name__}: {exc}"[:300])
 
 
 class _Input:
@@ -107,11 +112,13 @@ class _Input:
         return True
 
 
-def iter_gzip_members(stream: BinaryIO) -> Iterator[tuple[int, bytes | None, str | None]]:
-    """Yield (offset, member bytes, None) per gzip member, or (offset, None, error) for a damaged stretch.
+def iter_gzip_members(stream: BinaryIO, max_member: int) -> Iterator[tuple[int, bytes | None, str | None]]:
+    """Yield (offset, member bytes, None) per gzip member, or (offset, None, error) for a damaged stretch, or
+    (offset, first bytes, "member_too_large") for a member that inflates to more than `max_member` bytes.
 
-    The inflater is fed windows of the buffer, so finishing a member copies at most one window of left-over
-    input, not the rest of the buffer.
+    The inflater is fed windows of the buffer and returns at most one piece per call, so finishing a member copies at
+    most one window of left-over input, and a member that inflates a thousandfold (a gzip bomb, or a crawler's
+    giant download) is inflated to its end without being held: only its first bytes are kept, for its headers.
     """
     inp = _Input(stream)
     while True:
@@ -126,8 +133,7 @@ def iter_gzip_members(stream: BinaryIO) -> Iterator[tuple[int, bytes | None, str
                 return
             continue
         start = inp.offset
-        d = zlib.decompressobj(31)
-        out = []
+        member = _Member(max_member)
         done = 0  # bytes of this member fed to the inflater
         error = None
         while True:
@@ -135,22 +141,69 @@ def iter_gzip_members(stream: BinaryIO) -> Iterator[tuple[int, bytes | None, str
                 error = "truncated_at_eof"
                 break
             window = memoryview(inp.data)[inp.pos + done:inp.pos + done + _WINDOW]
+            done += len(window)
             try:
-                out.append(d.decompress(window))
+                member.inflate(window)
             except zlib.error:
                 error = "corrupt_member"
                 break
-            if d.eof:
-                done += len(window) - len(d.unused_data)
+            if member.ended:
+                done -= member.unused
                 break
-            done += len(window)
+            if not member.kept and done >= _CHUNK:  # nor is the input of a member no longer held
+                inp.pos, done = inp.pos + done, 0
         if error is None:
             inp.pos += done
-            yield start, b"".join(out), None
+            yield (start, member.data(), None) if member.kept else (start, member.head, "member_too_large")
             continue
         yield start, None, error
         if error == "truncated_at_eof" or not inp.skip_to_magic():
             return
+
+
+class _Member:
+    """The inflated bytes of one gzip member, kept while they stay within `limit`; past it only the first
+    `_HEAD_KEEP` bytes are kept and the rest is inflated and dropped."""
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        self.inflater = zlib.decompressobj(31)
+        self.parts: list[bytes] = []
+        self.size = 0
+        self.kept = True
+        self.head = b""
+
+    @property
+    def ended(self) -> bool:
+        return self.inflater.eof
+
+    @property
+    def unused(self) -> int:
+        """Input bytes of the last window that lie after the end of the member."""
+        return len(self.inflater.unused_data)
+
+    def inflate(self, window: memoryview) -> None:
+        """Inflate one window of input, at most `_PIECE` output bytes at a time."""
+        data: bytes | memoryview = window
+        while data:
+            piece = self.inflater.decompress(data, _PIECE)
+            self._add(piece)
+            data = self.inflater.unconsumed_tail
+            if self.inflater.eof:
+                return
+
+    def _add(self, piece: bytes) -> None:
+        self.size += len(piece)
+        if not self.kept:
+            return
+        if self.size <= self.limit:
+            self.parts.append(piece)
+            return
+        self.head = (b"".join(self.parts) + piece)[:_HEAD_KEEP]
+        self.parts, self.kept = [], False
+
+    def data(self) -> bytes:
+        return b"".join(self.parts)
 
 
 _NAME = re.compile(rb"[A-Za-z0-9-]+")
@@ -219,13 +272,26 @@ def _quick(member: bytes, offset: int, max_payload: int) -> RawRecord | None:
     return rec
 
 
-def iter_records(stream: BinaryIO, gzipped: bool, max_payload: int) -> Iterator[RawRecord]:
-    """Every record and every damaged stretch of one WARC stream, in file order."""
+def _too_large(head: bytes, offset: int, max_member: int) -> RawRecord:
+    """The record of a member too large to hold, named from the WARC headers in its first bytes."""
+    fields = _fields(head[:head.find(b"\r\n\r\n")]) if head.startswith(b"WARC/") else {}
+    return RawRecord(offset=offset, rec_type=fields.get(b"warc-type", b"").decode("ascii", "replace"),
+                     url=fields.get(b"warc-target-uri", b"").decode("utf-8", "replace"),
+                     record_id=fields.get(b"warc-record-id", b"").decode("utf-8", "replace"),
+                     date=fields.get(b"warc-date", b"").decode("ascii", "replace"), error="member_too_large",
+                     detail=f"gzip member inflates to more than {max_member:,} bytes ([extract] max_member_bytes)")
+
+
+def iter_records(stream: BinaryIO, gzipped: bool, max_payload: int, max_member: int) -> Iterator[RawRecord]:
+    """Every record and every damaged or oversized stretch of one WARC stream, in file order. A gzip member larger
+    than `max_member` once inflated is one `member_too_large` record; a plain WARC is streamed by warcio."""
     if not gzipped:
         yield from _parse(stream, None, max_payload)
         return
-    for offset, member, error in iter_gzip_members(stream):
-        if error is not None:
+    for offset, member, error in iter_gzip_members(stream, max_member):
+        if error == "member_too_large":
+            yield _too_large(member or b"", offset, max_member)
+        elif error is not None:
             yield RawRecord(offset=offset, error=error)
         else:
             quick = _quick(member, offset, max_payload)

@@ -27,6 +27,7 @@ from urllib.parse import quote, urlsplit
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
+from jwc.pipeline.errors import UserError
 from jwc.pipeline.sample import texts_ja as T
 
 GENERATOR = "jwc-sample-generator/1.0"
@@ -1042,8 +1043,8 @@ class _Generator:
         dependent = ["revisit"] * share(0.015, 1) + ["near_dup"] * share(0.05, 2) + ["exact_dup"] * share(0.007, 2)
         articles = n - len(independent) - len(dependent)
         if articles < 12:
-            raise ValueError(f"records={n} is too small for a sample that covers every page kind (need >= "
-                             f"{n - articles + 12})")
+            raise UserError(f"records={n} is too small for a sample that covers every page kind (need >= "
+                            f"{n - articles + 12})")
         kinds = independent + ["article"] * articles
         self.rng.shuffle(kinds)
         first = kinds.index("article")
