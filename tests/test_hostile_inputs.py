@@ -45,7 +45,7 @@ def test_names_with_colon_and_bracket_resolve(spark, folder: Path) -> None:
 
 def test_extract_reads_files_named_with_colon_and_bracket(spark, folder: Path, tmp_path: Path, capsys) -> None:
     out = tmp_path / "out"
-    code = cli(["extract", "--input", str(folder / "*:*"), "--input", str(folder / "seg1a.warc.gz"),
+    code = cli(["extract", "--json", "--input", str(folder / "*:*"), "--input", str(folder / "seg1a.warc.gz"),
                 "--output", str(out)])
     counts = json.loads(capsys.readouterr().out)
     assert code == 0 and counts["kept"] == 3 and counts["failed_files"] == []
