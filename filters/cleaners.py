@@ -243,9 +243,9 @@ SHARE_RE = re.compile(
 RELATED_HEAD_RE = re.compile(
     r"[【■▼◆●＜<\[［]?\s*(?:関連(?:記事|キーワード|ニュース|タグ|リンク|情報|トピックス|動画|書籍|商品|サイト|ワード)"
     r"|おすすめ(?:情報|記事|ニュース|コンテンツ|の記事)?|オススメ(?:記事|情報)?|(?:あわせて|合わせて)読みたい"
-    r"|こちらも(?:おすすめ|オススメ|読まれています)|よく読まれている記事|(?:人気|注目|新着|最新)(?:の記事|記事|ニュース)"
+    r"|こちらも(?:おすすめ|オススメ|読まれています)|よく読まれている記事|(?:人気|注目|新着|最新)(?:の記事|記事|ニュース(?:リリース)?|プレスリリース)"
     r"|アクセスランキング|ランキング|この記事(?:を読んだ人|を見た人|に関連する|の関連)[^\s。]{0,20}|ピックアップ|PICK\s?UP)"
-    r"\s*[】■▼＞>\]］]?\s*[:：]?"
+    r"(?=\s|$|[/／|｜・:：】■▼＞>\]］])\s*[】■▼＞>\]］]?\s*[:：]?"  # a whole word: not おすすめの観光地は…
 )
 # A byline or credit: "文：山田太郎", "写真／共同", "（山田太郎記者）", "Source: バンダイ".
 _NAME = r"[^\s\d。、，：:／/()（）]{1,16}"
@@ -276,11 +276,11 @@ _SHORT_NAME_RE = re.compile(r"[^\s。、，,.！？!?]{0,12}")
 class SiteFurnitureRemover(Cleaner):
     """Drop what news and blog templates wrap around an article, which the extractor keeps because it sits in the
     article's container: paywall, membership and newsletter notices (and everything after a paywall notice that
-    closes the article: what follows a paywall is recommendations and footer), share and save prompts, related-article and
-    recommendation blocks (heading plus its short item lines), bylines and credits, date/time stamp lines, and
-    navigation left-overs (breadcrumbs, previous/next links, "back to the list" links, menus of short bullet items
-    at the very start or end). Only lines up to
-    max_line_chars are judged, so a paragraph that mentions 会員登録 stays."""
+    closes the article: what follows a paywall is recommendations and footer), share and save prompts,
+    related-article and recommendation blocks (heading plus its short item lines), bylines and credits, date/time
+    stamp lines, and navigation left-overs (breadcrumbs, previous/next links, "back to the list" links, menus of short bullet items
+    at the very start or end). Only lines up to max_line_chars are judged, so a paragraph that mentions 会員登録
+    stays."""
 
     name = "furniture"
     params = {
@@ -391,6 +391,7 @@ class SiteFurnitureRemover(Cleaner):
                 out.append(line)
             i += 1
         return _join(out)
+
 
 class RepeatedLineRemover(Cleaner):
     """Drop later copies of a short line already seen in the document (repeated "続きを読む", share bars,

@@ -315,6 +315,8 @@ def test_site_furniture_lines_go_and_article_lines_stay():
     assert [line for line in furniture if not cleaner.is_furniture(line)] == []
     text = "\n".join(["- 政治", "- 経済", furniture[0], *keeps, "関連キーワード", "経済対策", "給付金", "物価"])
     assert cleaner.clean(text) == "\n".join(keeps)
+    # A related heading is a whole word: a line that only starts with one is text, and so are the lines after it.
+    assert cleaner.clean("おすすめの観光地は京都です\n嵐山\n清水寺") == "おすすめの観光地は京都です\n嵐山\n清水寺"
 
 
 def test_text_after_a_closing_paywall_notice_goes_a_top_notice_only_itself():
