@@ -24,6 +24,7 @@ from typing import Any, Mapping
 
 from jwc.pipeline.errors import UserError
 from jwc.pipeline.io.atomic import temp_path
+from jwc.pipeline.io.paths import local_path
 from jwc.pipeline.io.lock import PosixLockFile, StoreLock
 
 STORE_FORMAT = 1
@@ -50,7 +51,7 @@ class Store:
         Two processes may create the same store at once (two nightlies started together): the marker is linked
         into place from a private temporary file, so one of them creates it and both open it.
         """
-        path = Path(root)
+        path = Path(_local_root(str(root)))
         marker = path / MARKER
         if path.exists() and not path.is_dir():
             raise StoreError(f"store path is a file, not a folder: {path}")
@@ -102,6 +103,23 @@ class Store:
         """The lock of a dataset: publishing a version, changing its dedup index."""
         file = PosixLockFile(self.dataset_dir(dataset) / ".lock")
         return StoreLock(file, f"dataset {self.dataset_dir(dataset)}", owner, params)
+
+
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
+
+
+def _local_root(root: str) -> str:
+    """A store is a local folder or a shared POSIX mount (NFS, a FUSE-mounted HDFS): a path or a file: URI. Any other
+    URI is refused before anything is created (Path() would turn hdfs://nn/x into a local folder hdfs:/nn/x)."""
+    try:
+        local = local_path(root)
+    except OSError as exc:
+        raise StoreError(str(exc)) from None
+    if local is None or (_SCHEME.match(root) and not root.startswith("file:")):
+        raise StoreError(f"store {root}: only a local or mounted POSIX folder (a path or file: URI) can hold a store; "
+                         "for HDFS or an object store, publish into a local or mounted folder, copy the version "
+                         "folder, then check the copy with `jwc versions verify` (docs/operations.md)")
+    return local
 
 
 def _other_entries(path: Path) -> bool:
