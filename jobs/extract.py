@@ -33,6 +33,7 @@ from jwc.pipeline.errors import UserError
 from jwc.pipeline.io.inputs import InputFile
 from jwc.pipeline.extract.records import RecordProcessor
 from jwc.pipeline.io.remote import RetryPolicy
+from jwc.pipeline.spark import spark_schema
 from jwc.schemas.documents import EXTRACT_OUTCOMES, EXTRACT_SCHEMA
 
 if TYPE_CHECKING:
@@ -114,9 +115,7 @@ def extract_frame(spark: SparkSession, files: list[InputFile], cfg: Config, craw
     acc = spark.sparkContext.accumulator(0)
     task = _make_task(cfg["extract"], cfg["langid"], crawl_id, acc, commoncrawl_options(cfg),
                       cfg["run"]["progress_seconds"])
-    arrow_schema = EXTRACT_SCHEMA
-    spark_schema = ", ".join(f"`{f.name}` {_spark_type(f.type)}" for f in arrow_schema)
-    return paths.mapInArrow(task, spark_schema), acc
+    return paths.mapInArrow(task, spark_schema(EXTRACT_SCHEMA)), acc
 
 
 def ranges_frame(spark: SparkSession, selection: Path, cfg: Config, crawl_id: str, only: list[str] | None = None
@@ -133,12 +132,7 @@ def ranges_frame(spark: SparkSession, selection: Path, cfg: Config, crawl_id: st
     acc = spark.sparkContext.accumulator(0)
     task = _make_task(cfg["extract"], cfg["langid"], crawl_id, acc, commoncrawl_options(cfg),
                       cfg["run"]["progress_seconds"])
-    spark_schema = ", ".join(f"`{f.name}` {_spark_type(f.type)}" for f in EXTRACT_SCHEMA)
-    return groups.mapInArrow(task, spark_schema), acc, n
-
-
-def _spark_type(t: pa.DataType) -> str:
-    return {pa.string(): "string", pa.int64(): "bigint", pa.int32(): "int", pa.float64(): "double"}[t]
+    return groups.mapInArrow(task, spark_schema(EXTRACT_SCHEMA)), acc, n
 
 
 def run_extract(spark: SparkSession, files: list[InputFile], output_dir: str, cfg: Config, crawl_id: str

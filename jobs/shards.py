@@ -33,6 +33,7 @@ from pyspark.sql import functions as F
 from jwc.filters.base import resolve
 from jwc.pipeline.config import ConfigError
 from jwc.pipeline.io.atomic import AtomicFile, atomic_write_json
+from jwc.pipeline.spark import spark_schema
 from jwc.pipeline.versions.params import SHARDS_PARAMS, shards_problem
 from jwc.schemas.manifest import shards_schema
 
@@ -61,15 +62,12 @@ def check_params(params: Mapping[str, Any]) -> dict[str, Any]:
     return opts
 
 
-_SPARK_TYPES = {pa.string(): "string", pa.float64(): "double", pa.int64(): "bigint", pa.int32(): "int"}
-
-
 def shard_columns(docs: DataFrame, signals: list[str]) -> list[Column]:
     """The shard schema's columns from a dedup output, cast to the schema's types; absent columns are null
     (`chars` is computed when absent)."""
     out = []
-    for field in shards_schema(signals):
-        kind = _SPARK_TYPES[field.type]
+    for field in spark_schema(shards_schema(signals)):
+        kind = field.dataType
         if field.name in docs.columns:
             out.append(F.col(field.name).cast(kind).alias(field.name))
         elif field.name == "chars":

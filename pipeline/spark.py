@@ -5,7 +5,10 @@ import os
 import shutil
 import sys
 
+import pyarrow as pa
 from pyspark.sql import SparkSession
+from pyspark.sql.pandas.types import from_arrow_type
+from pyspark.sql.types import StructField, StructType
 
 
 def _local_memory() -> str:
@@ -81,3 +84,9 @@ def get_session(
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel(os.environ.get("JWC_SPARK_LOG_LEVEL", "ERROR"))
     return spark
+
+
+def spark_schema(arrow_schema: pa.Schema) -> StructType:
+    """The Spark schema of an Arrow schema, by pyspark's own type converter. Every column is nullable, as Spark
+    declares the columns it reads and writes: mapInArrow outputs and Parquet files keep optional columns."""
+    return StructType([StructField(f.name, from_arrow_type(f.type), nullable=True) for f in arrow_schema])
