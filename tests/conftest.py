@@ -1,58 +1,9 @@
-"""Shared fixtures: one real local Spark session, the shared real data folder, and small WARC builders."""
+"""Shared fixtures: one real local Spark session. Helper functions live in tests/helpers.py."""
 from __future__ import annotations
 
-import io
 import os
-import sys
-from pathlib import Path
 
 import pytest
-
-REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
-SHARED_DATA = SHARED / "data"
-MAKE_CORPUS = SHARED / "tools" / "make_warc_corpus.py"
-
-
-def shared_data(*parts: str) -> Path:
-    """A path under ../shared/data; skips the test when the folder is absent (a checkout without it)."""
-    path = SHARED_DATA.joinpath(*parts)
-    if not path.exists():
-        pytest.skip(f"../shared/data not available: {path}")
-    return path
-
-
-def make_corpus(out_dir: Path, records: int, seed: int, *extra: str, html: bool = False) -> tuple[Path, Path]:
-    """Run ../shared/tools/make_warc_corpus.py; returns (warc, truth). Skips when the tool is absent."""
-    import subprocess
-
-    if not MAKE_CORPUS.exists():
-        pytest.skip("../shared/tools/make_warc_corpus.py not available")
-    warc = out_dir / f"corpus-{seed}.warc.gz"
-    truth = out_dir / f"corpus-{seed}.truth.jsonl"
-    args = [sys.executable, str(MAKE_CORPUS), "--text", str(SHARED_DATA / "ja_text_wikinews"),
-            "--text", str(SHARED_DATA / "ja_text_ud_gsd"), "--records", str(records), "--seed", str(seed),
-            "--out", str(warc), "--truth", str(truth), *extra]
-    if html:
-        args += ["--html", str(SHARED_DATA / "ja_html_postlight"), "--html", str(SHARED_DATA / "ja_html_misc")]
-    subprocess.run(args, check=True, capture_output=True)
-    return warc, truth
-
-
-def write_warc(path: Path, pages: list[tuple[str, bytes, str]], gzip_members: bool = True) -> list[str]:
-    """Write (url, body, content_type) responses with warcio; returns their record ids."""
-    from warcio.statusandheaders import StatusAndHeaders
-    from warcio.warcwriter import WARCWriter
-
-    ids = []
-    with open(path, "wb") as fh:
-        writer = WARCWriter(fh, gzip=gzip_members)
-        for url, body, ctype in pages:
-            headers = StatusAndHeaders("200 OK", [("Content-Type", ctype)], protocol="HTTP/1.1")
-            rec = writer.create_warc_record(url, "response", payload=io.BytesIO(body), http_headers=headers)
-            ids.append(rec.rec_headers.get_header("WARC-Record-ID"))
-            writer.write_record(rec)
-    return ids
 
 
 @pytest.fixture(scope="session")

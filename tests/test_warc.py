@@ -5,7 +5,7 @@ import io
 from pathlib import Path
 
 from jwc.pipeline.io.warc import iter_records
-from tests.conftest import write_warc
+from tests.helpers import write_warc
 
 PAGES = [(f"https://example.jp/{i}", f"<html><body><p>ページ{i}の本文です。</p></body></html>".encode(),
           "text/html; charset=utf-8") for i in range(5)]
