@@ -20,6 +20,7 @@ from jwc.jobs.extract import kept_documents
 from jwc.jobs.progress import Progress
 from jwc.pipeline.config import Config, ConfigError
 from jwc.pipeline.io.atomic import atomic_write_json
+from jwc.pipeline.spark import spark_schema
 from jwc.schemas.documents import SIGNAL_PREFIX, filtered_schema
 
 if TYPE_CHECKING:
@@ -84,7 +85,7 @@ def run_filter(spark: SparkSession, docs: DataFrame, output_dir: str, cfg: Confi
     signal_names = validate_chain(cfg)
     schema = filtered_schema(docs.schema.fieldNames(), signal_names)
     acc = spark.sparkContext.accumulator(0)
-    out = docs.mapInArrow(_task(cfg, schema, acc), _spark_schema(schema))
+    out = docs.mapInArrow(_task(cfg, schema, acc), spark_schema(schema))
     path = os.path.join(output_dir, "documents")
     with Progress(spark.sparkContext, "filter", "partitions", docs.rdd.getNumPartitions(), lambda: acc.value,
                   progress_every, item="documents"):
@@ -136,12 +137,6 @@ def redecide(spark: SparkSession, filtered_path: str, cfg: Config, output_dir: s
               "kept_change": after["kept"] - before["kept"]}
     atomic_write_json(os.path.join(output_dir, "counts.json"), result)
     return result
-
-
-def _spark_schema(schema: pa.Schema) -> str:
-    kinds = {pa.string(): "string", pa.int64(): "bigint", pa.int32(): "int", pa.float64(): "double",
-             pa.bool_(): "boolean", pa.list_(pa.string()): "array<string>"}
-    return ", ".join(f"`{f.name}` {kinds[f.type]}" for f in schema)
 
 
 def filter_stage(ctx: RunContext, out: Path) -> dict[str, Any]:

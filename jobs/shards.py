@@ -33,6 +33,7 @@ from pyspark.sql import functions as F
 from jwc.pipeline.versions.params import SHARDS_PARAMS
 from jwc.schemas.config import filled
 from jwc.pipeline.io.atomic import AtomicFile, atomic_write_json
+from jwc.pipeline.spark import spark_schema
 from jwc.schemas.manifest import shards_schema
 
 if TYPE_CHECKING:
@@ -53,15 +54,12 @@ def shards_options(params: Mapping[str, Any]) -> dict[str, Any]:
     return filled("shards", SHARDS_PARAMS, params)
 
 
-_SPARK_TYPES = {pa.string(): "string", pa.float64(): "double", pa.int64(): "bigint", pa.int32(): "int"}
-
-
 def shard_columns(docs: DataFrame, signals: list[str]) -> list[Column]:
     """The shard schema's columns from a dedup output, cast to the schema's types; absent columns are null
     (`chars` is computed when absent)."""
     out = []
-    for field in shards_schema(signals):
-        kind = _SPARK_TYPES[field.type]
+    for field in spark_schema(shards_schema(signals)):
+        kind = field.dataType
         if field.name in docs.columns:
             out.append(F.col(field.name).cast(kind).alias(field.name))
         elif field.name == "chars":

@@ -19,9 +19,7 @@ from jwc.pipeline.io.atomic import atomic_write_json
 from jwc.pipeline.io.store import Store
 from jwc.pipeline.stats.report import write_report
 from jwc.pipeline.stats.tables import SUMMARY, DriftFinding, StatsInputs, compute_stats
-from jwc.pipeline.versions.ids import checked_version
-
-MANIFEST = "manifest.json"
+from jwc.pipeline.versions.ids import MANIFEST, checked_version
 
 
 def stats_params(cfg: Config) -> dict[str, Any]:

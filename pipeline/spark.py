@@ -15,8 +15,11 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 from pyspark import SparkConf, SparkContext
 from pyspark.sql import SparkSession
+from pyspark.sql.pandas.types import from_arrow_type
+from pyspark.sql.types import StructField, StructType
 
 # In local mode the JVM mostly moves Arrow batches between Python workers and Parquet files; its optimizing (C2)
 # compiler spent more CPU compiling than the compiled code saved: measured on the extract stage over 48,000
@@ -218,3 +221,9 @@ def size_shuffle(spark: SparkSession) -> int:
     if spark.conf.get(_AUTO_SHUFFLE, "false") == "true":
         spark.conf.set(SHUFFLE, str(2 * spark.sparkContext.defaultParallelism))
     return int(spark.conf.get(SHUFFLE))
+
+
+def spark_schema(arrow_schema: pa.Schema) -> StructType:
+    """The Spark schema of an Arrow schema, by pyspark's own type converter. Every column is nullable, as Spark
+    declares the columns it reads and writes: mapInArrow outputs and Parquet files keep optional columns."""
+    return StructType([StructField(f.name, from_arrow_type(f.type), nullable=True) for f in arrow_schema])

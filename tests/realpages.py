@@ -6,7 +6,7 @@ import json
 import re
 from pathlib import Path
 
-from tests.conftest import SHARED_DATA, write_warc
+from tests.helpers import SHARED_DATA, write_warc
 
 # The English pages among them: japantimes, and a Reuters tweet page whose only Japanese is UI strings.
 ENGLISH = ("japantimes", "1676646261")

@@ -19,7 +19,7 @@ from jwc.pipeline.io.cclisting import COMMONCRAWL_PARAMS, index_source
 from jwc.pipeline.config import Config
 from jwc.pipeline.sample.generate import generate_sample
 from tests.ccserver import CrawlServer, build_release
-from tests.conftest import make_corpus
+from tests.helpers import make_corpus
 
 CRAWL = "CC-MAIN-2099-01"
 COLUMNS = ("doc_id", "outcome", "source_file", "source_offset", "url", "title", "text", "lang")

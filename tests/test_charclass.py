@@ -46,6 +46,10 @@ def test_half_width_katakana_is_kana_for_the_prefilter_and_the_language_override
     page = f"<html><body><p>{HALF_WIDTH} {HALF_WIDTH}</p></body></html>"
     assert kana_count(page, 100) == 2 * len(HALF_WIDTH)
     assert japanese_share(page) == 1.0
+    for entity in ("&#x{:x};", "&#X{:X};", "&#{:d};"):
+        encoded = "".join(entity.format(ord(c)) for c in HALF_WIDTH)
+        assert kana_count(f"<p>{encoded}</p>", 100) == len(HALF_WIDTH)
+    assert kana_count("&#xff65;&#xffa0;&#65381;&#65440;", 100) == 0  # the neighbours of the block are not kana
     assert kana_share(HALF_WIDTH) == 1.0
     assert kana_share("abcd" + HALF_WIDTH) == pytest.approx(8 / 12)
 

@@ -16,8 +16,7 @@ from typing import Iterator
 import pyarrow.parquet as pq
 import pytest
 
-from tests.test_crash_resume import (data_totals, manifest, reference_run, run_nightly, sample_warc,
-                                     version_content)
+from tests.helpers import data_totals, manifest, reference_run, run_nightly, sample_warc, version_content
 
 pytestmark = pytest.mark.slow
 LOOPBACK = "127.0.0.1"

@@ -1,118 +1,22 @@
 """Crash safety of the whole nightly: the driver is SIGKILLed inside each stage in turn, always in the same store;
 each rerun finishes what the killed run had finished without redoing it, and the last one publishes the version an
-uninterrupted run publishes.
-
-Also the shared helpers of the other whole-run tests (test_cluster, test_offline): `jwc nightly` in a subprocess
-(its own process group, so the JVM dies with it), the one uninterrupted reference run of the session, and the
-comparable content of a published version.
+uninterrupted run publishes (`jwc nightly` in a subprocess and the reference run: tests/helpers.py).
 """
 from __future__ import annotations
 
-import functools
 import json
-import os
 import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any, Callable
 
 import pytest
 
 from jwc.jobs.nightly import STAGES
+from jwc.jobs.stages import DONE
 from jwc.pipeline.sample.generate import generate_sample
-from tests.conftest import REPO
-
-CRAWL = "SAMPLE-2026-48"
-RECORDS = 120
-DATASET = "ja-web"
-DONE = "_STAGE.json"
-# Files of a version that record when and how long its run took (stage seconds, creation times); they differ
-# between any two runs, so "the same version" means every other file: shards, tokens, the other statistics tables.
-RUN_DEPENDENT = {"stats/stages.parquet", "stats/summary.json", "report.html"}
-RUN_TIMEOUT = 900  # seconds for one nightly of the small sample on a loaded machine
-
-
-def nightly_command(store: Path, warc: Path, *extra: str) -> list[str]:
-    return [sys.executable, "-m", "jwc.jobs.cli", "nightly", "--crawl-id", CRAWL, "--input", str(warc),
-            "--store", str(store), *extra]
-
-
-def spawn(cmd: list[str], env: dict[str, str] | None = None) -> subprocess.Popen:
-    """Start a command in its own process group with the repo importable; stdout/stderr are piped."""
-    full_env = {k: v for k, v in os.environ.items() if k != "JWC_TEST_DIE_AT"}
-    full_env.update({"PYTHONPATH": str(REPO), "JWC_SPARK_LOG_LEVEL": "ERROR", **(env or {})})
-    return subprocess.Popen(cmd, cwd=REPO, env=full_env, start_new_session=True, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
-
-
-def finish(proc: subprocess.Popen, timeout: float = RUN_TIMEOUT,
-           stop_when: Callable[[], bool] | None = None) -> tuple[int, str]:
-    """Wait for the process (or SIGKILL its group as soon as `stop_when()` holds); (exit code, stderr).
-    The group is killed in any case, so no JVM outlives its driver."""
-    try:
-        if stop_when is not None:
-            deadline = time.monotonic() + timeout
-            while proc.poll() is None and not stop_when():
-                assert time.monotonic() < deadline, "the awaited point was never reached"
-                time.sleep(0.05)
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGKILL)
-        _, err = proc.communicate(timeout=timeout)
-    finally:
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        if proc.poll() is None:
-            proc.communicate()
-    return proc.returncode, err
-
-
-def run_nightly(store: Path, warc: Path, *extra: str, env: dict[str, str] | None = None,
-                wrap: tuple[str, ...] = ()) -> tuple[int, str]:
-    """`jwc nightly` of the sample crawl in a subprocess (`wrap` goes before the command, e.g. unshare)."""
-    return finish(spawn([*wrap, *nightly_command(store, warc, *extra)], env))
-
-
-@functools.cache
-def sample_warc(base: Path) -> Path:
-    """The bundled sample crawl, small (`jwc sample --records 120`), written once per session."""
-    path = base / "hardening-sample" / "sample.warc.gz"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    generate_sample(str(path), records=RECORDS, seed=0)
-    return path
-
-
-@functools.cache
-def reference_run(base: Path) -> Path:
-    """The store of one uninterrupted local-mode `jwc nightly` of the sample, made once per session."""
-    store = base / "hardening-reference" / "store"
-    code, err = run_nightly(store, sample_warc(base))
-    assert code == 0, err[-4000:]
-    return store
-
-
-def published(store: Path) -> list[str]:
-    versions = store / "datasets" / DATASET / "versions"
-    return sorted(p.name for p in versions.iterdir()) if versions.is_dir() else []
-
-
-def manifest(store: Path, version: str = "v0001") -> dict[str, Any]:
-    return json.loads((store / "datasets" / DATASET / "versions" / version / "manifest.json").read_text())
-
-
-def data_totals(store: Path) -> dict[str, int]:
-    """The manifest's totals without `bytes` (which counts the run-dependent files too)."""
-    return {k: v for k, v in manifest(store)["totals"].items() if k != "bytes"}
-
-
-def version_content(store: Path) -> dict[str, str]:
-    """sha256 of every file of the published v0001 that does not record run times (those must exist)."""
-    files = {f["path"]: f["sha256"] for f in manifest(store)["files"]}
-    assert RUN_DEPENDENT <= set(files)
-    return {p: h for p, h in files.items() if p not in RUN_DEPENDENT}
+from tests.helpers import (CRAWL, data_totals, finish, manifest, nightly_command, published, reference_run,
+                           run_nightly, sample_warc, spawn, version_content)
 
 
 # Where each run is killed, in stage order. "mid-write" kills the process group while Spark writes the stage's

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from jwc.pipeline.extract.charset import decode_html
-from tests.conftest import shared_data
+from tests.helpers import shared_data
 
 TEXT = "今日は駅前の図書館で、子ども向けの読み聞かせ会が開かれました。参加者は二十人ほどでした。"
 PAGE = f"<html><head><title>お知らせ</title></head><body><p>{TEXT}</p></body></html>"

@@ -8,7 +8,7 @@ import pytest
 from jwc.jobs.extract import run_extract
 from jwc.pipeline import config
 from jwc.pipeline.io.inputs import resolve_inputs
-from tests.conftest import make_corpus
+from tests.helpers import make_corpus
 
 pytestmark = [pytest.mark.shared, pytest.mark.slow]
 

@@ -9,7 +9,7 @@ import pytest
 from jwc.jobs.extract import kept_documents, run_extract
 from jwc.pipeline import config
 from jwc.pipeline.io.inputs import resolve_inputs
-from tests.conftest import shared_data
+from tests.helpers import shared_data
 from tests.realpages import ENGLISH, char_recall, gold_texts, pack, snippet_gold
 
 pytestmark = pytest.mark.shared

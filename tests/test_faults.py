@@ -14,7 +14,7 @@ from jwc.jobs.extract import run_extract
 from jwc.jobs.nightly import nightly
 from jwc.pipeline import config
 from jwc.pipeline.io.inputs import InputFile
-from tests.conftest import make_corpus, shared_data, write_warc
+from tests.helpers import make_corpus, shared_data, write_warc
 
 CRAWL = "FAULTS-2026-01"
 

@@ -18,7 +18,7 @@ import pytest
 
 from jwc.pipeline.io.warc import iter_gzip_members
 from jwc.pipeline.sample.generate import generate_sample
-from tests.conftest import write_inflating_member
+from tests.helpers import write_inflating_member
 
 CRAWL = "BOMB-2026-01"
 GIB = 1 << 30

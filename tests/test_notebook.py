@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 from nbclient import NotebookClient
 
-from tests.test_stats import demo_run
+from tests.helpers import demo_run
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "inspect_version.ipynb"
 

@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from tests.test_crash_resume import manifest, reference_run, run_nightly, sample_warc, version_content
+from tests.helpers import manifest, reference_run, run_nightly, sample_warc, version_content
 
 pytestmark = pytest.mark.slow
 # A new network namespace has a loopback interface that is down; Spark's driver and Python workers need it up.

@@ -7,7 +7,7 @@ import pytest
 
 from jwc.pipeline.extract.charset import decode_html
 from jwc.pipeline.extract.prefilter import japanese_share, looks_japanese, visible_text
-from tests.conftest import shared_data
+from tests.helpers import shared_data
 from tests.realpages import ENGLISH as ENGLISH_PAGES, real_pages
 
 ARTICLE = ("今日は朝から雨が降っていたので、駅まで歩いて行くのをやめてバスに乗りました。" * 6)

@@ -23,7 +23,7 @@ import pytest
 
 from jwc.filters import cleaners, composition, junk, morphology, repetition, sentences
 from jwc.filters.base import Doc
-from tests.conftest import make_corpus, shared_data
+from tests.helpers import make_corpus, shared_data
 
 pytestmark = pytest.mark.shared
 

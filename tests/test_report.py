@@ -18,7 +18,7 @@ from jwc.jobs.stats import parent_version
 from jwc.pipeline.stats.report import SECTIONS
 from jwc.pipeline.stats.tables import Stats, read_stats, row_key
 from jwc.pipeline.io.store import Store
-from tests.test_stats import changed_threshold_run, demo_run
+from tests.helpers import changed_threshold_run, demo_run
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",

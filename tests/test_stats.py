@@ -4,70 +4,19 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
-from pyspark.sql import SparkSession, Window
 from pyspark.sql import functions as F
 
-from jwc.schemas.config import resolve
 from jwc.filters.registry import FILTERS
-from jwc.jobs.extract import extract_stage
-from jwc.jobs.filter import filter_stage, redecide
-from jwc.jobs.stages import DONE, RunContext, Stage, run_stage
-from jwc.jobs.stats import report_stage, run_stats_inputs, stats_stage
 from jwc.pipeline import config as config_mod
-from jwc.pipeline.io.inputs import InputFile
-from jwc.pipeline.sample.generate import generate_sample
-from jwc.pipeline.stats.tables import (PROBS, STATS_PARAMS, compute_stats, drift_findings, ks_distance, ks_noise, rate_noise,
-                            read_stats, removed_samples, row_key, rule_rows)
-from jwc.pipeline.io.store import Store
-
-CRAWL = "SAMPLE-2026-48"
-PARAMS = resolve("stats", STATS_PARAMS, {})
-
-
-def _exact_dedup(ctx: RunContext, out: Path) -> dict[str, Any]:
-    """A small stand-in for the dedup stage with its output contract: exact duplicates of the kept documents."""
-    docs = ctx.spark.read.parquet(str(ctx.stage_dir("filter") / "documents")).where("keep")
-    group = Window.partitionBy(F.sha2("text", 256))
-    ordered = group.orderBy("warc_date", "doc_id")
-    ranked = docs.select("*", F.row_number().over(ordered).alias("_r"), F.first("doc_id").over(ordered).alias("_f"),
-                         F.count(F.lit(1)).over(group).alias("_n"))
-    kept = ranked.where("_r = 1").select(*docs.columns, F.col("doc_id").alias("cluster_id"),
-                                         F.col("_n").cast("int").alias("cluster_size"))
-    kept.write.parquet(str(out / "documents"))
-    dups = ranked.where("_r > 1").select("doc_id", "url", "host", F.col("_f").alias("duplicate_of"),
-                                         F.lit("exact").alias("reason"), F.lit(1.0).alias("jaccard"))
-    dups.write.parquet(str(out / "duplicates"))
-    return {"output": ctx.spark.read.parquet(str(out / "documents")).count()}
-
-
-def demo_run(spark: SparkSession, base: Path) -> Path:
-    """The sample crawl run through extract, filter, a stand-in dedup, stats and report; built once per session
-    (under pytest's base temp folder) and shared by the stats, report and notebook tests. Returns the run folder."""
-    root = base / "jwc-demo-run"
-    run_dir = root / "store" / "runs" / CRAWL
-    if (run_dir / "report" / DONE).is_file():
-        return run_dir
-    if root.exists():
-        shutil.rmtree(root)
-    root.mkdir(parents=True)
-    warc = root / "sample.warc.gz"
-    generate_sample(str(warc), records=200, seed=0)
-    ctx = RunContext(spark=spark, cfg=config_mod.load(), store=Store.open(root / "store"), crawl_id=CRAWL,
-                     inputs=[InputFile(str(warc), warc.stat().st_size)], run_dir=run_dir)
-    run_dir.mkdir(parents=True)
-    for stage in (Stage("extract", extract_stage, "extract"), Stage("filter", filter_stage, "filter"),
-                  Stage("dedup", _exact_dedup, "exact dedup stand-in"), Stage("stats", stats_stage, "stats"),
-                  Stage("report", report_stage, "report")):
-        run_stage(ctx, stage)
-    return run_dir
+from jwc.pipeline.stats.tables import (PROBS, drift_findings, ks_distance, ks_noise, rate_noise, read_stats,
+                                       removed_samples, row_key, rule_rows)
+from tests.helpers import STATS_DEFAULTS, changed_threshold_run, demo_run
 
 
 @pytest.fixture(scope="module")
@@ -189,11 +138,11 @@ def test_pii_ngwords_languages_encodings_hosts(run_dir, docs, stats) -> None:
     hosts = stats["hosts"]
     removed = docs[~docs.keep].host.value_counts()
     top = hosts[hosts.kind == "removed_filter"].sort_values("rank")
-    assert list(top.documents) == sorted(removed.to_list(), reverse=True)[: PARAMS["top_hosts"]]
+    assert list(top.documents) == sorted(removed.to_list(), reverse=True)[: STATS_DEFAULTS["top_hosts"]]
     final = pq.read_table(run_dir / "dedup" / "documents", columns=["host"]).to_pandas().host.value_counts()
     kept = hosts[hosts.kind == "kept"].set_index("host")
     assert all(kept.documents[h] == final[h] for h in kept.index)
-    assert len(kept) == min(PARAMS["top_hosts"], len(final))
+    assert len(kept) == min(STATS_DEFAULTS["top_hosts"], len(final))
 
 
 def test_dedup_tables(run_dir, stats) -> None:
@@ -208,7 +157,7 @@ def test_dedup_tables(run_dir, stats) -> None:
 
 def test_samples_are_deterministic_masked_and_cut(spark, run_dir, docs, stats) -> None:
     samples = stats["samples"]
-    size, cut = PARAMS["sample_size"], PARAMS["sample_chars"]
+    size, cut = STATS_DEFAULTS["sample_size"], STATS_DEFAULTS["sample_chars"]
     hashes = {r[0]: r[1] for r in spark.read.parquet(str(run_dir / "filter" / "documents"))
               .select("doc_id", F.xxhash64("doc_id")).collect()}
     removed = docs[~docs.keep]
@@ -250,33 +199,11 @@ def test_ks_distance_and_noise_floors() -> None:
     assert rate_noise(0.1, 10**6, 0.12, 10**6) < 0.002
 
 
-def changed_threshold_run(spark: SparkSession, run_dir: Path) -> tuple[Path, str, float, float]:
-    """Stats of a copy of the demo run whose filter decisions are re-made (Spark SQL on the stored signals) with
-    one changed threshold: composition's min_hiragana_frac raised to the signal's median. Built once per
-    session beside the demo run. Returns (stats dir, param, old, new)."""
-    cfg = config_mod.load()
-    docs = pq.read_table(run_dir / "filter" / "documents", columns=["sig_comp_hiragana_frac"]).to_pandas()
-    old = cfg.filters["composition"]["min_hiragana_frac"]
-    new = round(float(docs.sig_comp_hiragana_frac.quantile(0.5)), 3)
-    dest = run_dir.parents[3] / "changed-threshold"
-    if not (dest / "stats" / "summary.json").is_file():
-        changed = config_mod.load(overrides={"filters": {"composition": {"min_hiragana_frac": new}}})
-        if dest.exists():
-            shutil.rmtree(dest)
-        copy = dest / "run"
-        copy.mkdir(parents=True)
-        for stage in ("extract", "dedup"):
-            (copy / stage).symlink_to(run_dir / stage)
-        redecide(spark, str(run_dir / "filter"), changed, str(copy / "filter"))
-        compute_stats(spark, run_stats_inputs(copy), dest / "stats", PARAMS, changed.filters)
-    return dest / "stats", "min_hiragana_frac", old, new
-
-
 def test_drift_flags_exactly_the_changed_filter(spark, run_dir) -> None:
     stats_dir, param, old, new = changed_threshold_run(spark, run_dir)
-    assert drift_findings(run_dir / "stats", run_dir / "stats", PARAMS) == []
-    assert drift_findings(run_dir / "stats", None, PARAMS) == []
-    findings = drift_findings(stats_dir, run_dir / "stats", PARAMS)
+    assert drift_findings(run_dir / "stats", run_dir / "stats", STATS_DEFAULTS) == []
+    assert drift_findings(run_dir / "stats", None, STATS_DEFAULTS) == []
+    findings = drift_findings(stats_dir, run_dir / "stats", STATS_DEFAULTS)
     assert [(f.kind, f.subject) for f in findings] == [("filter_rate", "composition")]
     f = findings[0]
     cur = read_stats(stats_dir)["filters"].set_index("filter").fired_rate
@@ -286,4 +213,4 @@ def test_drift_flags_exactly_the_changed_filter(spark, run_dir) -> None:
     assert f"{param} {old:g} -> {new:g}" in f.message
     # Other filters' fired rates are untouched by the change; a looser tolerance silences the finding.
     assert (cur.drop("composition") == par.drop("composition")).all()
-    assert drift_findings(stats_dir, run_dir / "stats", {**PARAMS, "drift_rate_tolerance": 0.99}) == []
+    assert drift_findings(stats_dir, run_dir / "stats", {**STATS_DEFAULTS, "drift_rate_tolerance": 0.99}) == []

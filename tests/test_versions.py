@@ -16,13 +16,17 @@ import pyarrow.parquet as pq
 import pytest
 
 from jwc.schemas.config import resolve
+from jwc.jobs.stages import RunContext
+from jwc.pipeline import config as config_mod
 from jwc.pipeline.config import ConfigError
+from jwc.pipeline.io.store import Store
 from jwc.pipeline.tokens.megatron import IndexedDatasetWriter, bin_path
 from jwc.pipeline.tokens.tokenizer import TOKENIZE_PARAMS, load_tokenizer, train_sentencepiece
 from jwc.pipeline.versions.code import code_version
 from jwc.pipeline.versions.diff import removal_rates
 from jwc.pipeline.versions.files import describe_file
-from jwc.pipeline.versions.ids import MANIFEST, VersionError, latest_version, published_versions, run_version
+from jwc.pipeline.versions.ids import (MANIFEST, VersionError, latest_version, published_versions, reserved_version,
+                                      run_version)
 from jwc.pipeline.versions.manifest import read_manifest
 from jwc.pipeline.versions.pins import load_stored_tokenizer, pin_tokenizer, read_pin, store_tokenizer
 from jwc.pipeline.versions.staging import publish_folder, release_staging, staging_dir
@@ -76,6 +80,21 @@ def test_version_ids_are_allocated_once_per_run(tmp_path: Path) -> None:
     assert latest_version(ds, below=3) == "v0001"
     with pytest.raises(VersionError, match="not dataset"):
         run_version(tmp_path / "datasets" / "other", run1, "c1")
+
+
+def test_a_run_takes_its_version_id_in_one_place(tmp_path: Path) -> None:
+    """Dedup and publish both ask RunContext.version(): the first call allocates, every later one reads it back."""
+    st = Store.open(tmp_path / "store")
+    cfg = config_mod.load(overrides={"run": {"dataset": "d"}})
+
+    def ctx(crawl: str) -> RunContext:
+        return RunContext(spark=None, cfg=cfg, store=st, crawl_id=crawl, inputs=[], run_dir=st.run_dir(crawl))
+
+    assert reserved_version(st.run_dir("c1")) is None
+    first = ctx("c1").version()
+    assert (first.dataset, first.version, first.crawl_id) == ("d", "v0001", "c1")
+    assert ctx("c1").version() == first and reserved_version(st.run_dir("c1")) == "v0001"
+    assert ctx("c2").version().version == "v0002"
 
 
 def test_allocation_skips_ids_held_by_other_runs(tmp_path: Path) -> None:

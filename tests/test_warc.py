@@ -5,7 +5,7 @@ import io
 from pathlib import Path
 
 from jwc.pipeline.io.warc import iter_records
-from tests.conftest import write_warc
+from tests.helpers import write_warc
 
 PAGES = [(f"https://example.jp/{i}", f"<html><body><p>ページ{i}の本文です。</p></body></html>".encode(),
           "text/html; charset=utf-8") for i in range(5)]
@@ -131,7 +131,7 @@ def test_member_over_the_limit_is_counted_and_the_file_goes_on(tmp_path: Path) -
     from the member's size."""
     import tracemalloc
 
-    from tests.conftest import write_inflating_member
+    from tests.helpers import write_inflating_member
 
     before, after = tmp_path / "before.warc.gz", tmp_path / "after.warc.gz"
     ids = write_warc(before, PAGES[:2]) + write_warc(after, PAGES[2:])
@@ -156,7 +156,7 @@ def test_member_over_the_limit_is_counted_and_the_file_goes_on(tmp_path: Path) -
 
 def test_member_just_under_the_limit_is_read_whole(tmp_path: Path) -> None:
     """The limit is on the inflated member: a member of 1 MiB minus a little is a normal (too_large) record."""
-    from tests.conftest import write_inflating_member
+    from tests.helpers import write_inflating_member
 
     path = tmp_path / "edge.warc.gz"
     with open(path, "wb") as fh:
@@ -172,7 +172,7 @@ def test_incompressible_member_over_the_limit_is_not_buffered(tmp_path: Path) ->
     import os
     import tracemalloc
 
-    from tests.conftest import write_inflating_member
+    from tests.helpers import write_inflating_member
 
     after = tmp_path / "after.warc.gz"
     ids = write_warc(after, PAGES[:1])

@@ -14,9 +14,11 @@ import re
 from jwc.filters.charclass import JA_LETTERS, KANA
 
 _KANA = f"[{KANA}]"
-# Kana written as numeric entities (pages re-serialized to ASCII): the block U+3040-U+30FF, hex or decimal.
-_KANA_ENTITY = (r"&#(?:[xX]0*30[4-9a-fA-F][0-9a-fA-F]"
-                r"|0*(?:1235[2-9]|123[6-9][0-9]|124[0-9][0-9]|125[0-3][0-9]|1254[0-3]));")
+# Kana written as numeric entities (pages re-serialized to ASCII), hex or decimal: the block U+3040-U+30FF and the
+# half-width katakana U+FF66-U+FF9F.
+_KANA_ENTITY = (r"&#(?:[xX]0*(?:30[4-9a-fA-F][0-9a-fA-F]|[fF][fF](?:6[6-9a-fA-F]|[7-9][0-9a-fA-F]))"
+                r"|0*(?:1235[2-9]|123[6-9][0-9]|124[0-9][0-9]|125[0-3][0-9]|1254[0-3]|6538[2-9]|6539[0-9]"
+                r"|654[0-3][0-9]));")
 _KANA_OR_ENTITY = re.compile(f"{_KANA}|{_KANA_ENTITY}")
 _HTML_LANG = re.compile(r"<html[^>]*\blang\s*=\s*[\"']?\s*([A-Za-z-]+)", re.I)
 # Blocks whose content is never shown; their ends are found with str.find, so an unclosed block costs one scan.
