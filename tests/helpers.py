@@ -20,7 +20,7 @@ import pytest
 from pyspark.sql import SparkSession, Window
 from pyspark.sql import functions as F
 
-from jwc.filters.base import resolve
+from jwc.schemas.config import resolve
 from jwc.jobs.extract import extract_stage
 from jwc.jobs.filter import filter_stage, redecide
 from jwc.jobs.stages import DONE, RunContext, Stage, run_stage

@@ -11,7 +11,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from jwc.filters.base import resolve
+from jwc.schemas.config import resolve
 from jwc.jobs.publish import publish_stage
 from jwc.jobs.shards import shards_stage
 from jwc.jobs.stages import RunContext, Stage, run_stage
