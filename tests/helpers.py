@@ -4,6 +4,7 @@ tests share. Test modules import these from here, never from one another."""
 from __future__ import annotations
 
 import functools
+import hashlib
 import io
 import json
 import os
@@ -30,6 +31,8 @@ from jwc.pipeline.io.inputs import InputFile
 from jwc.pipeline.io.store import Store
 from jwc.pipeline.sample.generate import generate_sample
 from jwc.pipeline.stats.tables import STATS_PARAMS, compute_stats
+from jwc.pipeline.versions.ids import MANIFEST
+from jwc.pipeline.versions.staging import publish_folder, release_staging, staging_dir
 
 CRAWL = "SAMPLE-2026-48"
 
@@ -276,3 +279,28 @@ def write_inflating_member(fh: "io.BufferedWriter", url: str, body_bytes: int, b
         left -= min(left, len(block))
     fh.write(deflate.compress(b"\r\n\r\n") + deflate.flush())
     return record_id
+
+
+def manifest_for(version: str, parent: str | None) -> dict[str, Any]:
+    sha = hashlib.sha256(b"x").hexdigest()
+    return {
+        "schema": "jwc.manifest", "schema_version": 1, "dataset": "d", "version": version,
+        "created": "2026-11-28T00:00:00Z", "parent": parent, "crawl_ids": ["c"],
+        "inputs": [{"path": "/w.warc.gz", "bytes": 10}], "config": {}, "config_digest": sha,
+        "code": {"package": "jwc", "version": "0.1.0", "git_commit": None, "git_dirty": None},
+        "counts": {"filter": {"documents": 10, "kept": 8}},
+        "tokenizer": {"id": "sentencepiece:d:00", "vocab_size": 300, "eos_id": 2, "folder": "tokenizer/x"},
+        "totals": {"documents": 8, "tokens": 80, "shards": 1, "bytes": 1},
+        "shards": [{"name": "shard-00000", "parquet": "shards/shard-00000.parquet", "tokens_prefix":
+                    "tokens/shard-00000", "documents": 8, "tokens": 80}],
+        "files": [{"path": "shards/shard-00000.parquet", "kind": "shard", "bytes": 1, "sha256": sha, "rows": 8}],
+    }
+
+
+def publish_fake(ds: Path, version: str, parent: str | None) -> None:
+    """Publish a version folder holding only a manifest, through the real staging rename."""
+    staged = staging_dir(ds, version)
+    staged.mkdir(parents=True)
+    (staged / MANIFEST).write_text(json.dumps(manifest_for(version, parent)))
+    publish_folder(staged, ds / "versions" / version)
+    release_staging(ds, version)

@@ -23,7 +23,7 @@ from jwc.filters.chain import Chain
 from jwc.pipeline import config
 from jwc.pipeline.extract.charset import decode_html
 from jwc.pipeline.extract.maintext import extract_main_text
-from tests.conftest import SHARED_DATA, shared_data, write_warc
+from tests.helpers import SHARED_DATA, shared_data, write_warc
 from tests.realpages import ENGLISH, gold_texts, real_pages, snippet_gold
 
 pytestmark = pytest.mark.shared

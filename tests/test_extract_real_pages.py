@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from jwc.jobs.extract import kept_documents, run_extract
+from jwc.jobs.extract import run_extract
 from jwc.pipeline import config
 from jwc.pipeline.io.inputs import resolve_inputs
 from tests.helpers import shared_data

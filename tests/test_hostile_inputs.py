@@ -11,7 +11,7 @@ import pytest
 from jwc.jobs.cli import main as cli
 from jwc.pipeline.io.inputs import InputError, resolve_inputs
 from jwc.pipeline.sample.generate import generate_sample
-from tests.conftest import write_warc
+from tests.helpers import write_warc
 
 PAGE = ("<html><body><p>" + "今日は朝から雨が降っていたので、図書館で本を読んで過ごしました。" * 3
         + "</p></body></html>").encode()

@@ -134,3 +134,16 @@ def test_every_package_folder_is_installed_under_jwc():
 def test_installed_modules_come_from_this_checkout(module):
     imported = __import__(module, fromlist=["_"])
     assert Path(imported.__file__).resolve().is_relative_to(REPO)
+
+
+def test_test_modules_share_helpers_only_through_helper_modules():
+    """Tests and benchmarks import shared code from tests/helpers.py (and other non-test modules), never from a test
+    module or conftest: a test file's imports run its module-level code and tie unrelated tests together."""
+    crossed = []
+    for folder in ("tests", "bench"):
+        for path in (REPO / folder).rglob("*.py"):
+            for line, imported in _imports(path):
+                leaf = imported.split(".")[-1]
+                if imported.startswith("tests.") and (leaf.startswith("test_") or leaf == "conftest"):
+                    crossed.append(f"{path.relative_to(REPO)}:{line}: {imported}")
+    assert crossed == []

@@ -14,7 +14,6 @@ import time
 from pathlib import Path
 
 import psutil
-import pytest
 
 from jwc.pipeline.io.warc import iter_gzip_members
 from jwc.pipeline.sample.generate import generate_sample

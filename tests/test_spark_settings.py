@@ -14,7 +14,7 @@ import pytest
 from jwc.jobs.cli import _spark_conf, build_parser
 from jwc.pipeline.errors import UserError
 from jwc.pipeline.spark import jwc_defaults, plan_conf
-from tests.conftest import REPO
+from tests.helpers import REPO
 
 PROBE = str(REPO / "tests" / "spark_probe.py")
 SPARK_SUBMIT = Path(sys.executable).with_name("spark-submit")

@@ -26,7 +26,7 @@ from jwc.jobs.cli import main
 from jwc.jobs.dedup import run_dedup
 from jwc.pipeline import config as config_mod
 from jwc.pipeline.dedup import index as dedup_index
-from tests.test_crash_resume import (CRAWL, DATASET, finish, manifest, nightly_command, published, reference_run,
+from tests.helpers import (CRAWL, DATASET, finish, manifest, nightly_command, published, reference_run,
                                      run_nightly, sample_warc, spawn)
 
 COMPACT_STEPS = ("written", "retired", "switched", "cleaned")

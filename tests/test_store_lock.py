@@ -19,7 +19,7 @@ from jwc.pipeline.io.store import Store, StoreError, inside
 from jwc.pipeline.versions.ids import VersionError, reserved_version, run_version
 from jwc.pipeline.versions.manifest import read_manifest
 from jwc.pipeline.versions.staging import abandon_staging
-from tests.test_versions import manifest_for, publish_fake
+from tests.helpers import manifest_for, publish_fake
 
 PARAMS = {key: p.default for key, p in LOCK_PARAMS.items()}
 

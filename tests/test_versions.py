@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import json
 import signal
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -25,41 +23,17 @@ from jwc.pipeline.tokens.tokenizer import TOKENIZE_PARAMS, load_tokenizer, train
 from jwc.pipeline.versions.code import code_version
 from jwc.pipeline.versions.diff import removal_rates
 from jwc.pipeline.versions.files import describe_file
-from jwc.pipeline.versions.ids import (MANIFEST, VersionError, latest_version, published_versions, reserved_version,
+from jwc.pipeline.versions.ids import (VersionError, latest_version, published_versions, reserved_version,
                                       run_version)
 from jwc.pipeline.versions.manifest import read_manifest
 from jwc.pipeline.versions.pins import load_stored_tokenizer, pin_tokenizer, read_pin, store_tokenizer
-from jwc.pipeline.versions.staging import publish_folder, release_staging, staging_dir
+from jwc.pipeline.versions.staging import publish_folder, staging_dir
 from jwc.schemas.manifest import validate_manifest
+from tests.helpers import manifest_for, publish_fake
 
 REPO = Path(__file__).resolve().parents[1]
 TEXTS = ["東京駅の地下街は朝から通勤客で混み合っていた。", "週末は雨の予報なので、洗濯物は部屋の中に干しておこう。",
          "新しい図書館には子ども向けの絵本コーナーが設けられた。", "会議は午後三時に始まり、議題は来年度の予算案だった。"] * 5
-
-
-def manifest_for(version: str, parent: str | None) -> dict[str, Any]:
-    sha = hashlib.sha256(b"x").hexdigest()
-    return {
-        "schema": "jwc.manifest", "schema_version": 1, "dataset": "d", "version": version,
-        "created": "2026-11-28T00:00:00Z", "parent": parent, "crawl_ids": ["c"],
-        "inputs": [{"path": "/w.warc.gz", "bytes": 10}], "config": {}, "config_digest": sha,
-        "code": {"package": "jwc", "version": "0.1.0", "git_commit": None, "git_dirty": None},
-        "counts": {"filter": {"documents": 10, "kept": 8}},
-        "tokenizer": {"id": "sentencepiece:d:00", "vocab_size": 300, "eos_id": 2, "folder": "tokenizer/x"},
-        "totals": {"documents": 8, "tokens": 80, "shards": 1, "bytes": 1},
-        "shards": [{"name": "shard-00000", "parquet": "shards/shard-00000.parquet", "tokens_prefix":
-                    "tokens/shard-00000", "documents": 8, "tokens": 80}],
-        "files": [{"path": "shards/shard-00000.parquet", "kind": "shard", "bytes": 1, "sha256": sha, "rows": 8}],
-    }
-
-
-def publish_fake(ds: Path, version: str, parent: str | None) -> None:
-    """Publish a version folder holding only a manifest, through the real staging rename."""
-    staged = staging_dir(ds, version)
-    staged.mkdir(parents=True)
-    (staged / MANIFEST).write_text(json.dumps(manifest_for(version, parent)))
-    publish_folder(staged, ds / "versions" / version)
-    release_staging(ds, version)
 
 
 def test_version_ids_are_allocated_once_per_run(tmp_path: Path) -> None:
