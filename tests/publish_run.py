@@ -3,6 +3,7 @@ columns, signatures, counts), shared by tests/test_publish_spark.py and the driv
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import random
 from pathlib import Path
@@ -12,6 +13,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from jwc.schemas.config import resolve
+from jwc.jobs.dedup import INDEX_SEEN, published_index
 from jwc.jobs.publish import publish_stage
 from jwc.jobs.shards import shards_stage
 from jwc.jobs.stages import RunContext, Stage, run_stage
@@ -77,8 +79,9 @@ def seed_stages(ctx: RunContext, docs: list[dict[str, Any]], filter_counts: dict
     def filter_fn(_: RunContext, out: Path) -> dict[str, Any]:
         return filter_counts
 
-    def dedup_fn(_: RunContext, out: Path) -> dict[str, Any]:
+    def dedup_fn(ctx: RunContext, out: Path) -> dict[str, Any]:
         write_parquet(docs, out / "documents", files, order_seed)
+        (out / INDEX_SEEN).write_text(json.dumps({"versions": published_index(ctx, ctx.version().version)}))
         sigs = [{"doc_id": d["doc_id"], "cluster_id": d["doc_id"], "warc_date": d["warc_date"],
                  "signature": [int(b) for b in hashlib.sha1(d["text"].encode()).digest()[:8]],
                  "bands": [int.from_bytes(hashlib.sha1(d["doc_id"].encode()).digest()[:7], "big"), 7]}

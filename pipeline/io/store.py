@@ -6,8 +6,8 @@
       datasets/<name>/versions/<id>/       published, immutable versions
       datasets/<name>/dedup-index/         band keys and signatures of everything published
       datasets/<name>/tokenizer/           the tokenizer the dataset is pinned to
-      runs/.<crawl-id>.lock                held while a run of that crawl id runs (pipeline/io/lock.py)
-      datasets/<name>/.lock                held while publishing to the dataset or compacting its index
+      locks/run-<crawl-id>.lock            held while a run of that crawl id runs (pipeline/io/lock.py)
+      locks/dataset-<name>.lock            held while publishing to the dataset or compacting its index
 
 Names and paths read back from store files (version ids, tokenizer folders, manifest paths) are checked with
 `safe_name` and `inside` before they are used: a crafted file must not make the pipeline read, write or delete
@@ -29,6 +29,7 @@ from jwc.pipeline.io.lock import PosixLockFile, StoreLock
 
 STORE_FORMAT = 1
 MARKER = "jwc-store.json"
+LOCKS = "locks"
 
 
 def now_utc() -> str:
@@ -95,13 +96,13 @@ class Store:
         return self.root / "datasets" / safe_name(dataset, "dataset name")
 
     def run_lock(self, crawl_id: str, owner: str, params: Mapping[str, Any]) -> StoreLock:
-        """The lock of a crawl's run folder (beside it, so deleting the folder keeps the lock)."""
-        file = PosixLockFile(self.root / "runs" / f".{safe_name(crawl_id, 'crawl id')}.lock")
+        """The lock of a crawl's run folder (outside it: deleting the folder, or refusing a run, leaves no trace)."""
+        file = PosixLockFile(self.root / LOCKS / f"run-{safe_name(crawl_id, 'crawl id')}.lock")
         return StoreLock(file, f"run folder {self.run_dir(crawl_id)}", owner, params)
 
     def dataset_lock(self, dataset: str, owner: str, params: Mapping[str, Any]) -> StoreLock:
         """The lock of a dataset: publishing a version, changing its dedup index."""
-        file = PosixLockFile(self.dataset_dir(dataset) / ".lock")
+        file = PosixLockFile(self.root / LOCKS / f"dataset-{safe_name(dataset)}.lock")
         return StoreLock(file, f"dataset {self.dataset_dir(dataset)}", owner, params)
 
 
