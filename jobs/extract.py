@@ -75,17 +75,10 @@ def _make_task(extract: dict[str, Any], langid: dict[str, Any], crawl_id: str, o
                 source = (processor.process_file(path, _warn_unreadable) if ranges is None else
                           processor.process_ranges(path, [(r["offset"], r["length"]) for r in ranges],
                                                    _warn_unreadable))
-                progress = _FileProgress(path, progress_seconds)
                 inflight = Inflight(out, path, _inflight_every(progress_seconds))
-
-                def arrow(source: Iterator[dict[str, Any]] = source) -> Iterator[pa.RecordBatch]:
-                    for rows in batched(inflight.count(source), _BATCH_ROWS):
-                        records_acc.add(len(rows))
-                        progress.add(rows)
-                        yield _to_batch(rows)
-
                 part = records / part_name(path)
-                rows = write_part(arrow(), part)
+                rows = write_part(_arrow_batches(source, inflight, _FileProgress(path, progress_seconds),
+                                                 records_acc), part)
                 write_marker(out, path, size, part, rows, stamp)
                 inflight.done()
                 bytes_acc.add(size)
@@ -93,6 +86,15 @@ def _make_task(extract: dict[str, Any], langid: dict[str, Any], crawl_id: str, o
                                                  schema=_SUMMARY_ARROW)
 
     return task
+
+
+def _arrow_batches(source: Iterator[dict[str, Any]], inflight: Inflight, progress: _FileProgress,
+                   records_acc: Any) -> Iterator[pa.RecordBatch]:
+    """One file's rows as Arrow batches, counted on the way: running count, the task's log line, the accumulator."""
+    for rows in batched(inflight.count(source), _BATCH_ROWS):
+        records_acc.add(len(rows))
+        progress.add(rows)
+        yield _to_batch(rows)
 
 
 def _inflight_every(progress_seconds: float) -> float:
