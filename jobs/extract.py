@@ -202,8 +202,8 @@ def _start(out: Path, files: list[InputFile], stamp: dict[str, str], resume: boo
     if not resume:
         for name in (RECORDS, MARKERS):
             shutil.rmtree(out / name, ignore_errors=True)
-    prepare(out)
     clean_temporaries(out)  # a killed attempt's running counts would inflate the progress line
+    prepare(out)
     done = finished_files(out, {f.path: f.size for f in files}, stamp) if resume else set()
     todo = [f for f in files if f.path not in done]
     if done:
@@ -276,8 +276,8 @@ def retry_failed(spark: SparkSession, output_dir: str | Path, cfg: Config, crawl
     if not failed:
         print(f"extract: no failed files listed in {listed}, nothing to retry", file=sys.stderr, flush=True)
         return {**_finish(spark, out), "retried": []}
-    prepare(out)
     clean_temporaries(out)
+    prepare(out)
     retry.mkdir()
     if selection is not None:
         frame, counters, n = ranges_frame(spark, selection, cfg, crawl_id, out, only=failed, records_dir=retry)
