@@ -76,17 +76,10 @@ def _make_task(extract: dict[str, Any], langid: dict[str, Any], crawl_id: str, o
                 source = (processor.process_file(path, _warn_unreadable) if ranges is None else
                           processor.process_ranges(path, [(r["offset"], r["length"]) for r in ranges],
                                                    _warn_unreadable))
-                progress = _FileProgress(path, progress_seconds)
                 inflight = Inflight(out, path, _inflight_every(progress_seconds))
-
-                def arrow(source: Iterator[dict[str, Any]] = source) -> Iterator[pa.RecordBatch]:
-                    for rows in batched(inflight.count(source), _BATCH_ROWS):
-                        records_acc.add(len(rows))
-                        progress.add(rows)
-                        yield _to_batch(rows)
-
                 part = records / part_name(path)
-                rows = write_part(arrow(), part)
+                rows = write_part(_arrow_batches(source, inflight, _FileProgress(path, progress_seconds),
+                                                 records_acc), part)
                 write_marker(out, path, size, part, rows, stamp)
                 inflight.done()
                 bytes_acc.add(size)
@@ -94,6 +87,15 @@ def _make_task(extract: dict[str, Any], langid: dict[str, Any], crawl_id: str, o
                                                  schema=_SUMMARY_ARROW)
 
     return task
+
+
+def _arrow_batches(source: Iterator[dict[str, Any]], inflight: Inflight, progress: _FileProgress,
+                   records_acc: Any) -> Iterator[pa.RecordBatch]:
+    """One file's rows as Arrow batches, counted on the way: running count, the task's log line, the accumulator."""
+    for rows in batched(inflight.count(source), _BATCH_ROWS):
+        records_acc.add(len(rows))
+        progress.add(rows)
+        yield _to_batch(rows)
 
 
 def _inflight_every(progress_seconds: float) -> float:
@@ -201,8 +203,8 @@ def _start(out: Path, files: list[InputFile], stamp: dict[str, str], resume: boo
     if not resume:
         for name in (RECORDS, MARKERS):
             shutil.rmtree(out / name, ignore_errors=True)
-    prepare(out)
     clean_temporaries(out)  # a killed attempt's running counts would inflate the progress line
+    prepare(out)
     done = finished_files(out, {f.path: f.size for f in files}, stamp) if resume else set()
     todo = [f for f in files if f.path not in done]
     if done:
@@ -269,8 +271,8 @@ def retry_failed(spark: SparkSession, output_dir: str | Path, cfg: Config, crawl
     if not failed:
         print(f"extract: no failed files listed in {listed}, nothing to retry", file=sys.stderr, flush=True)
         return {**_finish(spark, out), "retried": []}
-    prepare(out)
     clean_temporaries(out)
+    prepare(out)
     retry.mkdir()
     if selection is not None:
         frame, counters, n = ranges_frame(spark, selection, cfg, crawl_id, out, only=failed, records_dir=retry)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import time
 import uuid
 from pathlib import Path
@@ -113,8 +114,7 @@ def clean_temporaries(out: Path) -> None:
     for folder in (out / RECORDS, out / MARKERS):
         for tmp in folder.glob(".*.tmp") if folder.is_dir() else []:
             tmp.unlink(missing_ok=True)
-    for name in (os.listdir(out / INFLIGHT) if (out / INFLIGHT).is_dir() else []):
-        (out / INFLIGHT / name).unlink(missing_ok=True)
+    shutil.rmtree(out / INFLIGHT, ignore_errors=True)
 
 
 class Inflight:

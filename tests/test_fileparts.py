@@ -60,4 +60,4 @@ def test_running_counts_are_published_and_removed(tmp_path) -> None:
     assert read_inflight(out) == (0, 0) and not list((out / INFLIGHT).iterdir())
     (out / INFLIGHT / "stale").write_text("[7, 7]")
     clean_temporaries(out)
-    assert read_inflight(out) == (0, 0)
+    assert read_inflight(out) == (0, 0) and not (out / INFLIGHT).exists()

@@ -82,3 +82,19 @@ def test_cli_conf_flags_are_parsed_and_bad_ones_refused() -> None:
     assert _spark_conf(args) == {"spark.a": "1", "spark.b": "x=y"}
     with pytest.raises(UserError, match="KEY=VALUE"):
         _spark_conf(build_parser().parse_args(["extract", "--input", "x", "--output", "y", "--conf", "spark.a"]))
+
+
+def test_settings_made_before_the_jvm_starts_count_as_preset(monkeypatch, tmp_path) -> None:
+    """Without a running JVM, spark-defaults.conf and PYSPARK_SUBMIT_ARGS are what pyspark will start it with."""
+    from pyspark import SparkContext
+
+    from jwc.pipeline.spark import preset_conf
+
+    (tmp_path / "spark-defaults.conf").write_text("# cluster defaults\nspark.sql.shuffle.partitions   64\n"
+                                                  "spark.ui.enabled=false\nspark.driver.memory: 3g\n")
+    monkeypatch.setattr(SparkContext, "_gateway", None)
+    monkeypatch.delenv("PYSPARK_GATEWAY_PORT", raising=False)
+    monkeypatch.setenv("SPARK_CONF_DIR", str(tmp_path))
+    monkeypatch.setenv("PYSPARK_SUBMIT_ARGS", "--master local[3] --conf spark.sql.shuffle.partitions=96 pyspark-shell")
+    assert preset_conf() == {"spark.sql.shuffle.partitions": "96", "spark.ui.enabled": "false",
+                             "spark.driver.memory": "3g", "spark.master": "local[3]"}
