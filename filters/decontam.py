@@ -1,0 +1,347 @@
+"""Benchmark decontamination: find passages of evaluation sets (JGLUE, llm-jp-eval, JMMLU, a team's own sets) copied
+into crawled documents, and drop those documents or cut the copied spans out.
+
+Matching is on character n-grams of a normalised text (NFKC, lower case, whitespace, punctuation and control
+characters removed), so width changes, re-spacing, line breaks and re-punctuation do not hide a copy, and a few
+edited characters only cost the n-grams that overlap them. Japanese has no word boundaries to count, so n-grams are
+of characters; `ngram` (default 15) was chosen on real clean text, see docs/decontamination.md.
+
+The index holds one 64-bit hash per distinct n-gram of every configured set, as two sorted numpy arrays (hash and
+item reference: 12 bytes per n-gram), built once per worker process and cached by the sets' content digest. Without
+sets the filter is a no-op whose signals are NaN, like the classifier filters without a model.
+"""
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import json
+import math
+import unicodedata
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+from typing import Any, Iterable, Mapping
+
+import numpy as np
+
+from jwc.filters.base import Doc, Filter, Rule
+from jwc.schemas.config import Param
+
+_BASE = np.uint64(0x9E3779B97F4A7C15)  # odd multiplier of the rolling hash (mod 2**64)
+_MIX = np.uint64(0xBF58476D1CE4E5B9)  # final multiply of the avalanche step: spreads nearby sums apart
+_DROPPED_CATEGORIES = ("P", "Z", "C")  # punctuation, separators (spaces), control/format characters
+_FORMATS = (".jsonl", ".json", ".tsv", ".csv", ".parquet")
+
+
+def normalise(text: str) -> tuple[str, list[int]]:
+    """The matching form of `text` and, for each of its characters, the index of the original character it comes
+    from (so that matched spans can be cut from the original). Per character NFKC then lower case; a combining
+    (semi-)voiced mark left by half-width katakana (ｶﾞ) is composed with the character before it."""
+    chars: list[str] = []
+    origin: list[int] = []
+    for i, ch in enumerate(text):
+        for c in unicodedata.normalize("NFKC", ch).lower():
+            if unicodedata.combining(c) and chars:
+                chars[-1] = unicodedata.normalize("NFC", chars[-1] + c)
+                continue
+            if unicodedata.category(c)[0] in _DROPPED_CATEGORIES:
+                continue
+            chars.append(c)
+            origin.append(i)
+    return "".join(chars), origin
+
+
+def ngram_hashes(norm: str, n: int) -> np.ndarray:
+    """64-bit hash of every n-character window of an already normalised text (empty when shorter than n): a
+    polynomial rolling sum of code points mod 2**64, then a multiply-xorshift so similar windows spread apart."""
+    if len(norm) < n:
+        return np.empty(0, dtype=np.uint64)
+    codes = np.frombuffer(norm.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    count = len(codes) - n + 1
+    h = np.zeros(count, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for k in range(n):
+            h = h * _BASE + codes[k:k + count]
+        h ^= h >> np.uint64(31)
+        h *= _MIX
+        h ^= h >> np.uint64(29)
+    return h
+
+
+@dataclass(frozen=True)
+class Item:
+    """One evaluation item: the set it belongs to, its id, and its text fields."""
+
+    set_name: str
+    item_id: str
+    texts: tuple[str, ...]
+
+
+def set_name(path: str) -> str:
+    """The name a set is reported under: its file name without the format suffixes (`jsquad-valid`)."""
+    name = PurePosixPath(path.rstrip("/")).name
+    for suffix in (".gz", *_FORMATS):
+        name = name.removesuffix(suffix)
+    return name
+
+
+def read_bytes(path: str) -> bytes:
+    """The bytes of a local path, `file:` URI or any URI pyarrow's file systems know (hdfs://, s3://, gs://)."""
+    if "://" not in path:
+        with open(path.removeprefix("file:"), "rb") as f:
+            return f.read()
+    from pyarrow import fs
+
+    filesystem, inner = fs.FileSystem.from_uri(path)
+    with filesystem.open_input_stream(inner, compression=None) as f:
+        return f.read()
+
+
+def _rows(path: str, data: bytes) -> list[dict[str, Any]]:
+    """Rows of a JSONL, TSV/CSV (with a header) or Parquet file; `.gz` text files are inflated."""
+    plain = path.removesuffix(".gz")
+    if path.endswith(".gz"):
+        data = gzip.decompress(data)
+    if plain.endswith(".parquet"):
+        import pyarrow.parquet as pq
+
+        return pq.read_table(io.BytesIO(data)).to_pylist()
+    text = data.decode("utf-8-sig")
+    if plain.endswith((".jsonl", ".json")):
+        rows = []
+        for n, line in enumerate(text.splitlines(), start=1):
+            if line.strip():
+                try:
+                    rows.append(json.loads(line))
+                except json.JSONDecodeError as exc:
+                    raise ValueError(f"decontam: {path}:{n}: not a JSON line ({exc.msg})") from None
+        return rows
+    if plain.endswith((".tsv", ".csv")):
+        import csv
+
+        return list(csv.DictReader(io.StringIO(text), delimiter="\t" if plain.endswith(".tsv") else ","))
+    raise ValueError(f"decontam: {path}: unknown format, use one of {', '.join(_FORMATS)} (optionally .gz)")
+
+
+def _field_texts(value: Any) -> list[str]:
+    """A field's text: a string, or each element of a list (choices), dicts' values included."""
+    if value is None:
+        return []
+    if isinstance(value, (list, tuple)):
+        return [t for v in value for t in _field_texts(v)]
+    if isinstance(value, dict):
+        return [t for v in value.values() for t in _field_texts(v)]
+    return [str(value)]
+
+
+def read_items(path: str, data: bytes, fields: list[str], id_field: str) -> list[Item]:
+    """The items of one set file. A row's id is its `id_field` value, else its line number (from 1); a set in
+    which no row has any of `fields` is refused, so a misnamed field cannot silently disable the check."""
+    rows = _rows(path, data)
+    name = set_name(path)
+    items = []
+    for n, row in enumerate(rows, start=1):
+        if not isinstance(row, dict):
+            raise ValueError(f"decontam: {path}:{n}: a row must be an object with named fields")
+        texts = tuple(t for f in fields for t in _field_texts(row.get(f)))
+        item_id = row.get(id_field)
+        items.append(Item(name, str(item_id) if item_id not in (None, "") else str(n), texts))
+    if rows and not any(it.texts for it in items):
+        raise ValueError(f"decontam: {path}: no row has any of the fields {', '.join(fields)}; "
+                         f"it has {', '.join(sorted(rows[0]))}")
+    return items
+
+
+@dataclass
+class Match:
+    """What one document shares with the sets: n-grams matched, normalised characters covered, the items."""
+
+    ngrams: int
+    covered: int
+    chars: int
+    items: list[tuple[str, str]]
+    spans: list[tuple[int, int]]  # [start, end) in the original text, merged
+
+    @property
+    def coverage(self) -> float:
+        return self.covered / self.chars if self.chars else 0.0
+
+
+class DecontamIndex:
+    """The n-gram hashes of every item of some evaluation sets, sorted, each with the item it first came from."""
+
+    def __init__(self, items: list[Item], n: int, digests: dict[str, str]):
+        self.n = n
+        self.items = [(it.set_name, it.item_id) for it in items]
+        self.digests = digests
+        self.set_items = {name: sum(1 for it in items if it.set_name == name) for name in digests}
+        hashes, refs = [], []
+        for ref, item in enumerate(items):
+            for text in item.texts:
+                h = ngram_hashes(normalise(text)[0], n)
+                hashes.append(h)
+                refs.append(np.full(len(h), ref, dtype=np.int32))
+        all_h = np.concatenate(hashes) if hashes else np.empty(0, dtype=np.uint64)
+        all_r = np.concatenate(refs) if refs else np.empty(0, dtype=np.int32)
+        self.hashes, first = np.unique(all_h, return_index=True)
+        self.refs = all_r[first]
+
+    @classmethod
+    def from_paths(cls, paths: list[str], fields: list[str], id_field: str, n: int) -> "DecontamIndex":
+        """Read every set (any file system) and index it; set names (file stems) must be distinct."""
+        items: list[Item] = []
+        digests: dict[str, str] = {}
+        for path in paths:
+            name = set_name(path)
+            if name in digests:
+                raise ValueError(f"decontam: two sets are named {name!r}: rename one of the files")
+            try:
+                data = read_bytes(path)
+            except OSError as exc:
+                raise FileNotFoundError(f"decontam.sets: cannot read {path}: {exc}") from None
+            digests[name] = "sha256:" + hashlib.sha256(data).hexdigest()
+            items += read_items(path, data, fields, id_field)
+        return cls(items, n, digests)
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.hashes.nbytes + self.refs.nbytes)
+
+    def match(self, text: str) -> Match:
+        """Find the document's n-grams in the index; spans are in `text`'s own character offsets."""
+        norm, origin = normalise(text)
+        h = ngram_hashes(norm, self.n)
+        if not len(h) or not len(self.hashes):
+            return Match(0, 0, len(norm), [], [])
+        pos = np.searchsorted(self.hashes, h)
+        pos[pos >= len(self.hashes)] = 0
+        hit = self.hashes[pos] == h
+        starts = np.flatnonzero(hit)
+        if not len(starts):
+            return Match(0, 0, len(norm), [], [])
+        cover = np.zeros(len(norm) + 1, dtype=np.int32)
+        np.add.at(cover, starts, 1)
+        np.add.at(cover, starts + self.n, -1)
+        covered = np.cumsum(cover[:-1]) > 0
+        refs = sorted(set(self.refs[pos[hit]].tolist()))
+        return Match(len(starts), int(covered.sum()), len(norm), [self.items[r] for r in refs],
+                     _spans(covered, origin))
+
+
+def _spans(covered: np.ndarray, origin: list[int]) -> list[tuple[int, int]]:
+    """Runs of covered normalised characters as [start, end) ranges of the original text."""
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], covered.astype(np.int8), [0]))))
+    return [(origin[a], origin[b - 1] + 1) for a, b in zip(edges[::2], edges[1::2])]
+
+
+def cut_spans(text: str, spans: list[tuple[int, int]]) -> str:
+    """`text` without the given [start, end) ranges (sorted, not overlapping)."""
+    parts, last = [], 0
+    for a, b in spans:
+        parts.append(text[last:a])
+        last = b
+    parts.append(text[last:])
+    return "".join(parts)
+
+
+_indexes: dict[tuple[Any, ...], DecontamIndex] = {}  # one index per worker process and set configuration
+
+
+def cached_index(paths: list[str], fields: list[str], id_field: str, n: int) -> DecontamIndex:
+    """The index of these sets, built once per process. A rebuilt index is reused when the files' digests are
+    unchanged (the cache is also keyed by content, so an edited set file is never matched with a stale index)."""
+    key = (tuple(paths), tuple(fields), id_field, n)
+    if key not in _indexes:
+        index = DecontamIndex.from_paths(paths, fields, id_field, n)
+        by_digest = next((i for i in _indexes.values() if i.digests == index.digests and i.n == n), None)
+        _indexes[key] = by_digest or index
+    return _indexes[key]
+
+
+def _positive(value: Any) -> str | None:
+    """must be a non-empty path or URI"""
+    return None if str(value).strip() else "is empty"
+
+
+PARAMS: dict[str, Param] = {
+    "sets": Param([], "Evaluation set files (JSONL, TSV/CSV with a header, Parquet; .gz allowed for text) as local "
+                  "paths or URIs (hdfs://, s3://, ...); empty = filter disabled, signals NaN. A set is reported "
+                  "under its file name without suffixes.", item=str, check=_positive),
+    "fields": Param(["question", "context", "passage", "choices", "answer", "sentence1", "sentence2", "text"],
+                    "Fields of a set's rows whose text is matched (a list field, e.g. choices, is matched element "
+                    "by element); a set with none of them is refused", item=str),
+    "id_field": Param("id", "Field holding an item's id; rows without it are numbered from 1"),
+    "ngram": Param(15, "Characters per n-gram of the normalised text (chosen on real clean text: "
+                   "docs/decontamination.md); text fields shorter than this cannot be found", lo=8, hi=200),
+    "max_ngrams": Param(2, "Drop when more n-grams than this match (and were not cut)", lo=0),
+    "action": Param("drop", "drop: remove matched documents; cut: cut the matched spans out instead when the "
+                    "document is long and the overlap small (see cut_min_chars, cut_max_coverage)",
+                    choices=("drop", "cut")),
+    "cut_min_chars": Param(2000, "cut only documents of at least this many normalised characters", lo=0),
+    "cut_max_coverage": Param(0.1, "cut only when at most this share of the document is matched", lo=0.0, hi=1.0),
+}
+
+
+class DecontamFilter(Filter):
+    """Drops documents that contain passages of the configured evaluation sets, or cuts those passages out.
+
+    Signals: `decontam_ngrams` (n-grams matched), `decontam_coverage` (share of the normalised document covered),
+    `decontam_items` (distinct items matched), `decontam_left_ngrams` (matched n-grams still in the stored text:
+    0 when the spans were cut). The rule reads `decontam_left_ngrams`, so a cut document is kept."""
+
+    name = "decontam"
+    params = PARAMS
+    rules = (Rule("contaminated", "decontam_left_ngrams", "max", "max_ngrams"),)
+    signal_names = ("decontam_ngrams", "decontam_coverage", "decontam_items", "decontam_left_ngrams")
+
+    def __init__(self, options: Mapping[str, Any] | None = None):
+        super().__init__(options)
+        o = self.options
+        self.index = cached_index(o["sets"], o["fields"], o["id_field"], o["ngram"]) if o["sets"] else None
+        self._last: tuple[str, list[tuple[int, int]]] | None = None  # the text measured last and its cut
+
+    def matches(self, doc: Doc) -> Match | None:
+        """The document's match against the sets (None when no set is configured); cached per document."""
+        if self.index is None:
+            return None
+        return doc.cached("decontam_match", lambda: self.index.match(doc.text))
+
+    def should_cut(self, m: Match) -> bool:
+        """Cut rather than drop: configured, something matched, the document long and the overlap small."""
+        o = self.options
+        return (o["action"] == "cut" and m.ngrams > 0 and m.chars >= o["cut_min_chars"]
+                and m.coverage <= o["cut_max_coverage"])
+
+    def signals(self, doc: Doc) -> dict[str, float]:
+        m = self.matches(doc)
+        if m is None:
+            return dict.fromkeys(self.signal_names, math.nan)
+        cut = self.should_cut(m)
+        self._last = (doc.text, m.spans) if cut else None
+        return {"decontam_ngrams": float(m.ngrams), "decontam_coverage": m.coverage,
+                "decontam_items": float(len(m.items)), "decontam_left_ngrams": 0.0 if cut else float(m.ngrams)}
+
+    def mask(self, text: str) -> tuple[str, int]:
+        """Cut the spans decided for the text measured last (the chain masks right after measuring); returns the
+        text and the number of spans cut."""
+        if self._last is None or self._last[0] is not text:
+            return text, 0
+        spans = self._last[1]
+        self._last = None
+        return cut_spans(text, spans), len(spans)
+
+
+def per_set_counts(matches: Iterable[Match], index: DecontamIndex) -> dict[str, dict[str, int]]:
+    """Per set: items found in at least one document, documents matching it, and the set's size."""
+    found: dict[str, set[str]] = {name: set() for name in index.digests}
+    docs = dict.fromkeys(index.digests, 0)
+    for m in matches:
+        for name in {s for s, _ in m.items}:
+            docs[name] += 1
+        for s, item_id in m.items:
+            found[s].add(item_id)
+    return {name: {"items": index.set_items[name], "items_found": len(found[name]), "documents": docs[name]}
+            for name in index.digests}
+
+
+FILTERS = (DecontamFilter,)
