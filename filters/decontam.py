@@ -20,7 +20,7 @@ import math
 import unicodedata
 from dataclasses import dataclass
 from pathlib import PurePosixPath
-from typing import Any, Iterable, Mapping
+from typing import Any, Mapping
 
 import numpy as np
 
@@ -244,6 +244,9 @@ def cut_spans(text: str, spans: list[tuple[int, int]]) -> str:
     return "".join(parts)
 
 
+Tally = dict[str, dict[str, Any]]  # set -> {"documents": n, "removed": n, "items": {item ids}}
+
+
 _indexes: dict[tuple[Any, ...], DecontamIndex] = {}  # one index per worker process and set configuration
 
 
@@ -299,6 +302,7 @@ class DecontamFilter(Filter):
         o = self.options
         self.index = cached_index(o["sets"], o["fields"], o["id_field"], o["ngram"]) if o["sets"] else None
         self._last: tuple[str, list[tuple[int, int]]] | None = None  # the text measured last and its cut
+        self.tally: Tally = {}  # per set, since the last drain()
 
     def matches(self, doc: Doc) -> Match | None:
         """The document's match against the sets (None when no set is configured); cached per document."""
@@ -318,8 +322,15 @@ class DecontamFilter(Filter):
             return dict.fromkeys(self.signal_names, math.nan)
         cut = self.should_cut(m)
         self._last = (doc.text, m.spans) if cut else None
+        left = 0.0 if cut else float(m.ngrams)
+        tally_match(self.tally, m, removed=left > self.options["max_ngrams"])
         return {"decontam_ngrams": float(m.ngrams), "decontam_coverage": m.coverage,
-                "decontam_items": float(len(m.items)), "decontam_left_ngrams": 0.0 if cut else float(m.ngrams)}
+                "decontam_items": float(len(m.items)), "decontam_left_ngrams": left}
+
+    def drain(self) -> Tally:
+        """The per-set tally since the last call, and start a new one (a Spark task sends it to the driver)."""
+        tally, self.tally = self.tally, {}
+        return tally
 
     def mask(self, text: str) -> tuple[str, int]:
         """Cut the spans decided for the text measured last (the chain masks right after measuring); returns the
@@ -331,17 +342,31 @@ class DecontamFilter(Filter):
         return cut_spans(text, spans), len(spans)
 
 
-def per_set_counts(matches: Iterable[Match], index: DecontamIndex) -> dict[str, dict[str, int]]:
-    """Per set: items found in at least one document, documents matching it, and the set's size."""
-    found: dict[str, set[str]] = {name: set() for name in index.digests}
-    docs = dict.fromkeys(index.digests, 0)
-    for m in matches:
-        for name in {s for s, _ in m.items}:
-            docs[name] += 1
-        for s, item_id in m.items:
-            found[s].add(item_id)
-    return {name: {"items": index.set_items[name], "items_found": len(found[name]), "documents": docs[name]}
-            for name in index.digests}
+def add_tally(total: Tally, part: Tally) -> Tally:
+    """Merge `part` into `total` (documents and removals add up, item ids unite); returns `total`."""
+    for name, t in part.items():
+        into = total.setdefault(name, {"documents": 0, "removed": 0, "items": set()})
+        into["documents"] += t["documents"]
+        into["removed"] += t["removed"]
+        into["items"] |= t["items"]
+    return total
+
+
+def tally_match(tally: Tally, m: Match, removed: bool) -> None:
+    """Count one document under every set it matched: a document, a removal when `removed`, the items found."""
+    for name in sorted({s for s, _ in m.items}):
+        add_tally(tally, {name: {"documents": 1, "removed": int(removed),
+                                 "items": {i for s, i in m.items if s == name}}})
+
+
+def set_summary(index: DecontamIndex, tally: Tally, paths: list[str]) -> list[dict[str, Any]]:
+    """One row per set, for the filter stage's `decontam.json`, the manifest and `jwc decontam-check`: what it is
+    (name, path, digest, items) and what the crawl held of it (items found, documents matching, removed)."""
+    by_name = {set_name(p): p for p in paths}
+    return [{"set": name, "path": by_name[name], "digest": digest, "ngram": index.n,
+             "items": index.set_items[name], "items_found": len(tally.get(name, {}).get("items", ())),
+             "documents": tally.get(name, {}).get("documents", 0), "removed": tally.get(name, {}).get("removed", 0)}
+            for name, digest in index.digests.items()]
 
 
 FILTERS = (DecontamFilter,)
