@@ -18,7 +18,7 @@ import io
 import json
 import math
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any, Mapping
 
@@ -154,21 +154,32 @@ def read_items(path: str, data: bytes, fields: list[str], id_field: str) -> list
 
 @dataclass
 class Match:
-    """What one document shares with the sets: n-grams matched, normalised characters covered, the items."""
+    """What one document shares with the sets: n-grams matched (any item), the share of each item's n-grams found,
+    and the characters and spans (original offsets, merged) of the items found above the share threshold."""
 
     ngrams: int
-    covered: int
     chars: int
-    items: list[tuple[str, str]]
-    spans: list[tuple[int, int]]  # [start, end) in the original text, merged
+    shares: dict[tuple[str, str], float] = field(default_factory=dict)
+    covered: int = 0
+    spans: list[tuple[int, int]] = field(default_factory=list)
 
     @property
     def coverage(self) -> float:
         return self.covered / self.chars if self.chars else 0.0
 
+    @property
+    def share(self) -> float:
+        """The largest share of one item's n-grams found in the document (0 when none)."""
+        return max(self.shares.values(), default=0.0)
+
+    def found(self, min_share: float) -> list[tuple[str, str]]:
+        """(set, item id) of the items whose share is above `min_share`."""
+        return sorted(k for k, v in self.shares.items() if v > min_share)
+
 
 class DecontamIndex:
-    """The n-gram hashes of every item of some evaluation sets, sorted, each with the item it first came from."""
+    """The n-gram hashes of every item of some evaluation sets, sorted, each with the item it first came from, and
+    how many n-grams each item is credited with (an n-gram two items share counts for the first)."""
 
     def __init__(self, items: list[Item], n: int, digests: dict[str, str]):
         self.n = n
@@ -185,6 +196,7 @@ class DecontamIndex:
         all_r = np.concatenate(refs) if refs else np.empty(0, dtype=np.int32)
         self.hashes, first = np.unique(all_h, return_index=True)
         self.refs = all_r[first]
+        self.item_ngrams = np.bincount(self.refs, minlength=len(items))
 
     @classmethod
     def from_paths(cls, paths: list[str], fields: list[str], id_field: str, n: int) -> "DecontamIndex":
@@ -205,27 +217,35 @@ class DecontamIndex:
 
     @property
     def nbytes(self) -> int:
-        return int(self.hashes.nbytes + self.refs.nbytes)
+        return int(self.hashes.nbytes + self.refs.nbytes + self.item_ngrams.nbytes)
 
-    def match(self, text: str) -> Match:
-        """Find the document's n-grams in the index; spans are in `text`'s own character offsets."""
+    def match(self, text: str, cap: int, min_share: float, min_found: int) -> Match:
+        """Find the document's n-grams in the index. An item's share is its distinct n-grams found over its n-grams
+        capped at `cap` (a long context is found from a copied stretch of it), for items with at least `min_found`
+        n-grams found (one shared citation line is not a copy of a short item); spans and coverage count only the
+        n-grams of items whose share is above `min_share`, so a common phrase shared with an item is not cut."""
         norm, origin = normalise(text)
         h = ngram_hashes(norm, self.n)
         if not len(h) or not len(self.hashes):
-            return Match(0, 0, len(norm), [], [])
+            return Match(0, len(norm))
         pos = np.searchsorted(self.hashes, h)
         pos[pos >= len(self.hashes)] = 0
         hit = self.hashes[pos] == h
         starts = np.flatnonzero(hit)
         if not len(starts):
-            return Match(0, 0, len(norm), [], [])
+            return Match(0, len(norm))
+        refs = self.refs[pos[starts]]
+        distinct = np.unique(pos[starts])
+        found = np.bincount(self.refs[distinct], minlength=len(self.items))
+        shares = {r: min(1.0, found[r] / min(cap, self.item_ngrams[r]))
+                  for r in np.flatnonzero(found >= max(1, min_found)).tolist()}
+        over = np.array([shares.get(r, 0.0) > min_share for r in refs.tolist()], dtype=bool)
         cover = np.zeros(len(norm) + 1, dtype=np.int32)
-        np.add.at(cover, starts, 1)
-        np.add.at(cover, starts + self.n, -1)
+        np.add.at(cover, starts[over], 1)
+        np.add.at(cover, starts[over] + self.n, -1)
         covered = np.cumsum(cover[:-1]) > 0
-        refs = sorted(set(self.refs[pos[hit]].tolist()))
-        return Match(len(starts), int(covered.sum()), len(norm), [self.items[r] for r in refs],
-                     _spans(covered, origin))
+        return Match(len(starts), len(norm), {self.items[r]: float(v) for r, v in shares.items()},
+                     int(covered.sum()), _spans(covered, origin))
 
 
 def _spans(covered: np.ndarray, origin: list[int]) -> list[tuple[int, int]]:
@@ -250,15 +270,25 @@ Tally = dict[str, dict[str, Any]]  # set -> {"documents": n, "removed": n, "item
 _indexes: dict[tuple[Any, ...], DecontamIndex] = {}  # one index per worker process and set configuration
 
 
-def cached_index(paths: list[str], fields: list[str], id_field: str, n: int) -> DecontamIndex:
-    """The index of these sets, built once per process. A rebuilt index is reused when the files' digests are
-    unchanged (the cache is also keyed by content, so an edited set file is never matched with a stale index)."""
-    key = (tuple(paths), tuple(fields), id_field, n)
+def _index_key(options: Mapping[str, Any]) -> tuple[Any, ...]:
+    return (tuple(options["sets"]), tuple(options["fields"]), options["id_field"], options["ngram"])
+
+
+def cached_index(options: Mapping[str, Any]) -> DecontamIndex:
+    """The index of a `[filters.decontam]` table's sets, built once per process (or handed in by `use_index`). An
+    index already held for the same file digests and n-gram length is reused instead of a second copy."""
+    key = _index_key(options)
     if key not in _indexes:
-        index = DecontamIndex.from_paths(paths, fields, id_field, n)
-        by_digest = next((i for i in _indexes.values() if i.digests == index.digests and i.n == n), None)
-        _indexes[key] = by_digest or index
+        index = DecontamIndex.from_paths(options["sets"], options["fields"], options["id_field"], options["ngram"])
+        same = next((i for i in _indexes.values() if i.digests == index.digests and i.n == index.n), None)
+        _indexes[key] = same or index
     return _indexes[key]
+
+
+def use_index(options: Mapping[str, Any], index: DecontamIndex) -> None:
+    """Make `index` (built on the driver, received as a Spark broadcast) this process's index for these options,
+    so executors never read the set files themselves."""
+    _indexes.setdefault(_index_key(options), index)
 
 
 def _positive(value: Any) -> str | None:
@@ -276,7 +306,13 @@ PARAMS: dict[str, Param] = {
     "id_field": Param("id", "Field holding an item's id; rows without it are numbered from 1"),
     "ngram": Param(15, "Characters per n-gram of the normalised text (chosen on real clean text: "
                    "docs/decontamination.md); text fields shorter than this cannot be found", lo=8, hi=200),
-    "max_ngrams": Param(2, "Drop when more n-grams than this match (and were not cut)", lo=0),
+    "max_item_share": Param(0.5, "Drop when more than this share of one item's n-grams is found in the document "
+                            "(and was not cut); decides which items count as found", lo=0.0, hi=1.0),
+    "min_found_ngrams": Param(10, "An item counts only when at least this many of its n-grams are in the document: "
+                              "text fields shorter than ngram + min_found_ngrams - 1 characters cannot be found",
+                              lo=1),
+    "item_ngrams_cap": Param(50, "An item's n-grams counted at most this many, so a long context is found from a "
+                             "copied stretch of about cap + ngram characters", lo=1),
     "action": Param("drop", "drop: remove matched documents; cut: cut the matched spans out instead when the "
                     "document is long and the overlap small (see cut_min_chars, cut_max_coverage)",
                     choices=("drop", "cut")),
@@ -288,19 +324,21 @@ PARAMS: dict[str, Param] = {
 class DecontamFilter(Filter):
     """Drops documents that contain passages of the configured evaluation sets, or cuts those passages out.
 
-    Signals: `decontam_ngrams` (n-grams matched), `decontam_coverage` (share of the normalised document covered),
-    `decontam_items` (distinct items matched), `decontam_left_ngrams` (matched n-grams still in the stored text:
-    0 when the spans were cut). The rule reads `decontam_left_ngrams`, so a cut document is kept."""
+    Signals: `decontam_ngrams` (n-grams shared with any item), `decontam_item_share` (the largest share of one
+    item's n-grams found), `decontam_items` (items found: share above `max_item_share`), `decontam_coverage` (share
+    of the normalised document those items cover), `decontam_left_share` (`decontam_item_share`, or 0 when the
+    spans were cut). The rule reads `decontam_left_share`, so a cut document is kept."""
 
     name = "decontam"
     params = PARAMS
-    rules = (Rule("contaminated", "decontam_left_ngrams", "max", "max_ngrams"),)
-    signal_names = ("decontam_ngrams", "decontam_coverage", "decontam_items", "decontam_left_ngrams")
+    rules = (Rule("contaminated", "decontam_left_share", "max", "max_item_share"),)
+    signal_names = ("decontam_ngrams", "decontam_item_share", "decontam_items", "decontam_coverage",
+                    "decontam_left_share")
 
     def __init__(self, options: Mapping[str, Any] | None = None):
         super().__init__(options)
         o = self.options
-        self.index = cached_index(o["sets"], o["fields"], o["id_field"], o["ngram"]) if o["sets"] else None
+        self.index = cached_index(o) if o["sets"] else None
         self._last: tuple[str, list[tuple[int, int]]] | None = None  # the text measured last and its cut
         self.tally: Tally = {}  # per set, since the last drain()
 
@@ -308,12 +346,14 @@ class DecontamFilter(Filter):
         """The document's match against the sets (None when no set is configured); cached per document."""
         if self.index is None:
             return None
-        return doc.cached("decontam_match", lambda: self.index.match(doc.text))
+        o = self.options
+        return doc.cached("decontam_match", lambda: self.index.match(
+            doc.text, o["item_ngrams_cap"], o["max_item_share"], o["min_found_ngrams"]))
 
     def should_cut(self, m: Match) -> bool:
         """Cut rather than drop: configured, something matched, the document long and the overlap small."""
         o = self.options
-        return (o["action"] == "cut" and m.ngrams > 0 and m.chars >= o["cut_min_chars"]
+        return (o["action"] == "cut" and m.share > o["max_item_share"] and m.chars >= o["cut_min_chars"]
                 and m.coverage <= o["cut_max_coverage"])
 
     def signals(self, doc: Doc) -> dict[str, float]:
@@ -322,10 +362,11 @@ class DecontamFilter(Filter):
             return dict.fromkeys(self.signal_names, math.nan)
         cut = self.should_cut(m)
         self._last = (doc.text, m.spans) if cut else None
-        left = 0.0 if cut else float(m.ngrams)
-        tally_match(self.tally, m, removed=left > self.options["max_ngrams"])
-        return {"decontam_ngrams": float(m.ngrams), "decontam_coverage": m.coverage,
-                "decontam_items": float(len(m.items)), "decontam_left_ngrams": left}
+        found = m.found(self.options["max_item_share"])
+        tally_match(self.tally, found, removed=bool(found) and not cut)
+        return {"decontam_ngrams": float(m.ngrams), "decontam_item_share": m.share,
+                "decontam_items": float(len(found)), "decontam_coverage": m.coverage,
+                "decontam_left_share": 0.0 if cut else m.share}
 
     def drain(self) -> Tally:
         """The per-set tally since the last call, and start a new one (a Spark task sends it to the driver)."""
@@ -352,11 +393,11 @@ def add_tally(total: Tally, part: Tally) -> Tally:
     return total
 
 
-def tally_match(tally: Tally, m: Match, removed: bool) -> None:
-    """Count one document under every set it matched: a document, a removal when `removed`, the items found."""
-    for name in sorted({s for s, _ in m.items}):
-        add_tally(tally, {name: {"documents": 1, "removed": int(removed),
-                                 "items": {i for s, i in m.items if s == name}}})
+def tally_match(tally: Tally, items: list[tuple[str, str]], removed: bool) -> None:
+    """Count one document under every set with an item found in it: a document, a removal when `removed`, the
+    items found."""
+    for name in sorted({s for s, _ in items}):
+        add_tally(tally, {name: {"documents": 1, "removed": int(removed), "items": {i for s, i in items if s == name}}})
 
 
 def set_summary(index: DecontamIndex, tally: Tally, paths: list[str]) -> list[dict[str, Any]]:

@@ -226,7 +226,8 @@ def _cmd_decontam_check(a: argparse.Namespace) -> int:
 
     cfg = config_mod.load(a.config)
     options = {k: v for k, v in cfg.filters.get("decontam", {}).items() if k != "enabled"}
-    given = {"sets": a.set, "fields": a.fields, "id_field": a.id_field, "ngram": a.ngram, "max_ngrams": a.max_ngrams}
+    given = {"sets": a.set, "fields": a.fields, "id_field": a.id_field, "ngram": a.ngram,
+             "max_item_share": a.max_item_share}
     try:
         options.update({k: PARAMS[k].validate(f"--{k.replace('_', '-')}", v) for k, v in given.items()
                         if v is not None})
@@ -239,7 +240,7 @@ def _cmd_decontam_check(a: argparse.Namespace) -> int:
         print(json.dumps(result, indent=2, ensure_ascii=False))
         return 0
     print(f"{result['dataset']} {result['version']}: {result['documents_removed']:,} of {result['documents']:,} "
-          f"documents would be removed ({result['documents_matched']:,} share an n-gram with a set)")
+          "documents would be removed")
     print(f"{'set':<24} {'items':>8} {'found':>8} {'documents':>10} {'removed':>8}  digest")
     for r in result["sets"]:
         print(f"{r['set']:<24} {r['items']:>8,} {r['items_found']:>8,} {r['documents']:>10,} {r['removed']:>8,}  "
@@ -408,7 +409,8 @@ def build_parser() -> argparse.ArgumentParser:
     dc.add_argument("--fields", nargs="+", metavar="FIELD", help="fields whose text is matched (default: config)")
     dc.add_argument("--id-field", help="field holding an item's id (default: config)")
     dc.add_argument("--ngram", type=int, help="characters per n-gram (default: config)")
-    dc.add_argument("--max-ngrams", type=int, help="a document is removed above this many matched n-grams")
+    dc.add_argument("--max-item-share", type=float,
+                    help="a document is removed when more than this share of an item's n-grams is in it")
     _add_store(dc, fallback=".")
     _add_dataset_flags(dc)
     _add_spark_flags(dc)

@@ -12,7 +12,7 @@ import pyarrow as pa
 from pyspark.accumulators import AccumulatorParam
 from pyspark.sql import SparkSession
 
-from jwc.filters.decontam import DecontamFilter, Match, Tally, add_tally, set_summary, tally_match
+from jwc.filters.decontam import DecontamFilter, Tally, add_tally, set_summary, tally_match, use_index
 from jwc.pipeline.errors import UserError
 from jwc.pipeline.io.atomic import atomic_write_json
 
@@ -33,6 +33,19 @@ class TallyParam(AccumulatorParam):
 def decontam_filter(filters: list[Any]) -> DecontamFilter | None:
     """The chain's decontamination filter when it has sets to match, else None."""
     return next((f for f in filters if isinstance(f, DecontamFilter) and f.index is not None), None)
+
+
+def broadcast_index(spark: SparkSession, filters: list[Any]) -> Any:
+    """A broadcast of the driver chain's index (None without sets): built once per run, shipped to every executor."""
+    f = decontam_filter(filters)
+    return None if f is None else (f.options, spark.sparkContext.broadcast(f.index))
+
+
+def receive_index(shipped: Any) -> None:
+    """On an executor, before its chain is built: take the broadcast index instead of reading the set files."""
+    if shipped is not None:
+        options, index = shipped
+        use_index(options, index.value)
 
 
 def write_summary(output_dir: str, f: DecontamFilter, tally: Tally) -> list[dict[str, Any]]:
@@ -64,33 +77,27 @@ def check_version(spark: SparkSession, version_dir: Path, options: dict[str, Any
         raise UserError("decontam-check needs at least one --set")
     shards = [str(version_dir / s["parquet"]) for s in manifest["shards"]]
     index = spark.sparkContext.broadcast(f.index)
-    max_ngrams = f.options["max_ngrams"]
+    o = f.options
+    cap, min_share, min_found = o["item_ngrams_cap"], o["max_item_share"], o["min_found_ngrams"]
 
     def task(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         for batch in batches:
-            ids, found = batch.column("doc_id").to_pylist(), []
-            for doc_id, text in zip(ids, batch.column("text").to_pylist()):
-                m = index.value.match(text or "")
-                if m.ngrams:
-                    found.append((doc_id, json.dumps(m.items, ensure_ascii=False), m.ngrams, m.coverage))
-            yield pa.RecordBatch.from_pylist([dict(zip(("doc_id", "items", "ngrams", "coverage"), r)) for r in found],
-                                             schema=_MATCH_SCHEMA)
+            found = []
+            for doc_id, text in zip(batch.column("doc_id").to_pylist(), batch.column("text").to_pylist()):
+                m = index.value.match(text or "", cap, min_share, min_found)
+                if m.found(min_share):
+                    found.append({"doc_id": doc_id, "items": json.dumps(m.found(min_share), ensure_ascii=False),
+                                  "share": m.share})
+            yield pa.RecordBatch.from_pylist(found, schema=_FOUND_SCHEMA)
 
     rows = (spark.read.parquet(*shards).select("doc_id", "text")
-            .mapInArrow(task, "doc_id string, items string, ngrams bigint, coverage double").collect()) if shards else []
+            .mapInArrow(task, "doc_id string, items string, share double").collect()) if shards else []
     tally: Tally = {}
     for r in rows:
-        tally_match(tally, _as_match(r), removed=r["ngrams"] > max_ngrams)
-    return {"version": manifest["version"], "dataset": manifest["dataset"], "documents": manifest["totals"]["documents"],
-            "documents_matched": len(rows), "documents_removed": sum(r["ngrams"] > max_ngrams for r in rows),
-            "sets": set_summary(f.index, tally, f.options["sets"]),
-            "examples": sorted(r["doc_id"] for r in rows if r["ngrams"] > max_ngrams)[:20]}
+        tally_match(tally, [tuple(i) for i in json.loads(r["items"])], removed=True)
+    return {"version": manifest["version"], "dataset": manifest["dataset"],
+            "documents": manifest["totals"]["documents"], "documents_removed": len(rows),
+            "sets": set_summary(f.index, tally, f.options["sets"]), "examples": sorted(r["doc_id"] for r in rows)[:20]}
 
 
-_MATCH_SCHEMA = pa.schema([("doc_id", pa.string()), ("items", pa.string()), ("ngrams", pa.int64()),
-                           ("coverage", pa.float64())])
-
-
-def _as_match(row: Any) -> Match:
-    """A collected row as the Match fields tally_match reads."""
-    return Match(row["ngrams"], 0, 0, [tuple(i) for i in json.loads(row["items"])], [])
+_FOUND_SCHEMA = pa.schema([("doc_id", pa.string()), ("items", pa.string()), ("share", pa.float64())])

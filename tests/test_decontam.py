@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from conftest import shared_data  # noqa: E402
 
 QUIZ = [  # multiple-choice items written for this test
-    {"id": "q1", "question": "日本で最も長い川はどれか。流域面積ではなく本流の長さで比べたときに一番長いものを選びなさい。",
+    {"id": "q1", "question": "日本で最も長い川はどれか。流域面積の広さではなく、本流の長さで比べたときに一番長いものを次から選びなさい。",
      "choices": ["信濃川", "利根川", "石狩川"], "answer": "信濃川"},
     {"id": "q2", "question": "江戸幕府を開いた人物は誰か。関ヶ原の戦いに勝利したのち征夷大将軍に任じられた武将を答えよ。",
      "choices": ["徳川家康", "豊臣秀吉", "織田信長"], "answer": "徳川家康"},
@@ -81,14 +81,15 @@ def test_each_set_format_is_read_and_items_are_found_in_every_variant(tmp_path: 
     assert sorted(f.index.digests) == ["pairs", "quiz", "reading"]
     assert all(d.startswith("sha256:") for d in f.index.digests.values())
     rng = random.Random(3)
+    assert all(len(p) >= 50 for p in (QUIZ[0]["question"], READING[0][1], PAIRS[0]["sentence1"]))
     for item_set, item_id, passage in [("quiz", "q1", QUIZ[0]["question"]), ("reading", "r1", READING[0][1]),
                                        ("pairs", "p1", PAIRS[0]["sentence1"])]:
         for kind, variant in _variants(passage, rng).items():
             doc = Doc(HOST[:40] + variant + HOST[40:])
             s = f.signals(doc)
             assert f.decide(s) == ["decontam.contaminated"], (item_id, kind)
-            assert (item_set, item_id) in f.matches(doc).items, (item_id, kind)
-            assert 0 < s["decontam_coverage"] < 1
+            assert (item_set, item_id) in f.matches(doc).found(0.5), (item_id, kind)
+            assert 0 < s["decontam_coverage"] < 1 and s["decontam_item_share"] > 0.5 and s["decontam_items"] == 1
 
 
 def test_short_common_phrases_and_short_fields_are_not_flagged(tmp_path: Path) -> None:
@@ -97,6 +98,10 @@ def test_short_common_phrases_and_short_fields_are_not_flagged(tmp_path: Path) -
     text = HOST + "日本で最も長い川はどれか。" + HOST + "駅前の図書館は改装工事" + "信濃川と徳川家康。"
     s = f.signals(Doc(text))
     assert s["decontam_ngrams"] == 0.0 and f.decide(s) == []
+    # a shared citation line (one n-gram) is not a copy of a short item either
+    line = "出典：日本で最も長い川はどれか。流域面積の"
+    s = f.signals(Doc(HOST + line + HOST))
+    assert 0 < s["decontam_ngrams"] < 10 and s["decontam_item_share"] == 0.0 and f.decide(s) == []
 
 
 def test_without_sets_the_filter_is_a_no_op_with_nan_signals() -> None:
@@ -113,7 +118,7 @@ def test_cut_mode_cuts_a_small_overlap_from_a_long_document_and_drops_a_short_on
     passage = READING[0][1]
     long_doc = HOST * 6 + "\n" + passage + "\n" + HOST * 6
     v = chain.run(long_doc)
-    assert v.keep and v.signals["decontam_left_ngrams"] == 0.0 and v.signals["decontam_ngrams"] > 0
+    assert v.keep and v.signals["decontam_left_share"] == 0.0 and v.signals["decontam_item_share"] > 0.5
     assert passage[5:-5] not in v.text and HOST * 6 in v.text
     assert len(v.text) <= len(long_doc) - len(passage) + 2
     short = chain.run(HOST + passage)
@@ -165,9 +170,9 @@ def test_recall_of_real_passages_hidden_in_real_articles() -> None:
         for kind, variant in _variants(p, rng).items():
             host = next(hosts)
             at = rng.randrange(len(host) + 1)
-            m = index.match(host[:at] + "\n" + variant + "\n" + host[at:])
+            m = index.match(host[:at] + "\n" + variant + "\n" + host[at:], 50, 0.5, 10)
             total += 1
-            found += m.ngrams > 2 and ("gsd", str(i)) in m.items
+            found += ("gsd", str(i)) in m.found(0.5)
     assert total == 4 * len(passages) >= 400
     assert found / total >= 0.99, f"recall {found}/{total}"
 
@@ -176,6 +181,18 @@ def test_false_flags_on_real_clean_text_are_at_most_one_in_a_thousand() -> None:
     """Every UD GSD Wikipedia sentence as a set item; every Wikinews article as a document."""
     docs = _real()
     index = DecontamIndex([Item("gsd", str(i), (s,)) for i, s in enumerate(_gsd_sentences())], 15, {"gsd": "x"})
-    flagged = sum(index.match(a).ngrams > 2 for a in docs["wikinews"])
+    flagged = sum(bool(index.match(a, 50, 0.5, 10).found(0.5)) for a in docs["wikinews"])
     assert len(docs["wikinews"]) > 1800
     assert flagged / len(docs["wikinews"]) <= 0.001, flagged
+
+
+def test_an_index_handed_in_is_used_without_reading_the_set_files(tmp_path: Path) -> None:
+    """What an executor does with the driver's broadcast: the set files need not be readable there."""
+    from jwc.filters.decontam import use_index
+
+    built = _filter(tmp_path).index
+    options = {"sets": ["hdfs://nowhere/quiz.jsonl"], "fields": ["question"], "id_field": "id", "ngram": 15}
+    use_index(options, built)
+    f = DecontamFilter(options)
+    assert f.index is built
+    assert f.decide(f.signals(Doc(HOST + QUIZ[1]["question"]))) == ["decontam.contaminated"]

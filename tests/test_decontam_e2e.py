@@ -39,9 +39,11 @@ def run(spark, tmp_path_factory):
 def test_filter_drops_and_manifest_lists_the_set(spark, run, capsys) -> None:
     store, eval_set, cfg = run
     docs = spark.read.parquet(str(store / "runs" / CRAWL / "filter" / "documents"))
-    hit = docs.where("sig_decontam_left_ngrams > 2").collect()
+    hit = docs.where("sig_decontam_left_share > 0.5").collect()
     assert hit and all(not r["keep"] and "decontam.contaminated" in r["reject_reasons"] for r in hit)
-    assert docs.where("sig_decontam_ngrams = 0 AND array_contains(reject_reasons, 'decontam.contaminated')").count() == 0
+    assert all(r["sig_decontam_items"] >= 1 and r["sig_decontam_ngrams"] >= 10 for r in hit)
+    assert docs.where("sig_decontam_left_share <= 0.5 AND array_contains(reject_reasons, 'decontam.contaminated')"
+                      ).count() == 0
     manifest = json.loads(next((store / "datasets").glob("*/versions/v0001/manifest.json")).read_text())
     [entry] = manifest["decontamination"]
     assert entry["set"] == "jsquad-mini" and entry["path"] == str(eval_set)
