@@ -291,7 +291,7 @@ def use_index(options: Mapping[str, Any], index: DecontamIndex) -> None:
     _indexes.setdefault(_index_key(options), index)
 
 
-def _positive(value: Any) -> str | None:
+def _non_empty(value: Any) -> str | None:
     """must be a non-empty path or URI"""
     return None if str(value).strip() else "is empty"
 
@@ -299,7 +299,7 @@ def _positive(value: Any) -> str | None:
 PARAMS: dict[str, Param] = {
     "sets": Param([], "Evaluation set files (JSONL, TSV/CSV with a header, Parquet; .gz allowed for text) as local "
                   "paths or URIs (hdfs://, s3://, ...); empty = filter disabled, signals NaN. A set is reported "
-                  "under its file name without suffixes.", item=str, check=_positive),
+                  "under its file name without suffixes.", item=str, check=_non_empty),
     "fields": Param(["question", "context", "passage", "choices", "answer", "sentence1", "sentence2", "text"],
                     "Fields of a set's rows whose text is matched (a list field, e.g. choices, is matched element "
                     "by element); a set with none of them is refused", item=str),

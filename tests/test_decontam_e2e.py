@@ -50,6 +50,8 @@ def test_filter_drops_and_manifest_lists_the_set(spark, run, capsys) -> None:
     assert entry["digest"] == "sha256:" + hashlib.sha256(eval_set.read_bytes()).hexdigest()
     assert entry["items"] == 4 and 1 <= entry["items_found"] <= 3
     assert entry["removed"] == len(hit) and entry["documents"] >= len(hit)
+    version = next((store / "datasets").glob("*/versions/v0001"))
+    assert json.loads((version / "stats" / "decontam.json").read_text()) == manifest["decontamination"]
     assert cli(["versions", "show", "v0001", "--store", str(store), "--config", str(cfg)]) == 0
     assert "jsquad-mini" in capsys.readouterr().out
 
