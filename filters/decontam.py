@@ -212,7 +212,10 @@ class DecontamIndex:
             except OSError as exc:
                 raise FileNotFoundError(f"decontam.sets: cannot read {path}: {exc}") from None
             digests[name] = "sha256:" + hashlib.sha256(data).hexdigest()
-            items += read_items(path, data, fields, id_field)
+            try:
+                items += read_items(path, data, fields, id_field)
+            except (OSError, EOFError) as exc:  # a damaged .gz
+                raise ValueError(f"decontam: {path}: cannot be read: {exc}") from None
         return cls(items, n, digests)
 
     @property

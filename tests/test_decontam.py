@@ -137,6 +137,11 @@ def test_config_errors_are_user_errors_before_any_work(tmp_path: Path) -> None:
     bad.write_text('{"title": "x"}\n', encoding="utf-8")
     with pytest.raises(ValueError, match="no row has any of the fields"):
         DecontamFilter({"sets": [str(bad)]})
+    for name, data, message in [("set.xml", b"<x/>", "unknown format"), ("set.jsonl.gz", b"not gzip", "cannot be read"),
+                                ("set.jsonl", b'{"question": "a"}\n{broken\n', "set.jsonl:2: not a JSON line")]:
+        (tmp_path / name).write_bytes(data)
+        with pytest.raises(ValueError, match=message):
+            DecontamFilter({"sets": [str(tmp_path / name)]})
     cfg.write_text('[filters.decontam]\naction = "mask"\n', encoding="utf-8")
     with pytest.raises(ConfigError, match="action"):
         load(cfg)
