@@ -1,7 +1,8 @@
 """The chain's steps in the order they run. A new cleaner or filter becomes configurable by being listed here.
 
 Cheap filters come first and fugashi-based ones late, so that the first failing reason is the cheapest to explain;
-PII comes last because it also masks the stored text.
+decontamination comes just before PII, whose masking
+runs after its span cuts; PII comes last because it also masks the stored text.
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from jwc.filters.blocklist import FILTERS as _BLOCKLIST
 from jwc.filters.classifier import FILTERS as _CLASSIFIER
 from jwc.filters.cleaners import CLEANERS as _CLEANERS
 from jwc.filters.composition import FILTERS as _COMPOSITION
+from jwc.filters.decontam import FILTERS as _DECONTAM
 from jwc.filters.junk import FILTERS as _JUNK
 from jwc.filters.morphology import FILTERS as _MORPHOLOGY
 from jwc.filters.ngwords import FILTERS as _NGWORDS
@@ -24,7 +26,8 @@ Step = TypeVar("Step", type[Cleaner], type[Filter])
 
 CLEANERS: tuple[type[Cleaner], ...] = _CLEANERS
 FILTERS: tuple[type[Filter], ...] = (
-    *_BLOCKLIST, *_COMPOSITION, *_SENTENCES, *_REPETITION, *_JUNK, *_NGWORDS, *_MORPHOLOGY, *_CLASSIFIER, *_PII,
+    *_BLOCKLIST, *_COMPOSITION, *_SENTENCES, *_REPETITION, *_JUNK, *_NGWORDS, *_MORPHOLOGY, *_CLASSIFIER, *_DECONTAM,
+    *_PII,
 )
 
 

@@ -217,6 +217,37 @@ def _cmd_report(a: argparse.Namespace) -> int:
     return EXIT_DRIFT if findings and params["fail_on_drift"] else 0
 
 
+def _cmd_decontam_check(a: argparse.Namespace) -> int:
+    from jwc.filters.decontam import PARAMS
+    from jwc.jobs.decontam import check_version
+    from jwc.jobs.stats import find_version
+    from jwc.pipeline import config as config_mod
+    from jwc.pipeline.errors import UserError
+
+    cfg = config_mod.load(a.config)
+    options = {k: v for k, v in cfg.filters.get("decontam", {}).items() if k != "enabled"}
+    given = {"sets": a.set, "fields": a.fields, "id_field": a.id_field, "ngram": a.ngram,
+             "max_item_share": a.max_item_share}
+    try:
+        options.update({k: PARAMS[k].validate(f"--{k.replace('_', '-')}", v) for k, v in given.items()
+                        if v is not None})
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    options["action"] = "drop"  # a check cuts nothing: every matching document counts as removed
+    version_dir = find_version(a.version, a.store, a.dataset)
+    result = check_version(_session("jwc-decontam-check", cfg, a), version_dir, options)
+    if a.json:
+        print(json.dumps(result, indent=2, ensure_ascii=False))
+        return 0
+    print(f"{result['dataset']} {result['version']}: {result['documents_removed']:,} of {result['documents']:,} "
+          "documents would be removed")
+    print(f"{'set':<24} {'items':>8} {'found':>8} {'documents':>10} {'removed':>8}  digest")
+    for r in result["sets"]:
+        print(f"{r['set']:<24} {r['items']:>8,} {r['items_found']:>8,} {r['documents']:>10,} {r['removed']:>8,}  "
+              f"{r['digest']}")
+    return 0
+
+
 def _add_input_flags(p: argparse.ArgumentParser) -> None:
     """Input flags shared by `nightly` and `extract`: paths, listings, a Common Crawl crawl id, index mode."""
     p.add_argument("--input", action="append", metavar="PATH_OR_GLOB",
@@ -367,6 +398,23 @@ def build_parser() -> argparse.ArgumentParser:
     rp.add_argument("--out", help="HTML file to write (default <version>-report.html)")
     rp.add_argument("--config", help="TOML config file ([stats] drift tolerances)")
     rp.add_argument("--fail-on-drift", action="store_true", help="exit 3 when there is drift, whatever the config")
+
+    dc = add("decontam-check", _cmd_decontam_check,
+             "Check a published version against evaluation sets without re-running the pipeline (report only): "
+             "per set, items found and documents that would be removed.")
+    dc.add_argument("version", help="version id (e.g. v0003), or a version folder")
+    dc.add_argument("--set", action="append", metavar="FILE",
+                    help="evaluation set: JSONL, TSV/CSV with a header, Parquet (local or URI); repeatable; "
+                         "default the config's [filters.decontam] sets")
+    dc.add_argument("--fields", nargs="+", metavar="FIELD", help="fields whose text is matched (default: config)")
+    dc.add_argument("--id-field", help="field holding an item's id (default: config)")
+    dc.add_argument("--ngram", type=int, help="characters per n-gram (default: config)")
+    dc.add_argument("--max-item-share", type=float,
+                    help="a document is removed when more than this share of an item's n-grams is in it")
+    _add_store(dc, fallback=".")
+    _add_dataset_flags(dc)
+    _add_spark_flags(dc)
+    dc.add_argument("--json", action="store_true", help="print the result as JSON")
     return p
 
 

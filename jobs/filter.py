@@ -16,6 +16,7 @@ from pyspark.sql import functions as F
 
 from jwc.filters.chain import Chain
 from jwc.filters.registry import FILTERS, enabled
+from jwc.jobs.decontam import TallyParam, broadcast_index, decontam_filter, receive_index, write_summary
 from jwc.jobs.extract import kept_documents
 from jwc.jobs.progress import Progress
 from jwc.pipeline.config import Config, ConfigError
@@ -43,13 +44,15 @@ def validate_chain(cfg: Config) -> list[str]:
         raise ConfigError(str(exc)) from None
 
 
-def _task(cfg: Config, schema: pa.Schema, acc: Any):
+def _task(cfg: Config, schema: pa.Schema, acc: Any, tally: Any, index: Any):
     key, cleaners, filters = cfg.digest(), cfg.cleaners, cfg.filters
     names = [f.name for f in schema]
 
     def task(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        receive_index(index)
         chain = _chain(key, cleaners, filters)
         signal_names = chain.signal_names
+        decontam = decontam_filter(chain.filters)
         for batch in batches:
             cols = batch.to_pydict()
             n = batch.num_rows
@@ -74,6 +77,8 @@ def _task(cfg: Config, schema: pa.Schema, acc: Any):
             for s in signal_names:
                 out[SIGNAL_PREFIX + s] = sigs[s]
             acc.add(n)
+            if decontam is not None:
+                tally.add(decontam.drain())
             yield pa.RecordBatch.from_pydict({k: out[k] for k in names}, schema=schema)
 
     return task
@@ -85,13 +90,19 @@ def run_filter(spark: SparkSession, docs: DataFrame, output_dir: str, cfg: Confi
     signal_names = validate_chain(cfg)
     schema = filtered_schema(docs.schema.fieldNames(), signal_names)
     acc = spark.sparkContext.accumulator(0)
-    out = docs.mapInArrow(_task(cfg, schema, acc), spark_schema(schema))
+    tally = spark.sparkContext.accumulator({}, TallyParam())
+    driver_chain = _chain(cfg.digest(), cfg.cleaners, cfg.filters)
+    index = broadcast_index(spark, driver_chain.filters)
+    out = docs.mapInArrow(_task(cfg, schema, acc, tally, index), spark_schema(schema))
     path = os.path.join(output_dir, "documents")
     with Progress(spark.sparkContext, "filter", "partitions", docs.rdd.getNumPartitions(), lambda: acc.value,
                   progress_every, item="documents"):
         out.write.mode("overwrite").parquet(path)
     counts = decision_counts(spark.read.parquet(path))
     atomic_write_json(os.path.join(output_dir, "counts.json"), counts)
+    decontam = decontam_filter(driver_chain.filters)
+    if decontam is not None:
+        write_summary(output_dir, decontam, tally.value)
     return counts
 
 

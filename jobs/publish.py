@@ -26,6 +26,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from jwc.jobs.decontam import read_summary
 from jwc.jobs.dedup import INDEX_SEEN, published_index
 from jwc.jobs.shards import SHARD_GLOB
 from jwc.pipeline.dedup import index as dedup_index
@@ -192,6 +193,9 @@ def assemble_version(ctx: RunContext, rv: RunVersion, dataset_dir: Path) -> dict
     }
     if merged:
         manifest["merged_tokens_prefix"] = MERGED
+    sets = read_summary(ctx.stage_dir("filter"))
+    if sets is not None:  # what this version was decontaminated against
+        manifest["decontamination"] = sets
     validate_manifest(manifest)
     atomic_write_json(staged / MANIFEST, manifest)
     (staged / MANIFEST).chmod(0o444)

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any, Mapping
 
+from jwc.jobs.decontam import SUMMARY_FILE, read_summary
 from jwc.jobs.stages import RunContext, finished_stages
 from jwc.pipeline.config import Config
 from jwc.pipeline.errors import UserError
@@ -44,6 +45,9 @@ def stats_stage(ctx: RunContext, out: Path) -> dict[str, Any]:
     info = {"crawl_id": ctx.crawl_id, "dataset": ctx.cfg["run"]["dataset"], "config_digest": ctx.cfg.digest()}
     summary = compute_stats(ctx.spark, run_stats_inputs(ctx.run_dir), out, stats_params(ctx.cfg), ctx.cfg.filters,
                             info)
+    sets = read_summary(ctx.stage_dir("filter"))
+    if sets is not None:  # per evaluation set: items found, documents matched and removed
+        atomic_write_json(out / SUMMARY_FILE, sets)
     return {"documents": summary["totals"]["documents"], "final_documents": summary["totals"]["final_documents"]}
 
 

@@ -72,6 +72,12 @@ MANIFEST_SCHEMA: dict[str, Any] = {
             "properties": {"name": {"type": "string"}, "parquet": {"type": "string"},
                            "tokens_prefix": {"type": "string"}, "documents": _COUNT, "tokens": _COUNT}}},
         "merged_tokens_prefix": {"type": "string"},  # only with [publish] merge_tokens
+        # only with [filters.decontam] sets: every evaluation set the version was decontaminated against
+        "decontamination": {"type": "array", "items": {
+            "type": "object", "required": ["set", "path", "digest", "items", "items_found", "documents", "removed"],
+            "properties": {"set": {"type": "string"}, "path": {"type": "string"},
+                           "digest": {"type": "string", "pattern": "^sha256:[0-9a-f]{64}$"}, "items": _COUNT,
+                           "items_found": _COUNT, "documents": _COUNT, "removed": _COUNT}}},
         "files": {"type": "array", "items": {
             "type": "object", "required": ["path", "kind", "bytes", "sha256"],
             "properties": {"path": {"type": "string"}, "kind": {"type": "string"}, "bytes": _COUNT,

@@ -1,0 +1,231 @@
+"""Benchmark decontamination (filters/decontam.py): evaluation-style set files in JSONL, TSV and Parquet, passages
+hidden in documents verbatim, re-spaced, width-changed, broken across lines and edited, and false flags on real
+clean text (UD GSD sentences as a set against every Wikinews article)."""
+from __future__ import annotations
+
+import itertools
+import json
+import math
+import random
+import sys
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from jwc.filters.base import Doc
+from jwc.filters.chain import Chain
+from jwc.filters.decontam import DecontamFilter, DecontamIndex, Item, normalise
+from jwc.pipeline.config import ConfigError, load
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from conftest import shared_data  # noqa: E402
+
+QUIZ = [  # multiple-choice items written for this test
+    {"id": "q1", "question": "日本で最も長い川はどれか。流域面積の広さではなく、本流の長さで比べたときに一番長いものを次から選びなさい。",
+     "choices": ["信濃川", "利根川", "石狩川"], "answer": "信濃川"},
+    {"id": "q2", "question": "江戸幕府を開いた人物は誰か。関ヶ原の戦いに勝利したのち征夷大将軍に任じられた武将を答えよ。",
+     "choices": ["徳川家康", "豊臣秀吉", "織田信長"], "answer": "徳川家康"},
+]
+READING = [  # reading-comprehension items (TSV)
+    ("r1", "山あいの小さな町では、毎年秋になると住民が総出で収穫祭を開き、その年に採れた米や野菜を神社に奉納する習わしが今も続いている。",
+     "収穫祭で奉納されるものは何か。"),
+]
+PAIRS = [  # sentence pairs (Parquet)
+    {"id": "p1", "sentence1": "駅前の図書館は改装工事のため来月の初めから三か月にわたって休館し、その間は臨時の窓口で貸し出しを行う。",
+     "sentence2": "図書館は改装のあいだ休む。"},
+]
+HOST = ("きょうは朝から晴れていて、近所の公園では子どもたちが元気に遊んでいました。午後になると風が強くなり、"
+        "洗濯物を早めに取り込みました。夕方には買い物に出かけ、夕飯の材料をそろえました。")
+
+
+def _write_sets(tmp: Path) -> list[str]:
+    quiz = tmp / "quiz.jsonl"
+    quiz.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in QUIZ), encoding="utf-8")
+    reading = tmp / "reading.tsv"
+    reading.write_text("id\tcontext\tquestion\n" + "".join("\t".join(r) + "\n" for r in READING), encoding="utf-8")
+    pairs = tmp / "pairs.parquet"
+    pq.write_table(pa.Table.from_pylist(PAIRS), pairs)
+    return [str(quiz), str(reading), str(pairs)]
+
+
+def _filter(tmp: Path, **options) -> DecontamFilter:
+    return DecontamFilter({"sets": _write_sets(tmp), **options})
+
+
+def _to_fullwidth(s: str) -> str:
+    return "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in s)
+
+
+def _variants(passage: str, rng: random.Random) -> dict[str, str]:
+    """The passage as a crawl might hold it: verbatim, re-spaced and width-changed, across line breaks, edited
+    (one character per 40 replaced, never two within 15 characters of each other)."""
+    spaced = "".join(c + (" " if rng.random() < 0.15 else "") for c in _to_fullwidth(passage))
+    broken = "\n".join(passage[i:i + 17] for i in range(0, len(passage), 17))
+    edited = list(passage)
+    for k in range(max(1, len(passage) // 40)):
+        i = min(len(passage) - 1, 20 + k * 40 + rng.randrange(5))
+        edited[i] = "＊" if edited[i] != "＊" else "※"
+    return {"verbatim": passage, "spaced_width": spaced, "line_breaks": broken, "edited": "".join(edited)}
+
+
+def test_normalise_maps_width_spaces_and_halfwidth_kana_back_to_the_original() -> None:
+    norm, origin = normalise("ＡＢ c\nｶﾞｲﾄﾞ、本")
+    assert norm == "abcガイド本"
+    assert origin == [0, 1, 3, 5, 7, 8, 11]
+
+
+def test_each_set_format_is_read_and_items_are_found_in_every_variant(tmp_path: Path) -> None:
+    f = _filter(tmp_path)
+    assert sorted(f.index.digests) == ["pairs", "quiz", "reading"]
+    assert all(d.startswith("sha256:") for d in f.index.digests.values())
+    rng = random.Random(3)
+    assert all(len(p) >= 50 for p in (QUIZ[0]["question"], READING[0][1], PAIRS[0]["sentence1"]))
+    for item_set, item_id, passage in [("quiz", "q1", QUIZ[0]["question"]), ("reading", "r1", READING[0][1]),
+                                       ("pairs", "p1", PAIRS[0]["sentence1"])]:
+        for kind, variant in _variants(passage, rng).items():
+            doc = Doc(HOST[:40] + variant + HOST[40:])
+            s = f.signals(doc)
+            assert f.decide(s) == ["decontam.contaminated"], (item_id, kind)
+            assert (item_set, item_id) in f.matches(doc).found(0.5), (item_id, kind)
+            assert 0 < s["decontam_coverage"] < 1 and s["decontam_item_share"] > 0.5 and s["decontam_items"] == 1
+
+
+def test_short_common_phrases_and_short_fields_are_not_flagged(tmp_path: Path) -> None:
+    f = _filter(tmp_path)
+    # 12-character pieces of items (below the 15-character n-gram) and the one-word answers
+    text = HOST + "日本で最も長い川はどれか。" + HOST + "駅前の図書館は改装工事" + "信濃川と徳川家康。"
+    s = f.signals(Doc(text))
+    assert s["decontam_ngrams"] == 0.0 and f.decide(s) == []
+    # a shared citation line (one n-gram) is not a copy of a short item either
+    line = "出典：日本で最も長い川はどれか。流域面積の"
+    s = f.signals(Doc(HOST + line + HOST))
+    assert 0 < s["decontam_ngrams"] < 10 and s["decontam_item_share"] == 0.0 and f.decide(s) == []
+
+
+def test_without_sets_the_filter_is_a_no_op_with_nan_signals() -> None:
+    f = DecontamFilter({})
+    s = f.signals(Doc(HOST))
+    assert set(s) == set(DecontamFilter.signal_names) and all(math.isnan(v) for v in s.values())
+    assert f.decide(s) == []
+
+
+def test_cut_mode_cuts_a_small_overlap_from_a_long_document_and_drops_a_short_one(tmp_path: Path) -> None:
+    sets = _write_sets(tmp_path)
+    options = {"sets": sets, "action": "cut", "cut_min_chars": 500, "cut_max_coverage": 0.2}
+    chain = Chain([], [DecontamFilter(options)])  # alone, so other filters' verdicts on the repeated host are out
+    passage = READING[0][1]
+    long_doc = HOST * 6 + "\n" + passage + "\n" + HOST * 6
+    v = chain.run(long_doc)
+    assert v.keep and v.signals["decontam_left_share"] == 0.0 and v.signals["decontam_item_share"] > 0.5
+    assert passage[5:-5] not in v.text and HOST * 6 in v.text
+    assert len(v.text) <= len(long_doc) - len(passage) + 2
+    short = chain.run(HOST + passage)
+    assert not short.keep and short.reject_reason == "decontam.contaminated"
+    assert passage in short.text
+
+
+def test_config_errors_are_user_errors_before_any_work(tmp_path: Path) -> None:
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[filters.decontam]\nsets = ["/nonexistent/jsquad.jsonl"]\n', encoding="utf-8")
+    from jwc.jobs.filter import validate_chain
+
+    with pytest.raises(ConfigError, match="cannot read /nonexistent/jsquad.jsonl"):
+        validate_chain(load(cfg))
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"title": "x"}\n', encoding="utf-8")
+    with pytest.raises(ValueError, match="no row has any of the fields"):
+        DecontamFilter({"sets": [str(bad)]})
+    for name, data, message in [("set.xml", b"<x/>", "unknown format"), ("set.jsonl.gz", b"not gzip", "cannot be read"),
+                                ("set.jsonl", b'{"question": "a"}\n{broken\n', "set.jsonl:2: not a JSON line")]:
+        (tmp_path / name).write_bytes(data)
+        with pytest.raises(ValueError, match=message):
+            DecontamFilter({"sets": [str(tmp_path / name)]})
+    cfg.write_text('[filters.decontam]\naction = "mask"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match="action"):
+        load(cfg)
+
+
+def _real() -> dict[str, list[str]]:
+    shared_data("ja_text_wikinews")
+    shared_data("ja_text_ud_gsd")
+    from ngeval import clean_documents
+
+    return clean_documents()
+
+
+def _gsd_sentences() -> list[str]:
+    return [json.loads(line)["text"] for p in sorted(shared_data("ja_text_ud_gsd").glob("*.jsonl"))
+            for line in p.open(encoding="utf-8")]
+
+
+def test_recall_of_real_passages_hidden_in_real_articles() -> None:
+    """UD GSD sentence pairs (>= 50 characters) as a set, each hidden in a different Wikinews article in four
+    forms: recall >= 99%."""
+    docs = _real()
+    rng = random.Random(7)
+    sentences = _gsd_sentences()
+    pairs = (sentences[i] + sentences[i + 1] for i in range(0, len(sentences) - 1, 2))
+    passages = [p for p in pairs if len(p) >= 50][:100]
+    index = DecontamIndex([Item("gsd", str(i), (p,)) for i, p in enumerate(passages)], 15, {"gsd": "x"})
+    hosts = itertools.cycle(docs["wikinews"])
+    found = total = 0
+    for i, p in enumerate(passages):
+        for kind, variant in _variants(p, rng).items():
+            host = next(hosts)
+            at = rng.randrange(len(host) + 1)
+            m = index.match(host[:at] + "\n" + variant + "\n" + host[at:], 50, 0.5, 10)
+            total += 1
+            found += ("gsd", str(i)) in m.found(0.5)
+    assert total == 4 * len(passages) >= 400
+    assert found / total >= 0.99, f"recall {found}/{total}"
+
+
+def test_false_flags_on_real_clean_text_are_at_most_one_in_a_thousand() -> None:
+    """Every UD GSD Wikipedia sentence as a set item; every Wikinews article as a document."""
+    docs = _real()
+    index = DecontamIndex([Item("gsd", str(i), (s,)) for i, s in enumerate(_gsd_sentences())], 15, {"gsd": "x"})
+    flagged = sum(bool(index.match(a, 50, 0.5, 10).found(0.5)) for a in docs["wikinews"])
+    assert len(docs["wikinews"]) > 1800
+    assert flagged / len(docs["wikinews"]) <= 0.001, flagged
+
+
+def test_an_index_handed_in_is_used_without_reading_the_set_files(tmp_path: Path) -> None:
+    """What an executor does with the driver's broadcast: the set files need not be readable there."""
+    from jwc.filters.decontam import use_index
+
+    built = _filter(tmp_path).index
+    options = {"sets": ["hdfs://nowhere/quiz.jsonl"], "fields": ["question"], "id_field": "id", "ngram": 15}
+    use_index(options, built)
+    f = DecontamFilter(options)
+    assert f.index is built
+    assert f.decide(f.signals(Doc(HOST + QUIZ[1]["question"]))) == ["decontam.contaminated"]
+
+
+def test_wikinews_split_flags_only_shared_verbatim_runs() -> None:
+    """Passages of one Wikinews quarter (by hash; quarters 0 and 1 were used to choose the defaults) as a set,
+    the articles of another as documents. Wikinews articles share real text (related-article boxes, templates,
+    same-event paragraphs), so some are flagged (measured: 36 of 472, 34 of them sharing a verbatim run of 50 or
+    more characters, the other two 37 and 40); what must hold is that every flag is a shared verbatim run of at
+    least 24 normalised characters, and at most 1% of the articles share only a run under 50."""
+    import hashlib
+
+    arts = _real()["wikinews"]
+    quarter = [int(hashlib.sha1(str(i).encode()).hexdigest(), 16) % 4 for i in range(len(arts))]
+    items = []
+    for i, a in enumerate(arts):
+        if quarter[i] == 2:
+            sentences = [s + "。" for s in a.split("。") if s.strip()]
+            chunks = ["".join(sentences[k:k + 3]) for k in range(0, len(sentences), 3)]
+            items += [Item("wn", f"{i}-{k}", (c,)) for k, c in enumerate(chunks)]
+    held = [a for i, a in enumerate(arts) if quarter[i] == 3]
+    index = DecontamIndex(items, 15, {"wn": "x"})
+    longest = []
+    for a in held:
+        m = index.match(a, 50, 0.5, 10)
+        if m.found(0.5):
+            longest.append(max(len(normalise(a[x:y])[0]) for x, y in m.spans))
+    assert len(held) > 400 and longest
+    assert min(longest) >= 24, sorted(longest)[:5]
+    assert sum(n < 50 for n in longest) / len(held) <= 0.01, sorted(longest)[:10]
