@@ -55,6 +55,25 @@ def write_warc(path: Path, pages: list[tuple[str, bytes, str]], gzip_members: bo
     return ids
 
 
+def pin_toy_tokenizer(store: Path, dataset: str = "ja-web", vocab_size: int = 1000) -> str:
+    """Pin a small SentencePiece model, trained on the bundled sample's paragraphs, to `dataset` in `store`: the
+    deliberate pinning step a nightly needs before its first run (tests only: a toy vocabulary). Returns its id.
+    Deterministic, so every store pinned with it tokenizes alike."""
+    import tempfile
+
+    from jwc.pipeline.io.store import Store
+    from jwc.pipeline.sample.texts_ja import TOPICS
+    from jwc.pipeline.tokens.tokenizer import load_tokenizer, train_sentencepiece
+    from jwc.pipeline.versions.pins import pin_tokenizer, store_tokenizer
+
+    dataset_dir = Store.open(store).dataset_dir(dataset)
+    texts = [p for topic in TOPICS for p in topic.paragraphs]
+    with tempfile.TemporaryDirectory() as tmp:
+        tok = load_tokenizer(train_sentencepiece(texts, tmp, vocab_size, name=dataset))
+    folder = store_tokenizer(dataset_dir, tok, "", {"toy": "tests/conftest.py pin_toy_tokenizer"})
+    return pin_tokenizer(dataset_dir, folder, tok.id)["id"]
+
+
 @pytest.fixture(scope="session")
 def spark():
     from jwc.pipeline.spark import get_session

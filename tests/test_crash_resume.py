@@ -22,7 +22,7 @@ import pytest
 
 from jwc.jobs.nightly import STAGES
 from jwc.pipeline.sample.generate import generate_sample
-from tests.conftest import REPO
+from tests.conftest import REPO, pin_toy_tokenizer
 
 CRAWL = "SAMPLE-2026-48"
 RECORDS = 120
@@ -35,6 +35,9 @@ RUN_TIMEOUT = 900  # seconds for one nightly of the small sample on a loaded mac
 
 
 def nightly_command(store: Path, warc: Path, *extra: str) -> list[str]:
+    """The `jwc nightly` command line of the sample crawl; pins the toy tokenizer into `store` first (the
+    deliberate step before a dataset's first nightly)."""
+    pin_toy_tokenizer(store)
     return [sys.executable, "-m", "jwc.jobs.cli", "nightly", "--crawl-id", CRAWL, "--input", str(warc),
             "--store", str(store), *extra]
 
