@@ -236,6 +236,23 @@ def _cmd_train_tokenizer(a: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_runs(a: argparse.Namespace) -> int:
+    from jwc.jobs.cleanup import KEEP_STAGES, clean_runs
+    from jwc.pipeline.io.store import Store
+
+    report = clean_runs(Store.open(a.store, create=False).root / "runs", dry_run=a.dry_run)
+    verb = "would remove" if a.dry_run else "removed"
+    for r in report["runs"]:
+        if not r["published"]:
+            print(f"{r['run']}: not published, kept whole (resumable)")
+        else:
+            print(f"{r['run']}: {verb} {r['paths']} output(s), {r['bytes_freed'] / 2**20:,.1f} MB freed; kept "
+                  f"{', '.join(r['kept']) or 'nothing'} and every stage's marker")
+    print(f"total: {report['bytes_freed'] / 2**20:,.1f} MB {'to free' if a.dry_run else 'freed'} "
+          f"(kept for redecide and the notebook: {', '.join(KEEP_STAGES)})")
+    return 0
+
+
 def _cmd_report(a: argparse.Namespace) -> int:
     from jwc.jobs.stats import find_version, report_version, stats_params
     from jwc.pipeline import config as config_mod
@@ -366,6 +383,12 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--toy", action="store_true", help="with --pin: pin even when the size checks fail (demos and "
                    "tests only; said loudly)")
     t.add_argument("--master", help="Spark master")
+    rn = add("runs", _cmd_runs, "Clean store/runs/: remove the outputs of published runs except filter/ (what "
+             "redecide and the inspection notebook read) and every stage's marker, so a rerun still finds the run "
+             "complete; unfinished runs are kept whole.")
+    rn.add_argument("action", choices=("clean",))
+    rn.add_argument("--store", required=True, help="dataset store folder")
+    rn.add_argument("--dry-run", action="store_true", help="list what would be removed and the space it frees")
     rp = add("report", _cmd_report, "Write the self-contained HTML report of a published version, compared with "
              "its parent; exits 3 on drift when [stats] fail_on_drift (or --fail-on-drift) is set.")
     rp.add_argument("version", help="version id (e.g. v0003), or a version folder")
