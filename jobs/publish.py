@@ -227,7 +227,7 @@ def _card(ctx: RunContext, rv: RunVersion, dataset_dir: Path, info: dict[str, An
              "columns": shards_schema(ctx.cfg["shards"]["signals"]).names,
              "tokenizer": {"id": info["id"], "kind": info["kind"], "file": info["file"],
                            "vocab_size": info["vocab_size"], "eos_id": info["eos_id"]},
-             "chain": chain, "config_digest": ctx.cfg.digest(), "code": code_version()}
+             "chain": chain, "config_digest": ctx.cfg.digest()}
     return render_card(facts, ctx.cfg["publish"])
 
 

@@ -181,3 +181,14 @@ def test_megatron_core_gpt_dataset_over_two_versions(chain: dict[str, Any], tmp_
             assert segment in documents and tok.decode([int(t) for t in segment.split(",")]) in texts
             whole += 1
     assert len(train) >= 40 and whole > 0  # the blend asks each shard for a few extra samples
+
+
+def test_lang_score_is_a_probability() -> None:
+    """fastText returns softmax + 1e-5, so a sure prediction came back above 1; lang_score is clamped to 1."""
+    from jwc.pipeline.extract.langid import identify
+
+    texts = ["今日は朝から雨が降っていたので、駅まで歩いて行くのをやめてバスに乗りました。" * 3,
+             "This is an English sentence about the weather in Tokyo today."]
+    scores = identify(texts)
+    assert scores[0]["ja"] == 1.0 and max(scores[1].values()) <= 1.0
+    assert all(0.0 <= p <= 1.0 for s in scores for p in s.values())

@@ -47,7 +47,8 @@ def _chain_table(chain: Sequence[Mapping[str, Any]]) -> list[str]:
 def render_card(facts: Mapping[str, Any], publish: Mapping[str, Any]) -> str:
     """The whole README.md. `facts`: dataset, version, parent, crawl_ids, documents, tokens, shards, columns,
     tokenizer (id, file, vocab_size, eos_id, kind), chain (the ancestors' version, crawl_ids, documents, tokens,
-    oldest first, this version last), config_digest, code (package version and git commit)."""
+    oldest first, this version last), config_digest. The code version (git commit) is left to manifest.json: the
+    card depends on the documents and config only, so a rerun from another checkout writes the same bytes."""
     d, v, tok = facts["dataset"], facts["version"], facts["tokenizer"]
     chain = facts["chain"]
     total_docs = sum(c["documents"] for c in chain)
@@ -86,9 +87,8 @@ def render_card(facts: Mapping[str, Any], publish: Mapping[str, Any]) -> str:
         "--data-path " + " ".join(f"tokens/{name}" for name in facts["shard_names"]),
         f"--tokenizer-type {megatron_type} --tokenizer-model tokenizer/{tok['file']}", "```", "",
         "## Licence and provenance", "", publish["license_note"], "",
-        f"- config digest `{facts['config_digest']}` (the full config is in `manifest.json`)",
-        f"- code: {facts['code'].get('package', 'jwc')} {facts['code'].get('version')}, "
-        f"git commit {facts['code'].get('git_commit') or 'unknown'}",
+        f"- config digest `{facts['config_digest']}`; the full config, every input WARC file and the code version "
+        "(git commit) are in `manifest.json`",
     ]
     if publish["maintainer"]:
         lines.append(f"- maintainer: {publish['maintainer']}")
