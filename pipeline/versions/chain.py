@@ -35,7 +35,7 @@ def resolve_dataset(dataset_dir: Path, version: str, root: Path | None = None) -
     documents, tokens), per-version and cumulative totals. Paths are under `root` (default: the store's versions
     folder), so the same listing can point at a copy of the versions elsewhere."""
     chain = version_chain(dataset_dir, version)
-    base = root if root is not None else dataset_dir / "versions"
+    base = (root if root is not None else dataset_dir / "versions").resolve()
     tokenizers = {m["tokenizer"]["id"] for m in chain}
     if len(tokenizers) > 1:
         raise VersionError(f"the chain up to {version} mixes tokenizers {sorted(tokenizers)}")
