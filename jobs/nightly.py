@@ -17,7 +17,7 @@ from jwc.jobs.filter import filter_stage, validate_chain
 from jwc.jobs.publish import publish_stage
 from jwc.jobs.shards import shards_stage
 from jwc.jobs.stats import report_stage, stats_stage
-from jwc.jobs.tokenize import check_tokenizer_config, tokenize_stage
+from jwc.jobs.tokenize import check_tokenizer_config, no_pin_warning, tokenize_stage
 from jwc.jobs.stages import DONE, RunContext, Stage, run_stage
 from jwc.pipeline import config as config_mod
 from jwc.pipeline.io.ccindex import SELECTION_DIR, selection_files, write_selection
@@ -113,6 +113,9 @@ def nightly(crawl_id: str, inputs: list[str], store: str, config_path: str | Non
     print(f"nightly {crawl_id}: {len(files)} input file(s), {size}"
           f"{' (selected records only)' if resolved.index is not None else ''}, store {st.root}",
           file=sys.stderr, flush=True)
+    warning = no_pin_warning(st.dataset_dir(cfg["run"]["dataset"]), cfg["tokenize"])
+    if warning:
+        print(warning, file=sys.stderr, flush=True)
     ctx = RunContext(spark=spark, cfg=cfg, store=st, crawl_id=crawl_id, inputs=files, run_dir=Path(run_dir))
     _run_stages(ctx, allow_failed)
     return ctx.results

@@ -210,9 +210,14 @@ def check_tokenizer_config(dataset_dir: Path, tcfg: Mapping[str, Any]) -> None:
             raise ConfigError(f"tokenize.tokenizer: cannot load {tcfg['tokenizer']}: {exc}") from None
     if read_pin(dataset_dir) is not None:
         pinned_tokenizer(None, dataset_dir, tcfg, None, {})
-    elif not tcfg["tokenizer"] and tcfg["on_no_pin"] == "stop":
-        print(f"warning: dataset {dataset_dir.name} has no pinned tokenizer: the run will stop before the tokenize "
-              "stage (see `jwc train-tokenizer --help`)", file=sys.stderr, flush=True)
+
+
+def no_pin_warning(dataset_dir: Path, tcfg: Mapping[str, Any]) -> str | None:
+    """The line a nightly prints when it starts, if it will stop before the tokenize stage for want of a pin."""
+    if read_pin(dataset_dir) is None and not tcfg["tokenizer"] and tcfg["on_no_pin"] == "stop":
+        return (f"warning: dataset {dataset_dir.name} has no pinned tokenizer: the run will stop before the "
+                "tokenize stage (see `jwc train-tokenizer --help`)")
+    return None
 
 
 def _tokenize_shard(item: tuple[str, str, str], tok_bc: Any, batch_size: int, append_eos: bool,
