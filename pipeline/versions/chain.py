@@ -6,11 +6,13 @@ document and token counts, and the arguments Megatron-LM and NeMo take to train 
 """
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any, Mapping
 
 from jwc.pipeline.versions.ids import VersionError
 from jwc.pipeline.versions.manifest import read_manifest
+from jwc.pipeline.versions.pins import TOKENIZER_INFO
 
 # Megatron-LM's GPTSentencePieceTokenizer takes its end-of-document id from the model's eos piece, the one the
 # bins end each document with; the plain SentencePieceTokenizer appends its own <EOD> id beyond the vocabulary.
@@ -55,13 +57,17 @@ def resolve_dataset(dataset_dir: Path, version: str, root: Path | None = None) -
     return {"dataset": dataset_dir.name, "up_to": version, "versions": versions,
             "totals": {"versions": len(chain), "documents": documents, "tokens": tokens,
                        "shards": sum(len(v["shards"]) for v in versions)},
-            "tokenizer": {**last["tokenizer"], "model": str(_tokenizer_model(base / version, last))}}
+            "tokenizer": {**last["tokenizer"], "model": str(_tokenizer_model(dataset_dir, base / version, last))}}
 
 
-def _tokenizer_model(version_dir: Path, manifest: Mapping[str, Any]) -> Path:
-    """The tokenizer file a trainer loads: the copy inside the version (`tokenizer/`), named in the manifest."""
-    files = manifest["tokenizer"].get("files", {})
-    return version_dir / files.get("model", manifest["tokenizer"]["folder"])
+def _tokenizer_model(dataset_dir: Path, version_dir: Path, manifest: Mapping[str, Any]) -> Path:
+    """The tokenizer file a trainer loads: the copy inside the version (`tokenizer/`), named in the manifest; for a
+    version published before versions held their tokenizer, the dataset's stored one."""
+    files = manifest["tokenizer"].get("files")
+    if files:
+        return version_dir / files["model"]
+    stored = dataset_dir / manifest["tokenizer"]["folder"]
+    return stored / json.loads((stored / TOKENIZER_INFO).read_text(encoding="utf-8"))["file"]
 
 
 def training_args(resolved: Mapping[str, Any]) -> dict[str, Any]:
