@@ -259,6 +259,7 @@ def test_a_run_whose_documents_are_all_published_stops_with_one_line(spark, tmp_
     warc = tmp_path / "a.warc.gz"
     generate_sample(str(warc), records=60, seed=7)
     store = tmp_path / "store"
+    pin_toy_tokenizer(store)
     assert cli(["nightly", "--crawl-id", "A", "--input", str(warc), "--store", str(store)]) == 0
     capsys.readouterr()
     code = cli(["nightly", "--crawl-id", "B", "--input", str(warc), "--store", str(store)])
