@@ -108,23 +108,85 @@ def _cmd_config(a: argparse.Namespace) -> int:
     return 0
 
 
-def _dataset_dir(a: argparse.Namespace) -> Path:
+def _dataset_dir(a: argparse.Namespace, create: bool = False) -> Path:
     from jwc.pipeline import config as config_mod
     from jwc.pipeline.io.store import Store
 
     name = a.dataset or config_mod.load(a.config)["run"]["dataset"]
-    return Store.open(a.store, create=False).dataset_dir(name)
+    return Store.open(a.store, create=create).dataset_dir(name)
+
+
+def _print_chain(rows: list[dict]) -> None:
+    print(f"{'version':<8} {'parent':<8} {'new documents':>14} {'new tokens':>14} {'dataset documents':>18} "
+          f"{'dataset tokens':>15}  crawls")
+    for r in rows:
+        print(f"{r['version']:<8} {r['parent'] or '-':<8} {r['documents']:>14,} {r['tokens']:>14,} "
+              f"{r['cumulative_documents']:>18,} {r['cumulative_tokens']:>15,}  {','.join(r['crawl_ids'])}")
+
+
+def _print_train_args(args: dict) -> None:
+    import shlex
+
+    print("# Megatron-LM (pretrain_gpt.py): every shard of the chain, weighted by its tokens")
+    print(" ".join(shlex.quote(x) for x in args["megatron"]))
+    print("# NeMo (megatron_gpt_pretraining): model.data.data_prefix and tokenizer")
+    for key, value in args["nemo"].items():
+        print(f"{key}={json.dumps(value, ensure_ascii=False)}")
+    print(f"# {args['documents']:,} documents, {args['tokens']:,} tokens; vocabulary {args['vocab_size']:,}, "
+          f"eos id {args['eos_id']} (ends every document: {args['append_eos']})")
+
+
+def _cmd_versions_verify(a: argparse.Namespace) -> int:
+    from jwc.pipeline.errors import UserError
+    from jwc.pipeline.versions.verify import verify_folder
+
+    if a.path:
+        folder = Path(a.path)
+    elif a.store:
+        folder = _dataset_dir(a) / "versions" / a.ids[0]
+    else:
+        raise UserError("versions verify needs --store (the published version) or --path (a copy)")
+    result = verify_folder(folder)
+    if result["version"] != a.ids[0]:
+        raise UserError(f"{folder} holds {result['dataset']} {result['version']}, not {a.ids[0]}")
+    for problem in result["problems"]:
+        print(f"FAILED {problem}", file=sys.stderr)
+    status = "OK" if result["ok"] else f"FAILED ({len(result['problems'])} problem(s))"
+    print(f"{result['dataset']} {result['version']} at {folder}: {result['files']} files, {result['bytes']:,} bytes: "
+          f"{status}")
+    return 0 if result["ok"] else 1
 
 
 def _cmd_versions(a: argparse.Namespace) -> int:
     from jwc.pipeline.errors import UserError
+    from jwc.pipeline.versions.chain import chain_view, resolve_dataset, training_args
     from jwc.pipeline.versions.diff import diff_versions
+    from jwc.pipeline.versions.ids import latest_version
     from jwc.pipeline.versions.manifest import list_versions, read_manifest
 
-    wanted = {"list": 0, "show": 1, "diff": 2}[a.action]
-    if len(a.ids) != wanted:
+    wanted = {"list": 0, "show": 1, "diff": 2, "verify": 1, "chain": (0, 1), "resolve": (0, 1),
+              "train-args": (0, 1)}[a.action]
+    if len(a.ids) not in (wanted if isinstance(wanted, tuple) else (wanted,)):
         raise UserError(f"versions {a.action} takes {wanted} version id(s), got {len(a.ids)}")
+    if a.action == "verify":
+        return _cmd_versions_verify(a)
+    if not a.store:
+        raise UserError(f"versions {a.action} needs --store")
     dataset_dir = _dataset_dir(a)
+    if a.action in ("chain", "resolve", "train-args"):
+        version = a.ids[0] if a.ids else latest_version(dataset_dir)
+        if version is None:
+            raise UserError(f"dataset {dataset_dir.name} has no published version")
+        root = Path(a.root) if a.root else None
+        if a.action == "chain":
+            rows = chain_view(dataset_dir, version)
+            print(json.dumps(rows, indent=2, ensure_ascii=False)) if a.json else _print_chain(rows)
+        elif a.action == "resolve":
+            print(json.dumps(resolve_dataset(dataset_dir, version, root), indent=2, ensure_ascii=False))
+        else:
+            args = training_args(resolve_dataset(dataset_dir, version, root))
+            print(json.dumps(args, indent=2, ensure_ascii=False)) if a.json else _print_train_args(args)
+        return 0
     if a.action == "list":
         rows = list_versions(dataset_dir)
         if a.json:
@@ -192,14 +254,38 @@ def _cmd_train_tokenizer(a: argparse.Namespace) -> int:
     from jwc.pipeline.errors import UserError
     from jwc.pipeline.versions.ids import latest_version
 
-    cfg = config_mod.load(a.config)
-    dataset_dir = _dataset_dir(a)
-    version = a.version or latest_version(dataset_dir)
-    if version is None:
-        raise UserError(f"dataset {dataset_dir.name} has no published version to train on")
+    overrides = {"tokenize": {"vocab_size": a.vocab_size}} if a.vocab_size else None
+    cfg = config_mod.load(a.config, overrides=overrides)
+    dataset_dir = _dataset_dir(a, create=True)
+    versions = a.version or []
+    if not versions and not a.input:
+        latest = latest_version(dataset_dir)
+        if latest is None:
+            raise UserError(f"dataset {dataset_dir.name} has no published version to train on: give --input")
+        versions = [latest]
+    missing = [p for p in a.input or [] if not Path(p).exists()]
+    if missing:
+        raise UserError(f"input not found: {', '.join(missing)}")
     spark = _session("jwc-train-tokenizer", cfg, a)
-    print(json.dumps(train_tokenizer(spark, dataset_dir, version, cfg["tokenize"], a.pin), indent=2,
-                     ensure_ascii=False))
+    info = train_tokenizer(spark, dataset_dir, versions, cfg["tokenize"], a.pin, a.input, a.text_field, a.toy)
+    print(json.dumps(info, indent=2, ensure_ascii=False))
+    return 0
+
+
+def _cmd_runs(a: argparse.Namespace) -> int:
+    from jwc.jobs.cleanup import KEEP_STAGES, clean_runs
+    from jwc.pipeline.io.store import Store
+
+    report = clean_runs(Store.open(a.store, create=False).root / "runs", dry_run=a.dry_run)
+    verb = "would remove" if a.dry_run else "removed"
+    for r in report["runs"]:
+        if not r["published"]:
+            print(f"{r['run']}: not published, kept whole (resumable)")
+        else:
+            print(f"{r['run']}: {verb} {r['paths']} output(s), {r['bytes_freed'] / 2**20:,.1f} MB freed; kept "
+                  f"{', '.join(r['kept']) or 'nothing'} and every stage's marker")
+    print(f"total: {report['bytes_freed'] / 2**20:,.1f} MB {'to free' if a.dry_run else 'freed'} "
+          f"(kept for redecide and the notebook: {', '.join(KEEP_STAGES)})")
     return 0
 
 
@@ -362,12 +448,21 @@ def build_parser() -> argparse.ArgumentParser:
                    help="defaults: print every key with its default and documentation; check: validate FILE")
     c.add_argument("file", nargs="?", help="check: the TOML config file to validate")
 
-    v = add("versions", _cmd_versions, "List the published versions of a dataset, show one's manifest, or diff two.")
-    v.add_argument("action", choices=("list", "show", "diff"),
-                   help="list: every version; show: one manifest; diff: documents and removal rates of two")
-    v.add_argument("ids", nargs="*", metavar="VERSION", help="show: one version id; diff: OLD NEW")
-    _add_store(v)
-    _add_dataset_flags(v)
+    v = add("versions", _cmd_versions, "Published versions of a dataset: list them, show a manifest, diff two (an "
+            "increment over its ancestor, or any two), the chain of increments up to one (chain; resolve: every "
+            "shard and token prefix), the Megatron-LM/NeMo training arguments for it (train-args), or re-hash one "
+            "or a copy of one against its manifest (verify; exit 1 on a mismatch).")
+    v.add_argument("action", choices=("list", "show", "diff", "chain", "resolve", "train-args", "verify"))
+    v.add_argument("ids", nargs="*", metavar="VERSION",
+                   help="show, verify: one version id; diff: OLD NEW; chain, resolve, train-args: up to which "
+                        "version (default: the latest)")
+    v.add_argument("--store", default=os.environ.get("JWC_STORE"), metavar="DIR",
+                   help="dataset store folder (not needed by verify --path); default $JWC_STORE")
+    v.add_argument("--path", help="verify: a copied version folder to check instead of the store's")
+    v.add_argument("--root", help="resolve, train-args: folder holding the version folders (default: the store's "
+                                  "versions/), e.g. where they were copied on the training cluster")
+    v.add_argument("--dataset", help="dataset name (default: the config's run.dataset)")
+    v.add_argument("--config", help="TOML config file (for the default dataset name)")
     v.add_argument("--json", action="store_true", help="list: print JSON instead of a table")
     v.add_argument("--top-hosts", type=int, default=20, help="diff: hosts with the most changes to list")
     _add_spark_flags(v, "diff: ")
@@ -384,12 +479,27 @@ def build_parser() -> argparse.ArgumentParser:
     t = add("train-tokenizer", _cmd_train_tokenizer,
             "Train a SentencePiece tokenizer on a sample of a published version and store it in the dataset.")
     _add_store(t)
-    t.add_argument("--dataset", help="dataset name (default: the config's [run] dataset)")
-    t.add_argument("--version", help="version to sample (default: the latest)")
-    t.add_argument("--config", help="TOML config file ([tokenize] training settings)")
-    t.add_argument("--pin", action="store_true", help="pin the dataset to it (refused when pinned to another)")
+    t.add_argument("--dataset", help="dataset name (default: the config's run.dataset)")
+    t.add_argument("--version", action="append", help="published version to sample; repeatable (default: the "
+                   "latest, unless --input is given)")
+    t.add_argument("--input", action="append", metavar="PATH",
+                   help="Parquet file or folder (a text column), .jsonl or .txt file(s) to sample, e.g. a run's "
+                        "runs/<crawl>/shards; repeatable")
+    t.add_argument("--text-field", default="text", help="the text column or JSON field of --input (default text)")
+    t.add_argument("--vocab-size", type=int, help="requested vocabulary (default [tokenize] vocab_size)")
+    t.add_argument("--config", help="TOML config file ([tokenize] training settings and size checks)")
+    t.add_argument("--pin", action="store_true", help="pin the dataset to it: refused when pinned to another, or "
+                   "when the vocabulary or sample fails the size checks ([tokenize] min_vocab_fraction, "
+                   "min_sample_docs)")
+    t.add_argument("--toy", action="store_true", help="with --pin: pin even when the size checks fail (demos and "
+                   "tests only; said loudly)")
     _add_spark_flags(t)
-
+    rn = add("runs", _cmd_runs, "Clean store/runs/: remove the outputs of published runs except filter/ (what "
+             "redecide and the inspection notebook read) and every stage's marker, so a rerun still finds the run "
+             "complete; unfinished runs are kept whole.")
+    rn.add_argument("action", choices=("clean",))
+    _add_store(rn)
+    rn.add_argument("--dry-run", action="store_true", help="list what would be removed and the space it frees")
     rp = add("report", _cmd_report, "Write the self-contained HTML report of a published version, compared with "
              "its parent; exits 3 on drift when [stats] fail_on_drift (or --fail-on-drift) is set.")
     rp.add_argument("version", help="version id (e.g. v0003), or a version folder")

@@ -19,7 +19,7 @@ from jwc.jobs.progress import duration
 from jwc.jobs.publish import IndexChanged, publish_stage
 from jwc.jobs.shards import shards_stage
 from jwc.jobs.stats import report_stage, stats_stage
-from jwc.jobs.tokenize import check_tokenizer_config, tokenize_stage
+from jwc.jobs.tokenize import check_tokenizer_config, no_pin_warning, tokenize_stage
 from jwc.jobs.stages import DONE, RunContext, Stage, run_stage
 from jwc.pipeline import config as config_mod
 from jwc.pipeline.io.atomic import atomic_write_json
@@ -152,6 +152,9 @@ def _locked_nightly(cfg: config_mod.Config, st: Store, crawl_id: str, inputs: li
     print(f"nightly {crawl_id}: {len(files)} input file(s), {size}"
           f"{' (selected records only)' if resolved.index is not None else ''}, store {st.root}",
           file=sys.stderr, flush=True)
+    warning = no_pin_warning(st.dataset_dir(cfg["run"]["dataset"]), cfg["tokenize"])
+    if warning:
+        print(warning, file=sys.stderr, flush=True)
     ctx = RunContext(spark=spark, cfg=cfg, store=st, crawl_id=crawl_id, inputs=files, run_dir=Path(run_dir),
                      break_lock=break_lock)
     _run_stages(ctx, allow_failed)

@@ -30,10 +30,13 @@ from jwc.jobs.decontam import read_summary
 from jwc.jobs.dedup import INDEX_SEEN, published_index
 from jwc.jobs.shards import SHARD_GLOB
 from jwc.pipeline.dedup import index as dedup_index
+from jwc.pipeline.tokens.hf_export import sentencepiece_to_hf
 from jwc.pipeline.tokens.megatron import merge
 from jwc.pipeline.io.atomic import atomic_write_json
 from jwc.pipeline.io.crash import die_at
 from jwc.pipeline.io.store import StoreError, inside, now_utc
+from jwc.pipeline.versions.card import CARD, published_shard_name, render_card
+from jwc.pipeline.versions.chain import version_chain
 from jwc.pipeline.versions.code import code_version
 from jwc.pipeline.versions.files import describe_files
 from jwc.pipeline.io.lock import StoreLock
@@ -41,12 +44,13 @@ from jwc.pipeline.versions.ids import MANIFEST, RunVersion
 from jwc.pipeline.versions.manifest import read_manifest
 from jwc.pipeline.versions.pins import TOKENIZER_INFO, read_pin
 from jwc.pipeline.versions.staging import make_read_only, publish_folder, release_staging, staging_dir
-from jwc.schemas.manifest import MANIFEST_SCHEMA_VERSION, validate_manifest
+from jwc.schemas.manifest import MANIFEST_SCHEMA_VERSION, shards_schema, validate_manifest
 
 if TYPE_CHECKING:
     from jwc.jobs.stages import RunContext
 
-MERGED = "tokens/all"
+TOKENIZER_DIR = "tokenizer"  # in the version: a copy of the pinned tokenizer, so a copied version decodes alone
+HF_TOKENIZER = "tokenizer.json"
 
 
 class PublishError(RuntimeError):
@@ -78,17 +82,22 @@ def _visible_files(root: Path) -> list[Path]:
     return found
 
 
-def _plan(ctx: RunContext) -> list[tuple[Path, str]]:
-    """(source in the run folder, path in the version) for every file of the version, in manifest order."""
+def _plan(ctx: RunContext, rv: RunVersion, tokenizer_dir: Path) -> list[tuple[Path, str]]:
+    """(source in the run folder, path in the version) for every file of the version, in manifest order.
+
+    Shards and token files are renamed `<dataset>-<version>-NNNNN` so that no two versions share a file name."""
     shards = sorted(ctx.stage_dir("shards").glob(SHARD_GLOB))
-    plan = [(p, f"shards/{p.name}") for p in shards]
+    names = [published_shard_name(rv.dataset, rv.version, i) for i in range(len(shards))]
+    plan = [(p, f"shards/{name}.parquet") for p, name in zip(shards, names)]
     tokens = ctx.stage_dir("tokenize")
-    for p in shards:
+    for p, name in zip(shards, names):
         for ext in (".bin", ".idx"):
             src = tokens / f"{p.stem}{ext}"
             if not src.is_file():
                 raise PublishError(f"{src} is missing: the tokenize stage did not finish this shard")
-            plan.append((src, f"tokens/{p.stem}{ext}"))
+            plan.append((src, f"tokens/{name}{ext}"))
+    plan += [(p, f"{TOKENIZER_DIR}/{p.name}") for p in sorted(tokenizer_dir.iterdir())
+             if p.is_file() and p.name != TOKENIZER_INFO]
     stats = ctx.stage_dir("stats")
     if stats.is_dir():
         plan += [(p, f"stats/{p.relative_to(stats).as_posix()}") for p in _visible_files(stats)]
@@ -111,6 +120,8 @@ def content_digest(entries: list[dict[str, Any]]) -> str:
 
 
 def _kind(rel: str) -> str:
+    if rel == CARD:
+        return "card"
     if rel.startswith("shards/"):
         return "shard"
     if rel.startswith("tokens/"):
@@ -118,7 +129,8 @@ def _kind(rel: str) -> str:
     return rel.split("/", 1)[0].removesuffix(".html")
 
 
-def _check(ctx: RunContext, entries: list[dict[str, Any]], shard_names: list[str], merged: bool) -> list[str]:
+def _check(ctx: RunContext, entries: list[dict[str, Any]], shard_names: list[str], merged: str | None
+           ) -> list[str]:
     """Every way the described files disagree with each other or with the stage counts."""
     by_path = {e["path"]: e for e in entries}
     problems = []
@@ -138,8 +150,8 @@ def _check(ctx: RunContext, entries: list[dict[str, Any]], shard_names: list[str
             problems.append(f"the shards hold {docs} documents, {where} says {value}")
     if ctx.results.get("tokenize", {}).get("tokens") != tokens:
         problems.append(f"the token files hold {tokens} tokens, tokenize says {ctx.results.get('tokenize')}")
-    if merged and (by_path[f"{MERGED}.idx"]["rows"], by_path[f"{MERGED}.idx"]["tokens"]) != (docs, tokens):
-        problems.append(f"{MERGED} does not hold the {docs} documents and {tokens} tokens of the shards")
+    if merged and (by_path[f"{merged}.idx"]["rows"], by_path[f"{merged}.idx"]["tokens"]) != (docs, tokens):
+        problems.append(f"{merged} does not hold the {docs} documents and {tokens} tokens of the shards")
     return problems
 
 
@@ -156,22 +168,29 @@ def assemble_version(ctx: RunContext, rv: RunVersion, dataset_dir: Path) -> dict
     if staged.exists():  # left by a killed attempt: start over
         shutil.rmtree(staged)
     staged.mkdir(parents=True)
-    plan = _plan(ctx)
+    info = json.loads((dataset_dir / "tokenizer" / pin["folder"] / TOKENIZER_INFO).read_text(encoding="utf-8"))
+    plan = _plan(ctx, rv, dataset_dir / "tokenizer" / pin["folder"])
     for src, rel in plan:
         _link(src, staged / rel)
     rels = [rel for _, rel in plan]
+    atomic_write_json(staged / TOKENIZER_DIR / TOKENIZER_INFO, {k: v for k, v in info.items() if k != "stored"})
+    rels += [f"{TOKENIZER_DIR}/{TOKENIZER_INFO}", *_export_hf_tokenizer(staged, info)]
     shard_names = [Path(rel).stem for rel in rels if rel.startswith("shards/")]
-    merged = ctx.cfg["publish"]["merge_tokens"] and bool(shard_names)
+    merged = f"tokens/{rv.dataset}-{rv.version}-all" if ctx.cfg["publish"]["merge_tokens"] and shard_names else None
     if merged:
-        merge([staged / "tokens" / name for name in shard_names], staged / MERGED)
-        rels += [f"{MERGED}.bin", f"{MERGED}.idx"]
+        merge([staged / "tokens" / name for name in shard_names], staged / merged)
+        rels += [f"{merged}.bin", f"{merged}.idx"]
+    (staged / CARD).write_text(_card(ctx, rv, dataset_dir, info, shard_names), encoding="utf-8")
+    rels.append(CARD)
     make_read_only(staged)
     entries = describe_files(ctx.spark, staged, rels)
     problems = _check(ctx, entries, shard_names, merged)
     if problems:
         raise PublishError(f"{rv.dataset} {rv.version} not published: " + "; ".join(problems))
     by_path = {e["path"]: e for e in entries}
-    info = json.loads((dataset_dir / "tokenizer" / pin["folder"] / TOKENIZER_INFO).read_text(encoding="utf-8"))
+    tok_files = {"model": f"{TOKENIZER_DIR}/{info['file']}", "info": f"{TOKENIZER_DIR}/{TOKENIZER_INFO}"}
+    if f"{TOKENIZER_DIR}/{HF_TOKENIZER}" in by_path:
+        tok_files["hf"] = f"{TOKENIZER_DIR}/{HF_TOKENIZER}"
     manifest = {
         "schema": "jwc.manifest", "schema_version": MANIFEST_SCHEMA_VERSION,
         "dataset": rv.dataset, "version": rv.version, "created": now_utc(), "parent": rv.parent,
@@ -181,7 +200,8 @@ def assemble_version(ctx: RunContext, rv: RunVersion, dataset_dir: Path) -> dict
         "code": code_version(),
         "counts": ctx.results,
         "tokenizer": {"id": info["id"], "vocab_size": info["vocab_size"], "eos_id": info["eos_id"],
-                      "folder": f"tokenizer/{pin['folder']}", "append_eos": ctx.cfg["tokenize"]["append_eos"]},
+                      "folder": f"tokenizer/{pin['folder']}", "append_eos": ctx.cfg["tokenize"]["append_eos"],
+                      "files": tok_files},
         "totals": {"documents": sum(by_path[f"shards/{n}.parquet"]["rows"] for n in shard_names),
                    "tokens": sum(by_path[f"tokens/{n}.idx"]["tokens"] for n in shard_names),
                    "shards": len(shard_names), "bytes": sum(e["bytes"] for e in entries)},
@@ -192,7 +212,7 @@ def assemble_version(ctx: RunContext, rv: RunVersion, dataset_dir: Path) -> dict
         "content_digest": content_digest(entries),
     }
     if merged:
-        manifest["merged_tokens_prefix"] = MERGED
+        manifest["merged_tokens_prefix"] = merged
     sets = read_summary(ctx.stage_dir("filter"))
     if sets is not None:  # what this version was decontaminated against
         manifest["decontamination"] = sets
@@ -212,6 +232,37 @@ def _check_index(ctx: RunContext, rv: RunVersion) -> None:
         new = sorted(set(now) - set(seen or []))
         raise IndexChanged(f"{', '.join(new) or 'the index'} published since this run's dedup stage"
                            f"{'' if seen is not None else ' (which recorded no index versions)'}")
+
+
+def _export_hf_tokenizer(staged: Path, info: dict[str, Any]) -> list[str]:
+    """Write tokenizer/tokenizer.json for a SentencePiece model HF can reproduce; returns the paths written."""
+    target = staged / TOKENIZER_DIR / HF_TOKENIZER
+    if info["kind"] != "sentencepiece" or target.exists():
+        return []
+    text = sentencepiece_to_hf((staged / TOKENIZER_DIR / info["file"]).read_bytes())
+    if text is None:
+        print(f"[publish] {info['id']} is not a unigram model without normalization: no {HF_TOKENIZER} exported",
+              file=sys.stderr)
+        return []
+    target.write_text(text, encoding="utf-8")
+    return [f"{TOKENIZER_DIR}/{HF_TOKENIZER}"]
+
+
+def _card(ctx: RunContext, rv: RunVersion, dataset_dir: Path, info: dict[str, Any], shard_names: list[str]) -> str:
+    """The version's README.md, from the stage counts (the files are checked against them before publishing)."""
+    tokenize = ctx.results.get("tokenize", {})
+    chain = [{"version": m["version"], "crawl_ids": m["crawl_ids"], "documents": m["totals"]["documents"],
+              "tokens": m["totals"]["tokens"]} for m in (version_chain(dataset_dir, rv.parent) if rv.parent else [])]
+    chain.append({"version": rv.version, "crawl_ids": [ctx.crawl_id], "documents": tokenize.get("documents", 0),
+                  "tokens": tokenize.get("tokens", 0)})
+    facts = {"dataset": rv.dataset, "version": rv.version, "parent": rv.parent, "crawl_ids": [ctx.crawl_id],
+             "documents": tokenize.get("documents", 0), "tokens": tokenize.get("tokens", 0),
+             "shards": len(shard_names), "shard_names": shard_names,
+             "columns": shards_schema(ctx.cfg["shards"]["signals"]).names,
+             "tokenizer": {"id": info["id"], "kind": info["kind"], "file": info["file"],
+                           "vocab_size": info["vocab_size"], "eos_id": info["eos_id"]},
+             "chain": chain, "config_digest": ctx.cfg.digest()}
+    return render_card(facts, ctx.cfg["publish"])
 
 
 def publish_stage(ctx: RunContext, out: Path) -> dict[str, Any]:

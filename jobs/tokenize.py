@@ -2,8 +2,11 @@
 
 The dataset is pinned to one tokenizer (datasets/<name>/tokenizer/PINNED.json) so every version's tokens are
 comparable. The tokenizer is, in order: the pinned one; else the one `[tokenize] tokenizer` names (stored and
-pinned); else a SentencePiece model trained on a deterministic sample of this run's shards (stored and pinned).
-A configured tokenizer that differs from the pin is refused rather than silently mixing vocabularies.
+pinned); else, by default, none: the run stops before this stage and says how to pin one (`jwc train-tokenizer
+--pin`, a deliberate step on a sample large enough for the vocabulary). With `on_no_pin = "train"` a SentencePiece
+model is trained on a deterministic sample of this run's shards and pinned only if its vocabulary and sample pass
+the size checks (`min_vocab_fraction`, `min_sample_docs`) or `allow_toy` is set. A pin is for ever, hence the
+checks. A configured tokenizer that differs from the pin is refused rather than silently mixing vocabularies.
 """
 from __future__ import annotations
 
@@ -16,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Iterator, Mapping
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from pyspark.sql import SparkSession
+from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from jwc.jobs.progress import Progress
@@ -40,7 +43,35 @@ class TokenizerMismatch(UserError):
     """The config names a tokenizer other than the one the dataset is pinned to."""
 
 
-def train_in_task(spark: SparkSession, parquet_path: str, tcfg: Mapping[str, Any], name: str) -> tuple[bytes, int]:
+class NoTokenizerPinned(UserError):
+    """The dataset has no tokenizer and the config does not allow training one during a nightly."""
+
+
+class TokenizerTooSmall(UserError):
+    """A trained tokenizer's vocabulary or sample is too small to pin (the pin would hold for every version)."""
+
+
+def training_frame(spark: SparkSession, paths: list[str], text_field: str = "text") -> DataFrame:
+    """(doc_id, text) rows to train on from Parquet files or folders (a `text_field` column), JSON Lines files
+    (`.jsonl`, same field) or plain text files (`.txt`, one document each). Rows without a doc_id column get the
+    sha1 of their text, so the sample's choice depends on the content alone."""
+    frames = []
+    for path in paths:
+        if path.endswith((".jsonl", ".json", ".jsonl.gz")):
+            frame = spark.read.json(path)
+        elif path.endswith(".txt"):
+            frame = spark.read.text(path, wholetext=True).withColumnRenamed("value", text_field)
+        else:
+            frame = spark.read.parquet(path)
+        if text_field not in frame.columns:
+            raise UserError(f"{path} has no {text_field!r} field to train on (columns: {', '.join(frame.columns)})")
+        doc_id = F.col("doc_id").cast("string") if "doc_id" in frame.columns else F.sha1(F.col(text_field))
+        frames.append(frame.select(doc_id.alias("doc_id"), F.col(text_field).cast("string").alias("text")))
+    return functools.reduce(DataFrame.unionByName, frames)
+
+
+def train_in_task(spark: SparkSession, source: str | DataFrame, tcfg: Mapping[str, Any], name: str
+                  ) -> tuple[bytes, int]:
     """Train SentencePiece in one Spark task on the `train_sample_docs` documents with the smallest seeded hash of
     doc_id; returns (model file bytes, documents trained on).
 
@@ -49,7 +80,8 @@ def train_in_task(spark: SparkSession, parquet_path: str, tcfg: Mapping[str, Any
     does. The choice and order depend on the doc_ids alone, not on how the data is split into files.
     """
     seed = tcfg["seed"]
-    ranked = (spark.read.parquet(parquet_path)
+    frame = spark.read.parquet(source) if isinstance(source, str) else source
+    ranked = (frame
               .select(F.xxhash64(F.lit(seed), "doc_id").alias("rank"), "doc_id", "text")
               .orderBy("rank", "doc_id").limit(tcfg["train_sample_docs"]).coalesce(1))
     options = {"vocab_size": tcfg["vocab_size"], "model_type": tcfg["model_type"],
@@ -59,7 +91,7 @@ def train_in_task(spark: SparkSession, parquet_path: str, tcfg: Mapping[str, Any
                "name": name}
     out = ranked.mapInArrow(functools.partial(_train_batches, options), "model binary, docs bigint").collect()
     if not out or not out[0]["docs"]:  # one row: the model
-        raise UserError(f"no documents in {parquet_path} to train a tokenizer on")
+        raise UserError(f"no documents in {source} to train a tokenizer on")
     return bytes(out[0]["model"]), int(out[0]["docs"])
 
 
@@ -78,10 +110,11 @@ def _train_batches(options: dict[str, Any], batches: Iterator[pa.RecordBatch]) -
 _TRAINED = pa.schema([("model", pa.binary()), ("docs", pa.int64())])
 
 
-def train_and_store(spark: SparkSession, dataset_dir: Path, parquet_path: str, tcfg: Mapping[str, Any],
+def train_and_store(spark: SparkSession, dataset_dir: Path, sample: str | DataFrame, tcfg: Mapping[str, Any],
                     source: Mapping[str, Any]) -> tuple[str, str]:
-    """Train SentencePiece (byte fallback) on a sample of `parquet_path` and store it; returns (folder, id)."""
-    model_bytes, docs = train_in_task(spark, parquet_path, tcfg, dataset_dir.name)
+    """Train SentencePiece (byte fallback) on a sample of `sample` (a Parquet path or a (doc_id, text) frame) and
+    store it; returns (folder, id)."""
+    model_bytes, docs = train_in_task(spark, sample, tcfg, dataset_dir.name)
     with tempfile.TemporaryDirectory() as tmp:
         model = Path(tmp) / f"{dataset_dir.name}.model"
         model.write_bytes(model_bytes)
@@ -100,12 +133,12 @@ def pinned_tokenizer(spark: SparkSession | None, dataset_dir: Path, tcfg: Mappin
     if pin is None:
         if tcfg["tokenizer"]:
             tok = load_tokenizer(tcfg["tokenizer"], tcfg["eos_token"])
-            folder, tok_id = store_tokenizer(dataset_dir, tok, tcfg["eos_token"], {"path": tcfg["tokenizer"]}), tok.id
-        elif sample_path is not None:
-            folder, tok_id = train_and_store(spark, dataset_dir, sample_path, tcfg, source)
+            folder = store_tokenizer(dataset_dir, tok, tcfg["eos_token"], {"path": tcfg["tokenizer"]})
+        elif sample_path is not None and tcfg["on_no_pin"] == "train":
+            folder, _ = train_and_store(spark, dataset_dir, sample_path, tcfg, source)
         else:
-            raise UserError(f"dataset {dataset_dir.name} has no pinned tokenizer and none is configured")
-        pin = pin_tokenizer(dataset_dir, folder, tok_id)
+            raise NoTokenizerPinned(no_pin_message(dataset_dir, sample_path))
+        pin = pin_checked(dataset_dir, folder, tcfg, tcfg["allow_toy"])
     tok = load_stored_tokenizer(dataset_dir, pin["folder"], tcfg["num_threads"])
     if tcfg["tokenizer"]:
         wanted = load_tokenizer(tcfg["tokenizer"], tcfg["eos_token"])
@@ -120,6 +153,54 @@ def pinned_tokenizer(spark: SparkSession | None, dataset_dir: Path, tcfg: Mappin
     return tok
 
 
+def no_pin_message(dataset_dir: Path, sample_path: str | None) -> str:
+    """What to do when a dataset has no tokenizer: the deliberate pinning step, with this run's shards."""
+    shards = f" --input {sample_path}" if sample_path else " --input TEXTS"
+    store = dataset_dir.parent.parent
+    return (f"dataset {dataset_dir.name} has no pinned tokenizer. Pinning is for ever, so it is a step of its own: "
+            f"jwc train-tokenizer --store {store} --dataset {dataset_dir.name}{shards} --pin (on a sample large "
+            "enough for [tokenize] vocab_size), or name one in [tokenize] tokenizer, or set [tokenize] on_no_pin = "
+            "\"train\"; then rerun the same nightly command: it resumes at the tokenize stage")
+
+
+def size_problems(info: Mapping[str, Any], tcfg: Mapping[str, Any]) -> list[str]:
+    """Why a trained tokenizer is too small to pin: a vocabulary far below the one asked for, or a tiny sample."""
+    trained = info.get("source", {}).get("trained_on")
+    if not trained:  # a tokenizer given by the user, not trained here
+        return []
+    problems = []
+    if info["vocab_size"] < tcfg["min_vocab_fraction"] * trained["vocab_size"]:
+        problems.append(f"its vocabulary has {info['vocab_size']:,} pieces where {trained['vocab_size']:,} were "
+                        f"asked for (min_vocab_fraction {tcfg['min_vocab_fraction']})")
+    if trained["sample_docs"] < tcfg["min_sample_docs"]:
+        problems.append(f"it was trained on {trained['sample_docs']:,} documents (min_sample_docs "
+                        f"{tcfg['min_sample_docs']:,})")
+    return problems
+
+
+def pin_checked(dataset_dir: Path, folder: str, tcfg: Mapping[str, Any], force: bool) -> dict[str, Any]:
+    """Pin a stored tokenizer after the size checks (skipped with `force`, and then called a toy), and say loudly
+    what was pinned; returns the pin in force (another run's, when it pinned first)."""
+    info = json.loads((dataset_dir / "tokenizer" / folder / TOKENIZER_INFO).read_text(encoding="utf-8"))
+    problems = size_problems(info, tcfg)
+    if problems and not force:
+        raise TokenizerTooSmall(f"not pinning {info['id']} to dataset {dataset_dir.name}: " + "; ".join(problems)
+                                + ". Train on more text (jwc train-tokenizer --input/--version), ask for a smaller "
+                                "vocab_size, or force a toy pin (--toy, or [tokenize] allow_toy = true)")
+    pin = pin_tokenizer(dataset_dir, folder, info["id"])
+    if pin["id"] == info["id"]:
+        trained = info.get("source", {}).get("trained_on", {})
+        label = "TOY TOKENIZER (size checks skipped: for demos and tests only)" if problems else "tokenizer"
+        lines = [f"PINNED {label} {info['id']} to dataset {dataset_dir.name}: every version from now on uses it",
+                 f"  vocabulary {info['vocab_size']:,}" + (f" of {trained['vocab_size']:,} asked for, trained on "
+                                                          f"{trained['sample_docs']:,} documents" if trained else
+                                                          f", from {info.get('source', {}).get('path')}"),
+                 *(f"  {p}" for p in problems)]
+        bar = "=" * 100
+        print("\n".join([bar, *lines, bar]), file=sys.stderr, flush=True)
+    return pin
+
+
 def check_tokenizer_config(dataset_dir: Path, tcfg: Mapping[str, Any]) -> None:
     """Refuse before any work what the tokenize stage would refuse later: a configured tokenizer that does not
     load, or one (or an eos token) other than the dataset's pin."""
@@ -130,6 +211,14 @@ def check_tokenizer_config(dataset_dir: Path, tcfg: Mapping[str, Any]) -> None:
             raise ConfigError(f"tokenize.tokenizer: cannot load {tcfg['tokenizer']}: {exc}") from None
     if read_pin(dataset_dir) is not None:
         pinned_tokenizer(None, dataset_dir, tcfg, None, {})
+
+
+def no_pin_warning(dataset_dir: Path, tcfg: Mapping[str, Any]) -> str | None:
+    """The line a nightly prints when it starts, if it will stop before the tokenize stage for want of a pin."""
+    if read_pin(dataset_dir) is None and not tcfg["tokenizer"] and tcfg["on_no_pin"] == "stop":
+        return (f"warning: dataset {dataset_dir.name} has no pinned tokenizer: the run will stop before the "
+                "tokenize stage (see `jwc train-tokenizer --help`)")
+    return None
 
 
 def _tokenize_shard(item: tuple[str, str, str], tok_bc: Any, batch_size: int, append_eos: bool,
@@ -190,17 +279,24 @@ def tokenize_stage(ctx: RunContext, out: Path) -> dict[str, Any]:
     return counts
 
 
-def train_tokenizer(spark: SparkSession, dataset_dir: Path, version: str, tcfg: Mapping[str, Any],
-                    pin: bool = False) -> dict[str, Any]:
-    """`jwc train-tokenizer`: train on a sample of a published version, store it, and pin it when asked (refused
-    when the dataset is pinned to another tokenizer). Returns the stored tokenizer's record."""
-    manifest = read_manifest(dataset_dir, version)
-    shards = dataset_dir / "versions" / version / "shards"
-    folder, tok_id = train_and_store(spark, dataset_dir, str(shards), tcfg, {
-        "dataset": dataset_dir.name, "version": version, "crawl_ids": manifest["crawl_ids"]})
+def train_tokenizer(spark: SparkSession, dataset_dir: Path, versions: list[str], tcfg: Mapping[str, Any],
+                    pin: bool = False, inputs: list[str] | None = None, text_field: str = "text",
+                    toy: bool = False) -> dict[str, Any]:
+    """`jwc train-tokenizer`: train on a sample of published versions and/or input files, store it, and pin it when
+    asked: refused when the dataset is pinned to another tokenizer, or when the result fails the size checks
+    (unless `toy`). Returns the stored tokenizer's record."""
+    paths = [str(dataset_dir / "versions" / v / "shards") for v in versions]
+    crawls = [c for v in versions for c in read_manifest(dataset_dir, v)["crawl_ids"]]
+    paths += list(inputs or [])
+    if not paths:
+        raise UserError("nothing to train on: give --version and/or --input")
+    frame = training_frame(spark, paths, text_field)
+    folder, tok_id = train_and_store(spark, dataset_dir, frame, tcfg, {
+        "dataset": dataset_dir.name, "versions": versions, "inputs": list(inputs or []), "crawl_ids": crawls})
     info = json.loads((dataset_dir / "tokenizer" / folder / TOKENIZER_INFO).read_text(encoding="utf-8"))
+    info["problems"] = size_problems(info, tcfg)
     if pin:
-        current = pin_tokenizer(dataset_dir, folder, tok_id)
+        current = pin_checked(dataset_dir, folder, tcfg, toy or tcfg["allow_toy"])
         if current["id"] != info["id"]:
             raise TokenizerMismatch(f"dataset {dataset_dir.name} is already pinned to {current['id']}; "
                                     f"stored {info['id']} in tokenizer/{folder} without pinning it")

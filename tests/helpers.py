@@ -109,6 +109,9 @@ RUN_TIMEOUT = 900  # seconds for one nightly of the small sample on a loaded mac
 
 
 def nightly_command(store: Path, warc: Path, *extra: str) -> list[str]:
+    """The `jwc nightly` command line of the sample crawl; pins the toy tokenizer into `store` first (the
+    deliberate step before a dataset's first nightly)."""
+    pin_toy_tokenizer(store)
     return [sys.executable, "-m", "jwc.jobs.cli", "nightly", "--crawl-id", CRAWL, "--input", str(warc),
             "--store", str(store), *extra]
 
@@ -304,3 +307,22 @@ def publish_fake(ds: Path, version: str, parent: str | None) -> None:
     (staged / MANIFEST).write_text(json.dumps(manifest_for(version, parent)))
     publish_folder(staged, ds / "versions" / version)
     release_staging(ds, version)
+
+
+def pin_toy_tokenizer(store: Path, dataset: str = "ja-web", vocab_size: int = 1000) -> str:
+    """Pin a small SentencePiece model, trained on the bundled sample's paragraphs, to `dataset` in `store`: the
+    deliberate pinning step a nightly needs before its first run (tests only: a toy vocabulary). Returns its id.
+    Deterministic, so every store pinned with it tokenizes alike."""
+    import tempfile
+
+    from jwc.pipeline.io.store import Store
+    from jwc.pipeline.sample.texts_ja import TOPICS
+    from jwc.pipeline.tokens.tokenizer import load_tokenizer, train_sentencepiece
+    from jwc.pipeline.versions.pins import pin_tokenizer, store_tokenizer
+
+    dataset_dir = Store.open(store).dataset_dir(dataset)
+    texts = [p for topic in TOPICS for p in topic.paragraphs]
+    with tempfile.TemporaryDirectory() as tmp:
+        tok = load_tokenizer(train_sentencepiece(texts, tmp, vocab_size, name=dataset))
+    folder = store_tokenizer(dataset_dir, tok, "", {"toy": "tests/conftest.py pin_toy_tokenizer"})
+    return pin_tokenizer(dataset_dir, folder, tok.id)["id"]

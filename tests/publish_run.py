@@ -37,7 +37,8 @@ def small_config() -> Config:
     sections = {
         **base.sections,
         "shards": resolve("shards", SHARDS_PARAMS, {"shard_text_bytes": 30_000, "row_group_bytes": 8_192}),
-        "tokenize": resolve("tokenize", TOKENIZE_PARAMS, {"vocab_size": 1200, "train_sample_docs": 60}),
+        "tokenize": resolve("tokenize", TOKENIZE_PARAMS, {"vocab_size": 1200, "train_sample_docs": 60,
+                                                        "on_no_pin": "train", "allow_toy": True}),
         "publish": resolve("publish", PUBLISH_PARAMS, {"merge_tokens": True}),
     }
     return Config(sections, base.cleaners, base.filters)

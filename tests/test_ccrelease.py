@@ -19,7 +19,7 @@ from jwc.pipeline.io.cclisting import COMMONCRAWL_PARAMS, index_source
 from jwc.pipeline.config import Config
 from jwc.pipeline.sample.generate import generate_sample
 from tests.ccserver import CrawlServer, build_release
-from tests.helpers import make_corpus
+from tests.helpers import make_corpus, pin_toy_tokenizer
 
 CRAWL = "CC-MAIN-2099-01"
 COLUMNS = ("doc_id", "outcome", "source_file", "source_offset", "url", "title", "text", "lang")
@@ -171,6 +171,7 @@ def test_nightly_over_a_crawl_id_stops_on_a_missing_file_then_only_failed_comple
     release = build_release(tmp_path / "release", CRAWL, warcs)
     victim = tmp_path / "release" / release["warc_names"][1]
     store = tmp_path / "store"
+    pin_toy_tokenizer(store)
     with CrawlServer(tmp_path / "release") as server:
         selected = {(p, o) for p, o, _ in _expected_selection(release, server.url)}
         args = ["nightly", "--crawl-id", CRAWL, "--from", "commoncrawl", "--index", "--cc-base", server.url,

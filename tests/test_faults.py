@@ -14,7 +14,7 @@ from jwc.jobs.extract import run_extract
 from jwc.jobs.nightly import nightly
 from jwc.pipeline import config
 from jwc.pipeline.io.inputs import InputFile
-from tests.helpers import make_corpus, shared_data, write_warc
+from tests.helpers import make_corpus, pin_toy_tokenizer, shared_data, write_warc
 
 CRAWL = "FAULTS-2026-01"
 
@@ -57,6 +57,7 @@ def crawl(tmp_path_factory) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def run(spark, crawl, tmp_path_factory) -> dict[str, Any]:
     store = tmp_path_factory.mktemp("fault-store") / "store"
+    pin_toy_tokenizer(store)
     results = nightly(CRAWL, [str(crawl["normal"]), str(crawl["fault"])], str(store))
     run_dir = store / "runs" / CRAWL
     rows = (spark.read.parquet(str(run_dir / "extract" / "records"))
@@ -261,6 +262,7 @@ def test_a_run_whose_documents_are_all_published_stops_with_one_line(spark, tmp_
     warc = tmp_path / "a.warc.gz"
     generate_sample(str(warc), records=60, seed=7)
     store = tmp_path / "store"
+    pin_toy_tokenizer(store)
     assert cli(["nightly", "--crawl-id", "A", "--input", str(warc), "--store", str(store)]) == 0
     capsys.readouterr()
     code = cli(["nightly", "--crawl-id", "B", "--input", str(warc), "--store", str(store)])

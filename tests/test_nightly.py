@@ -9,6 +9,7 @@ import pytest
 from jwc.jobs.cli import main as cli
 from jwc.jobs.nightly import nightly
 from jwc.pipeline.sample.generate import generate_sample
+from tests.helpers import pin_toy_tokenizer
 
 CRAWL = "SAMPLE-2026-48"
 
@@ -27,6 +28,7 @@ def sample(tmp_path_factory) -> tuple[Path, list[dict]]:
 def run(spark, sample, tmp_path_factory):
     warc, truth = sample
     store = tmp_path_factory.mktemp("store") / "store"
+    pin_toy_tokenizer(store)
     results = nightly(CRAWL, [str(warc)], str(store))
     return store, results, truth
 

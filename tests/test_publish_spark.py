@@ -56,7 +56,7 @@ def test_shards_content_and_layout(published: dict[str, Any]) -> None:
     version = ds / "versions" / "v0001"
     assert manifest["totals"]["documents"] == 120 and manifest["totals"]["shards"] == len(manifest["shards"]) >= 3
     assert sorted(p.name for p in (version / "shards").iterdir()) == [
-        f"shard-{i:05d}.parquet" for i in range(manifest["totals"]["shards"])]
+        f"{DATASET}-v0001-{i:05d}.parquet" for i in range(manifest["totals"]["shards"])]
     by_id = {d["doc_id"]: d for d in published["docs"]}
     seen = []
     expected_cols = ["text", "doc_id", "url", "host", "crawl_id", "warc_date", "lang_score", "chars",
@@ -88,7 +88,7 @@ def test_shards_content_and_layout(published: dict[str, Any]) -> None:
         data = (version / shard["parquet"]).read_bytes()
         assert files[shard["parquet"]]["sha256"] == hashlib.sha256(data).hexdigest()
     assert not any(p.stat().st_mode & 0o222 for p in version.rglob("*") if p.is_file()), "published files read-only"
-    assert sorted(p.name for p in version.iterdir()) == ["manifest.json", "shards", "tokens"]
+    assert sorted(p.name for p in version.iterdir()) == ["README.md", "manifest.json", "shards", "tokenizer", "tokens"]
     assert not (ds / "staging" / "v0001").exists()
 
 
@@ -194,8 +194,14 @@ def test_second_version_diff_and_cli(spark: Any, published: dict[str, Any], caps
     docs2_ids = {d["doc_id"]: d["host"] for d in docs2}
     added = {k: h for k, h in docs2_ids.items() if k not in docs1}
     removed = {k: h for k, h in docs1.items() if k not in docs2_ids}
-    assert diff["documents"] == {"old": 120, "new": 120, "added": len(added), "removed": len(removed),
-                                 "unchanged": 80}
+    # v0002 is an increment over its parent: v0001's documents are still in the dataset, not "removed".
+    assert diff["kind"] == "increment" and diff["increments"] == ["v0002"]
+    assert diff["documents"] == {"old": 120, "new": 120, "new_documents": len(added), "overlap_with_old": 80,
+                                 "dataset_before": 120, "dataset_after": 240}
+    assert main(["versions", "diff", "v0002", "v0001", "--store", str(store), "--dataset", DATASET]) == 0
+    backwards = json.loads(capsys.readouterr().out)  # not an increment: a plain comparison of the two versions
+    assert backwards["kind"] == "versions" and backwards["documents"] == {
+        "old": 120, "new": 120, "added": len(removed), "removed": len(added), "unchanged": 80}
     expected_hosts = {h: (sum(v == h for v in added.values()), sum(v == h for v in removed.values()))
                       for h in set(added.values()) | set(removed.values())}
     assert {r["host"]: (r["added"], r["removed"]) for r in diff["hosts"]["top"]} == expected_hosts

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import json
 import signal
 import subprocess
 import sys
@@ -23,7 +24,7 @@ from jwc.pipeline.tokens.tokenizer import TOKENIZE_PARAMS, load_tokenizer, train
 from jwc.pipeline.versions.code import code_version
 from jwc.pipeline.versions.diff import removal_rates
 from jwc.pipeline.versions.files import describe_file
-from jwc.pipeline.versions.ids import (VersionError, latest_version, published_versions, reserved_version,
+from jwc.pipeline.versions.ids import (MANIFEST, VersionError, latest_version, published_versions, reserved_version,
                                       run_version)
 from jwc.pipeline.versions.manifest import read_manifest
 from jwc.pipeline.versions.pins import load_stored_tokenizer, pin_tokenizer, read_pin, store_tokenizer
@@ -192,3 +193,28 @@ def test_code_version_names_the_commit() -> None:
     assert code["package"] == "jwc" and code["version"]
     if (REPO / ".git").exists():
         assert len(code["git_commit"]) == 40 and isinstance(code["git_dirty"], bool)
+
+
+def test_chain_of_old_style_versions_resolves_with_the_stored_tokenizer(tmp_path: Path) -> None:
+    """Versions published before versions held their tokenizer (no `tokenizer.files`): the chain follows the
+    parent links, skips gaps, and train-args falls back to the dataset's stored model; a loop is refused."""
+    from jwc.pipeline.versions.chain import chain_view, resolve_dataset, training_args, version_chain
+
+    ds = tmp_path / "datasets" / "d"
+    (ds / "tokenizer" / "x").mkdir(parents=True)
+    (ds / "tokenizer" / "x" / "tokenizer-info.json").write_text(json.dumps({"file": "d.model"}))
+    publish_fake(ds, "v0001", None)
+    publish_fake(ds, "v0003", "v0001")
+    assert [m["version"] for m in version_chain(ds, "v0003")] == ["v0001", "v0003"]
+    rows = chain_view(ds, "v0003")
+    assert [(r["version"], r["cumulative_documents"], r["cumulative_tokens"]) for r in rows] == [
+        ("v0001", 8, 80), ("v0003", 16, 160)]
+    args = training_args(resolve_dataset(ds, "v0003", root=Path("/data/copy")))
+    assert args["megatron"][:5] == ["--data-path", "0.5", "/data/copy/v0001/tokens/shard-00000", "0.5",
+                                    "/data/copy/v0003/tokens/shard-00000"]
+    assert args["megatron"][args["megatron"].index("--tokenizer-model") + 1] == str(ds / "tokenizer/x/d.model")
+    assert args["nemo"]["model.tokenizer.library"] == "sentencepiece" and args["tokens"] == 160
+    looped = json.loads((ds / "versions" / "v0001" / MANIFEST).read_text()) | {"parent": "v0003"}
+    (ds / "versions" / "v0001" / MANIFEST).write_text(json.dumps(looped))
+    with pytest.raises(VersionError, match="loop"):
+        version_chain(ds, "v0003")

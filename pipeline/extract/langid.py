@@ -41,12 +41,16 @@ def load_model() -> "fasttext.FastText._FastText":
 
 
 def identify(texts: list[str], max_chars: int = 2000, k: int = 3) -> list[dict[str, float]]:
-    """The top-k {language: probability} per text; fastText predicts the whole batch in one native call."""
+    """The top-k {language: probability} per text; fastText predicts the whole batch in one native call.
+
+    fastText adds 1e-5 to every softmax output before returning it, so a confident prediction comes back as
+    1.00001; probabilities are clamped to 1.0 so that `lang_score` really is one.
+    """
     if not texts:
         return []
     lines = [" ".join(t[:max_chars].split()) for t in texts]
     labels, probs = load_model().predict(lines, k=k)
-    return [{lab.removeprefix("__label__"): float(p) for lab, p in zip(labs, ps)} for labs, ps in zip(labels, probs)]
+    return [{lab.removeprefix("__label__"): min(1.0, float(p)) for lab, p in zip(labs, ps)} for labs, ps in zip(labels, probs)]
 
 
 _KANA = re.compile(f"[{KANA}]")

@@ -60,6 +60,20 @@ TOKENIZE_PARAMS: dict[str, Param] = {
     "train_threads": Param(2, "Training threads. Part of the result: a unigram model trained with another thread "
                               "count differs slightly, so keep it fixed to reproduce a model.", 1, 256),
     "seed": Param(42, "Training: SentencePiece random seed.", 0, 2**31 - 1),
+    # The pinning policy decides whether a run goes on, not what it produces (the pin's id is in every manifest).
+    "on_no_pin": Param("stop", "What a nightly does when the dataset has no pinned tokenizer and `tokenizer` is "
+                               "empty: 'stop' stops the run before the tokenize stage and says how to pin one "
+                               "(`jwc train-tokenizer ... --pin`; the rerun resumes there); 'train' trains one on "
+                               "this run's shards and pins it if it passes the size checks below.", kind=str,
+                       choices=("stop", "train"), operational=True),
+    "min_vocab_fraction": Param(0.9, "Pinning a trained tokenizer: refused when its vocabulary is below this share "
+                                     "of vocab_size (the sample was too small for the vocabulary asked for).",
+                                0.0, 1.0, operational=True),
+    "min_sample_docs": Param(1000, "Pinning a trained tokenizer: refused when it was trained on fewer documents.",
+                             1, 100_000_000, operational=True),
+    "allow_toy": Param(False, "Pin a trained tokenizer even when it fails the size checks (demos and tests only: "
+                              "the pin is marked as a toy and every later version of the dataset uses it).",
+                       kind=bool, operational=True),
 }
 
 

@@ -1,9 +1,16 @@
-"""What changed between two published versions: documents by doc_id and host, totals, removal rates."""
+"""What changed between two published versions: documents by doc_id and host, totals, removal rates.
+
+Versions are increments: a version holds only the documents its crawl added. When the old version is an ancestor
+of the new one (the usual case: the parent), the diff says so and reports the increment (new documents, overlap
+with the old version, the dataset's size before and after) instead of calling the old version's documents
+"removed": they are still in the dataset, in the old version.
+"""
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any, Mapping
 
+from jwc.pipeline.versions.chain import version_chain
 from jwc.pipeline.versions.manifest import read_manifest
 
 
@@ -60,8 +67,7 @@ def diff_versions(spark: Any, dataset_dir: Path, old: str, new: str, top_hosts: 
     t_old, t_new = manifests[old]["totals"], manifests[new]["totals"]
     return {
         "old": old, "new": new,
-        "documents": {"old": t_old["documents"], "new": t_new["documents"], "added": int(totals[0] or 0),
-                      "removed": int(totals[1] or 0), "unchanged": int(totals[2] or 0)},
+        **_documents(dataset_dir, old, new, int(totals[0] or 0), int(totals[1] or 0), int(totals[2] or 0)),
         "tokens": {"old": t_old["tokens"], "new": t_new["tokens"], "change": t_new["tokens"] - t_old["tokens"]},
         "hosts": {"total": int(totals[3] or 0), "changed": int(hosts_changed), "top": host_rows},
         "removal_rates": {r: {"old": rates[old].get(r, 0.0), "new": rates[new].get(r, 0.0),
@@ -69,3 +75,18 @@ def diff_versions(spark: Any, dataset_dir: Path, old: str, new: str, top_hosts: 
         "config_changed": manifests[old]["config_digest"] != manifests[new]["config_digest"],
         "tokenizer_changed": manifests[old]["tokenizer"]["id"] != manifests[new]["tokenizer"]["id"],
     }
+
+
+def _documents(dataset_dir: Path, old: str, new: str, added: int, removed: int, both: int) -> dict[str, Any]:
+    """The document part of a diff: an increment when `old` is an ancestor of `new`, else a plain set comparison."""
+    chain = version_chain(dataset_dir, new)
+    ids = [m["version"] for m in chain]
+    if old not in ids[:-1]:
+        return {"kind": "versions", "documents": {
+            "old": read_manifest(dataset_dir, old)["totals"]["documents"], "new": chain[-1]["totals"]["documents"],
+            "added": added, "removed": removed, "unchanged": both}}
+    before = sum(m["totals"]["documents"] for m in chain[: ids.index(old) + 1])
+    after = sum(m["totals"]["documents"] for m in chain)
+    return {"kind": "increment", "increments": ids[ids.index(old) + 1:], "documents": {
+        "old": chain[ids.index(old)]["totals"]["documents"], "new": chain[-1]["totals"]["documents"],
+        "new_documents": added, "overlap_with_old": both, "dataset_before": before, "dataset_after": after}}

@@ -22,6 +22,15 @@ SHARDS_PARAMS: dict[str, Param] = {
 PUBLISH_PARAMS: dict[str, Param] = {
     "merge_tokens": Param(False, "Also write tokens/all.bin/.idx: every shard's tokens concatenated in manifest "
                                  "order, for trainers that want one file pair (doubles the token bytes).", kind=bool),
+    "license": Param("other", "Dataset card: the licence id written in README.md's header (Hugging Face `license`). "
+                              "Web text keeps its authors' copyright, so the default is 'other'.", kind=str),
+    "license_note": Param("Text extracted from Common Crawl (https://commoncrawl.org/terms-of-use); every "
+                          "document keeps its original authors' copyright. Use for research and model training "
+                          "under the terms that apply to you.",
+                          "Dataset card: the licence and terms paragraph.", kind=str),
+    "description": Param("", "Dataset card: a paragraph saying what the dataset is for (empty: a generic one).",
+                         kind=str),
+    "maintainer": Param("", "Dataset card: who to contact about the dataset (empty: not stated).", kind=str),
 }
 
 
