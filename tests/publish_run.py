@@ -29,6 +29,11 @@ from jwc.pipeline.versions.params import PUBLISH_PARAMS, SHARDS_PARAMS
 
 HOSTS = ("news.example.jp", "blog.example.jp", "city.example.lg.jp", "shop.example.co.jp", "forum.example.ne.jp")
 DATASET = "ja-test"
+# Filter-stage counts of the two seeded runs.
+FILTER_1 = {"documents": 200, "kept": 120, "removed": 80, "removed_composition.too_short": 50,
+            "removed_ngwords.adult": 30}
+FILTER_2 = {"documents": 300, "kept": 120, "removed": 180, "removed_composition.too_short": 60,
+            "removed_junk.ads": 120}
 
 
 def small_config() -> Config:

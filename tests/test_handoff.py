@@ -20,7 +20,7 @@ from jwc.pipeline.tokens.tokenizer import load_tokenizer
 from jwc.pipeline.versions.chain import resolve_dataset, training_args
 from jwc.pipeline.versions.manifest import read_manifest
 from jwc.pipeline.versions.verify import verify_folder
-from tests.test_publish_spark import DATASET, FILTER_1, FILTER_2, context, finish_run, make_docs, seed_stages
+from tests.publish_run import DATASET, FILTER_1, FILTER_2, context, finish_run, make_docs, seed_stages
 
 
 @pytest.fixture(scope="module")

@@ -31,12 +31,9 @@ from jwc.pipeline.versions.manifest import read_manifest
 from jwc.pipeline.versions.params import SHARDS_PARAMS
 from jwc.pipeline.versions.pins import read_pin
 from tests.helpers import REPO
-from tests.publish_run import DATASET, MY_STAGES, context, finish_run, make_docs, seed_stages, small_config
+from tests.publish_run import (DATASET, FILTER_1, FILTER_2, MY_STAGES, context, finish_run, make_docs, seed_stages,
+                               small_config)
 
-FILTER_1 = {"documents": 200, "kept": 120, "removed": 80, "removed_composition.too_short": 50,
-            "removed_ngwords.adult": 30}
-FILTER_2 = {"documents": 300, "kept": 120, "removed": 180, "removed_composition.too_short": 60,
-            "removed_junk.ads": 120}
 
 
 @pytest.fixture(scope="module")
