@@ -7,7 +7,6 @@ import itertools
 import json
 import math
 import random
-import sys
 from pathlib import Path
 
 import pyarrow as pa
@@ -19,8 +18,7 @@ from jwc.filters.chain import Chain
 from jwc.filters.decontam import DecontamFilter, DecontamIndex, Item, normalise
 from jwc.pipeline.config import ConfigError, load
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from conftest import shared_data  # noqa: E402
+from tests.helpers import shared_data
 
 QUIZ = [  # multiple-choice items written for this test
     {"id": "q1", "question": "日本で最も長い川はどれか。流域面積の広さではなく、本流の長さで比べたときに一番長いものを次から選びなさい。",
@@ -150,7 +148,7 @@ def test_config_errors_are_user_errors_before_any_work(tmp_path: Path) -> None:
 def _real() -> dict[str, list[str]]:
     shared_data("ja_text_wikinews")
     shared_data("ja_text_ud_gsd")
-    from ngeval import clean_documents
+    from tests.ngeval import clean_documents
 
     return clean_documents()
 

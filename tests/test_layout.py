@@ -144,6 +144,6 @@ def test_test_modules_share_helpers_only_through_helper_modules():
         for path in (REPO / folder).rglob("*.py"):
             for line, imported in _imports(path):
                 leaf = imported.split(".")[-1]
-                if imported.startswith("tests.") and (leaf.startswith("test_") or leaf == "conftest"):
+                if imported.split(".")[0] in ("tests", "conftest") and (leaf.startswith("test_") or leaf == "conftest"):
                     crossed.append(f"{path.relative_to(REPO)}:{line}: {imported}")
     assert crossed == []
