@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 
 import pyarrow as pa
+from pyspark.accumulators import AccumulatorParam
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
@@ -42,7 +43,21 @@ def validate_chain(cfg: Config) -> list[str]:
         raise ConfigError(str(exc)) from None
 
 
-def _task(cfg: Config, schema: pa.Schema, acc: Any):
+class _SumsParam(AccumulatorParam):
+    """Adds {filter: [cpu seconds, documents]} dictionaries key by key (the per-filter time of every task)."""
+
+    def zero(self, value: dict[str, list[float]]) -> dict[str, list[float]]:
+        return {}
+
+    def addInPlace(self, a: dict[str, list[float]], b: dict[str, list[float]]) -> dict[str, list[float]]:
+        for name, (seconds, docs) in b.items():
+            total = a.setdefault(name, [0.0, 0])
+            total[0] += seconds
+            total[1] += docs
+        return a
+
+
+def _task(cfg: Config, schema: pa.Schema, acc: Any, times: Any):
     key, cleaners, filters = cfg.digest(), cfg.cleaners, cfg.filters
     names = [f.name for f in schema]
 
@@ -73,6 +88,7 @@ def _task(cfg: Config, schema: pa.Schema, acc: Any):
             for s in signal_names:
                 out[SIGNAL_PREFIX + s] = sigs[s]
             acc.add(n)
+            times.add({name: [seconds, n] for name, seconds in chain.take_cpu_seconds().items()})
             yield pa.RecordBatch.from_pydict({k: out[k] for k in names}, schema=schema)
 
     return task
@@ -84,12 +100,16 @@ def run_filter(spark: SparkSession, docs: DataFrame, output_dir: str, cfg: Confi
     signal_names = validate_chain(cfg)
     schema = filtered_schema(docs.schema.fieldNames(), signal_names)
     acc = spark.sparkContext.accumulator(0)
-    out = docs.mapInArrow(_task(cfg, schema, acc), _spark_schema(schema))
+    times = spark.sparkContext.accumulator({}, _SumsParam())
+    out = docs.mapInArrow(_task(cfg, schema, acc, times), _spark_schema(schema))
     path = os.path.join(output_dir, "documents")
     with Progress(spark.sparkContext, "filter", "partitions", docs.rdd.getNumPartitions(), lambda: acc.value,
                   progress_every, item="documents"):
         out.write.mode("overwrite").parquet(path)
     counts = decision_counts(spark.read.parquet(path))
+    # CPU seconds per filter summed over tasks (a retried task counts twice): the stats' filter_seconds table.
+    counts["filter_seconds"] = {name: {"seconds": round(v[0], 6), "documents": int(v[1])}
+                                for name, v in times.value.items()}
     atomic_write_json(os.path.join(output_dir, "counts.json"), counts)
     return counts
 
@@ -149,4 +169,5 @@ def filter_stage(ctx: RunContext, out: Path) -> dict[str, Any]:
     docs = kept_documents(ctx.spark, str(ctx.stage_dir("extract")))
     counts = run_filter(ctx.spark, docs, str(out), ctx.cfg, ctx.cfg["run"]["progress_seconds"])
     return {"documents": counts["documents"], "kept": counts["kept"], "removed": counts["removed"],
-            **{f"removed_{k}": v for k, v in counts["removed_by_first_reason"].items()}}
+            **{f"removed_{k}": v for k, v in counts["removed_by_first_reason"].items()},
+            "filter_seconds": counts["filter_seconds"]}
