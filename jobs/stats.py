@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any, Mapping
 
+from jwc.jobs.filter import FILTER_SECONDS
 from jwc.jobs.stages import RunContext, finished_stages
 from jwc.pipeline.config import Config
 from jwc.pipeline.errors import UserError
@@ -41,7 +42,12 @@ def run_stats_inputs(run_dir: Path) -> StatsInputs:
                        dedup_duplicates=str(dedup / "duplicates") if done else None,
                        stage_seconds={name: float(i["seconds"]) for name, i in finished.items() if "seconds" in i},
                        stage_counts={name: i.get("counts", {}) for name, i in finished.items()},
-                       filter_seconds=finished.get("filter", {}).get("counts", {}).get("filter_seconds", {}))
+                       filter_seconds=_filter_seconds(run_dir / "filter" / FILTER_SECONDS))
+
+
+def _filter_seconds(path: Path) -> dict[str, dict[str, float]]:
+    """The filter stage's CPU seconds per filter; empty for a filter folder made without them (`jwc redecide`)."""
+    return json.loads(path.read_text()) if path.is_file() else {}
 
 
 def stats_stage(ctx: RunContext, out: Path) -> dict[str, Any]:

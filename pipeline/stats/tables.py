@@ -233,8 +233,11 @@ def compute_stats(spark: SparkSession, inputs: StatsInputs, out_dir: str | Path,
                                         int(params["sample_chars"]))
     tables["kept_samples"] = kept_samples(dedup_docs if dedup_docs is not None else docs.where(F.col("keep")),
                                           int(params["sample_size"]), int(params["sample_chars"]))
+    chain = [r["filter"] for r in tables["filters"]]
     tables["filter_seconds"] = [{"filter": f, "seconds": float(v["seconds"]), "documents": int(v["documents"])}
-                                for f, v in inputs.filter_seconds.items()]
+                                for f, v in sorted(inputs.filter_seconds.items(),
+                                                   key=lambda kv: (kv[0] not in chain, chain.index(kv[0])
+                                                                   if kv[0] in chain else 0, kv[0]))]
 
     for name, rows in tables.items():
         pq.write_table(pa.Table.from_pylist(rows, schema=SCHEMAS[name]), out / f"{name}.parquet")
