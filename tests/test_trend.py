@@ -117,3 +117,13 @@ def test_trend_matches_the_published_stats(store, tmp_path, capsys) -> None:
 def test_trend_refuses_a_negative_count(store, capsys) -> None:
     assert cli(["report", "v0005", "--store", str(store), "--trend", "-1"]) == 2
     assert "--trend must be 0 or more" in capsys.readouterr().err
+
+
+def test_nightly_report_stage_writes_the_trend_of_the_run(spark, tmp_path_factory) -> None:
+    """With nothing published, the report stage's trend is the run alone, read from the run's own stats."""
+    run_dir = demo_run(spark, tmp_path_factory.getbasetemp())
+    table = pd.read_parquet(run_dir / "report" / "trend.parquet")
+    assert set(table.version) == {"this run"} and not table.alarm.any()
+    rates = table[table.metric == "filter_removed_rate"].set_index("subject").value
+    assert rates.to_dict() == read_stats(run_dir / "stats")["filters"].set_index("filter").removed_rate.to_dict()
+    assert 'data-figure="trend"' in (run_dir / "report" / "report.html").read_text(encoding="utf-8")
