@@ -4,7 +4,6 @@ give the removal rates, the drift alarms and the plot the versions' own stats fi
 from __future__ import annotations
 
 import json
-import shutil
 from html.parser import HTMLParser
 from pathlib import Path
 

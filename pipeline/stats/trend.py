@@ -16,18 +16,7 @@ import pandas as pd
 
 from jwc.pipeline.stats.tables import Stats, drift_findings, read_stats
 
-# metric -> what `subject` names and what `value` is
-METRICS: dict[str, str] = {
-    "filter_removed_rate": "filter: documents removed by it (first failing rule) / documents in",
-    "filter_fired_rate": "filter: documents failing any of its rules / all documents (what drift compares)",
-    "funnel": "stage: documents out (extract: documents; WARC records under subject 'records')",
-    "language_share": "language: records that reached langid with this language / all such records",
-    "encoding_share": "encoding: records with this charset / records with any",
-    "host_share": "host: kept documents of this host / final documents (top hosts of each version)",
-    "duplicate_rate": "'dedup': documents removed by dedup / documents into dedup",
-    "tokens": "'tokens': tokens written by the tokenize stage",
-    "drift_findings": "'all': findings against the previous version",
-}
+# Metrics and what their subjects name: docs/stats.md (Trends).
 COLUMNS = ("position", "version", "created", "crawl_id", "metric", "subject", "value", "alarm")
 TREND_HOSTS = 5  # hosts per version in the table: the top of the kept list
 
@@ -59,7 +48,7 @@ def _version_rows(stats: Stats) -> list[tuple[str, str, float | None]]:
     for r in stages:
         if r["stage"] == "extract":
             rows.append(("funnel", "records", r["documents_in"]))
-        if r["documents_out"] is not None and r["documents_out"] == r["documents_out"]:
+        if pd.notna(r["documents_out"]):
             rows.append(("funnel", r["stage"], r["documents_out"]))
         if r["stage"] == "dedup" and r["documents_in"]:
             rows.append(("duplicate_rate", "dedup", 1 - r["documents_out"] / r["documents_in"]))
