@@ -291,14 +291,17 @@ def _cmd_runs(a: argparse.Namespace) -> int:
 
 def _cmd_report(a: argparse.Namespace) -> int:
     from jwc.jobs.stats import find_version, report_version, stats_params
+    from jwc.pipeline.errors import UserError
     from jwc.pipeline import config as config_mod
 
     params = stats_params(config_mod.load(a.config))
     if a.fail_on_drift:
         params["fail_on_drift"] = True
+    if a.trend < 0:
+        raise UserError(f"--trend must be 0 or more versions, got {a.trend}")
     version_dir = find_version(a.version, a.store, a.dataset)
     out = a.out or f"{version_dir.name}-report.html"
-    findings = report_version(version_dir, out, params)
+    findings = report_version(version_dir, out, params, a.trend)
     print(out)
     return EXIT_DRIFT if findings and params["fail_on_drift"] else 0
 
@@ -508,6 +511,9 @@ def build_parser() -> argparse.ArgumentParser:
     rp.add_argument("--out", help="HTML file to write (default <version>-report.html)")
     rp.add_argument("--config", help="TOML config file ([stats] drift tolerances)")
     rp.add_argument("--fail-on-drift", action="store_true", help="exit 3 when there is drift, whatever the config")
+    rp.add_argument("--trend", type=int, default=0, metavar="N",
+                    help="add the trend of the last N versions ending at VERSION: a report section, a text table "
+                    "on stdout, and <out>-trend.parquet beside the report (docs/stats.md)")
 
     dc = add("decontam-check", _cmd_decontam_check,
              "Check a published version against evaluation sets without re-running the pipeline (report only): "

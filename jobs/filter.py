@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 
 import pyarrow as pa
+from pyspark.accumulators import AccumulatorParam
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
@@ -27,6 +28,7 @@ from jwc.schemas.documents import SIGNAL_PREFIX, filtered_schema
 if TYPE_CHECKING:
     from jwc.jobs.stages import RunContext
 
+FILTER_SECONDS = "filter_seconds.json"  # in the filter stage folder: CPU seconds and documents per filter
 _chains: dict[str, Chain] = {}  # one chain per worker process and config
 
 
@@ -44,7 +46,21 @@ def validate_chain(cfg: Config) -> list[str]:
         raise ConfigError(str(exc)) from None
 
 
-def _task(cfg: Config, schema: pa.Schema, acc: Any, tally: Any, index: Any):
+class _SumsParam(AccumulatorParam):
+    """Adds {filter: [cpu seconds, documents]} dictionaries key by key (the per-filter time of every task)."""
+
+    def zero(self, value: dict[str, list[float]]) -> dict[str, list[float]]:
+        return {}
+
+    def addInPlace(self, a: dict[str, list[float]], b: dict[str, list[float]]) -> dict[str, list[float]]:
+        for name, (seconds, docs) in b.items():
+            total = a.setdefault(name, [0.0, 0])
+            total[0] += seconds
+            total[1] += docs
+        return a
+
+
+def _task(cfg: Config, schema: pa.Schema, acc: Any, times: Any, tally: Any, index: Any):
     key, cleaners, filters = cfg.digest(), cfg.cleaners, cfg.filters
     names = [f.name for f in schema]
 
@@ -79,6 +95,7 @@ def _task(cfg: Config, schema: pa.Schema, acc: Any, tally: Any, index: Any):
             acc.add(n)
             if decontam is not None:
                 tally.add(decontam.drain())
+            times.add({name: [seconds, n] for name, seconds in chain.take_cpu_seconds().items()})
             yield pa.RecordBatch.from_pydict({k: out[k] for k in names}, schema=schema)
 
     return task
@@ -93,12 +110,17 @@ def run_filter(spark: SparkSession, docs: DataFrame, output_dir: str, cfg: Confi
     tally = spark.sparkContext.accumulator({}, TallyParam())
     driver_chain = _chain(cfg.digest(), cfg.cleaners, cfg.filters)
     index = broadcast_index(spark, driver_chain.filters)
-    out = docs.mapInArrow(_task(cfg, schema, acc, tally, index), spark_schema(schema))
+    times = spark.sparkContext.accumulator({}, _SumsParam())
+    out = docs.mapInArrow(_task(cfg, schema, acc, times, tally, index), spark_schema(schema))
     path = os.path.join(output_dir, "documents")
     with Progress(spark.sparkContext, "filter", "partitions", docs.rdd.getNumPartitions(), lambda: acc.value,
                   progress_every, item="documents"):
         out.write.mode("overwrite").parquet(path)
     counts = decision_counts(spark.read.parquet(path))
+    # CPU seconds per filter summed over tasks (a retried task counts twice), for the stats' filter_seconds table;
+    # a file of its own, not a count: counts are compared across reruns, timings differ on every run.
+    atomic_write_json(os.path.join(output_dir, FILTER_SECONDS), {name: {"seconds": v[0], "documents": int(v[1])}
+                                                                 for name, v in times.value.items()})
     atomic_write_json(os.path.join(output_dir, "counts.json"), counts)
     decontam = decontam_filter(driver_chain.filters)
     if decontam is not None:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from jwc.jobs.decontam import SUMMARY_FILE, read_summary
+from jwc.jobs.filter import FILTER_SECONDS
 from jwc.jobs.stages import RunContext, finished_stages
 from jwc.pipeline.config import Config
 from jwc.pipeline.errors import UserError
@@ -20,6 +21,7 @@ from jwc.pipeline.io.atomic import atomic_write_json
 from jwc.pipeline.io.store import Store
 from jwc.pipeline.stats.report import write_report
 from jwc.pipeline.stats.tables import SUMMARY, DriftFinding, StatsInputs, compute_stats
+from jwc.pipeline.stats.trend import TrendPoint, text_view, trend_table, write_trend
 from jwc.pipeline.versions.ids import MANIFEST, checked_version
 
 
@@ -37,7 +39,14 @@ def run_stats_inputs(run_dir: Path) -> StatsInputs:
     return StatsInputs(records=str(run_dir / "extract" / "records"), documents=str(run_dir / "filter" / "documents"),
                        dedup_documents=str(dedup / "documents") if done else None,
                        dedup_duplicates=str(dedup / "duplicates") if done else None,
-                       stage_seconds={name: float(i["seconds"]) for name, i in finished.items() if "seconds" in i})
+                       stage_seconds={name: float(i["seconds"]) for name, i in finished.items() if "seconds" in i},
+                       stage_counts={name: i.get("counts", {}) for name, i in finished.items()},
+                       filter_seconds=_filter_seconds(run_dir / "filter" / FILTER_SECONDS))
+
+
+def _filter_seconds(path: Path) -> dict[str, dict[str, float]]:
+    """The filter stage's CPU seconds per filter; empty for a filter folder made without them (`jwc redecide`)."""
+    return json.loads(path.read_text()) if path.is_file() else {}
 
 
 def stats_stage(ctx: RunContext, out: Path) -> dict[str, Any]:
@@ -61,6 +70,26 @@ def parent_version(dataset_dir: Path) -> Path | None:
     named = {m.get("parent") for m in published.values()}
     heads = [d for d in published if d.name not in named]
     return max(heads, key=lambda d: ((d / MANIFEST).stat().st_mtime_ns, d.name), default=None)
+
+
+def version_chain(version_dir: Path | None, n: int) -> list[Path]:
+    """Up to `n` published versions ending at `version_dir`, following each manifest's `parent`; oldest first.
+    Versions without stats are skipped (and end the walk only when their manifest names no parent)."""
+    chain: list[Path] = []
+    seen: set[str] = set()
+    current = version_dir
+    while current is not None and current.is_dir() and len(chain) < n and current.name not in seen:
+        seen.add(current.name)
+        if (current / "stats" / SUMMARY).is_file():
+            chain.append(current)
+        manifest = current / MANIFEST
+        parent = json.loads(manifest.read_text()).get("parent") if manifest.is_file() else None
+        current = current.parent / checked_version(parent, str(manifest)) if parent else None
+    return chain[::-1]
+
+
+def _trend_points(versions: list[Path]) -> list[TrendPoint]:
+    return [TrendPoint(v.name, v / "stats") for v in versions]
 
 
 def _parent_stats(version_dir: Path | None) -> Path | None:
@@ -90,8 +119,13 @@ def report_stage(ctx: RunContext, out: Path) -> dict[str, Any]:
     params = stats_params(ctx.cfg)
     dataset = ctx.cfg["run"]["dataset"]
     parent = parent_version(ctx.store.dataset_dir(dataset))
+    trend = None
+    if params["trend_versions"] > 1:  # the published chain, then this run
+        points = _trend_points(version_chain(parent, params["trend_versions"] - 1))
+        trend = trend_table(points + [TrendPoint("this run", ctx.stage_dir("stats"))], params)
+        write_trend(trend, out / "trend.parquet")
     findings = write_report(ctx.stage_dir("stats"), out / "report.html", _parent_stats(parent), params,
-                            f"{dataset}: {ctx.crawl_id}")
+                            f"{dataset}: {ctx.crawl_id}", trend)
     alarm = bool(findings) and bool(params["fail_on_drift"])
     atomic_write_json(out / "drift.json", {"parent": parent.name if parent else None,
                                            "fail_on_drift": bool(params["fail_on_drift"]), "alarm": alarm,
@@ -121,8 +155,11 @@ def find_version(version: str, store: str | Path, dataset: str | None = None) ->
     return found[0]
 
 
-def report_version(version_dir: Path, out_file: str | Path, params: Mapping[str, Any]) -> list[DriftFinding]:
-    """Write the report of a published version, compared with the parent named in its manifest."""
+def report_version(version_dir: Path, out_file: str | Path, params: Mapping[str, Any], trend_n: int = 0
+                   ) -> list[DriftFinding]:
+    """Write the report of a published version, compared with the parent named in its manifest; with `trend_n`,
+    also the trend of the last `trend_n` versions ending at it: a report section, `trend_file(out_file)` (Parquet)
+    and a text view on stdout."""
     manifest_path = version_dir / MANIFEST
     manifest = json.loads(manifest_path.read_text()) if manifest_path.is_file() else {}
     parent_id = manifest.get("parent")
@@ -131,7 +168,18 @@ def report_version(version_dir: Path, out_file: str | Path, params: Mapping[str,
         print(f"WARNING: parent version {parent_id} is not in {version_dir.parent}; the report has no comparison",
               file=sys.stderr, flush=True)
         parent_dir = None
+    trend = None
+    if trend_n:
+        trend = trend_table(_trend_points(version_chain(version_dir, trend_n)), params)
+        write_trend(trend, trend_file(out_file))
+        print(text_view(trend), flush=True)
     findings = write_report(version_dir / "stats", out_file, _parent_stats(parent_dir), params,
-                            f"{version_dir.parent.parent.name}: version {version_dir.name}")
+                            f"{version_dir.parent.parent.name}: version {version_dir.name}", trend)
     print_findings(findings, bool(findings) and bool(params["fail_on_drift"]))
     return findings
+
+
+def trend_file(report_file: str | Path) -> Path:
+    """Where `jwc report --trend` writes the trend table: beside the report, `<name>-trend.parquet`."""
+    path = Path(report_file)
+    return path.with_name(f"{path.stem}-trend.parquet")

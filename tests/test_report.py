@@ -103,6 +103,36 @@ def test_report_renders_whole_in_headless_chromium(run_dir, tmp_path) -> None:
     removed = read_stats(run_dir / "stats")["filters"].query("removed > 0")["filter"]
     reasons = {e["data-reason"].split(".")[0] for e in page.elements if e["_tag"] == "details"}
     assert set(removed) <= reasons
+    # Every sample section is collapsed: the page opens short.
+    details = [e for e in page.elements if e["_tag"] == "details"]
+    assert details and not any("open" in e for e in details)
+
+
+def test_first_screen_shows_verdict_funnel_and_top_reasons(run_dir, tmp_path) -> None:
+    """At 1280x800 the summary block (verdict, funnel, top removal reasons, drift) ends inside the window: the page's
+    script measures where the block ends in the rendered layout."""
+    if CHROMIUM is None:
+        pytest.skip("chromium is not installed (Debian: apt-get install -y chromium)")
+    url = (run_dir / "report" / "report.html").resolve().as_uri()
+    common = [CHROMIUM, *FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1280,800"]
+    shot = tmp_path / "first.png"
+    subprocess.run([*common, f"--screenshot={shot}", url], check=True, capture_output=True, timeout=120)
+    assert struct.unpack(">II", shot.read_bytes()[16:24]) == (1280, 800)
+    dom = subprocess.run([*common, "--dump-dom", url], check=True, capture_output=True, text=True,
+                         timeout=120).stdout
+    page = _Page()
+    page.feed(dom)
+    body = next(e for e in page.elements if e["_tag"] == "body")
+    assert 0 < int(body["data-summary-bottom"]) <= 800
+    section = dom[dom.index('<section id="summary"'):]
+    section = section[:section.index("</section>")]
+    assert 'data-verdict="' in section
+    stats = read_stats(run_dir / "stats")
+    for stage in stats["stages"]["stage"]:  # every stage row of the funnel, with its count
+        assert f'data-src="stages" data-key="{stage}" data-col="documents_out"' in section
+    top = stats["rules"].sort_values(["removed", "reason"], ascending=[False, True]).head(3)
+    for reason in top.query("removed > 0")["reason"]:
+        assert f'data-src="rules" data-key="{reason}" data-col="removed"' in section
 
 
 def _lookup(src: str, key: str, col: str, stats: Stats, parent: Stats | None) -> Any:
@@ -142,7 +172,8 @@ def test_every_number_in_the_report_equals_the_stats_files(run_dir) -> None:
     stats = read_stats(run_dir / "stats")
     tables = _check_numbers(run_dir / "report" / "report.html", stats, None)
     assert tables == {"summary", "stages", "filters", "rules", "signals", "hosts", "samples", "clusters",
-                      "dedup_reasons", "pii", "ngwords", "outcomes", "languages", "encodings"}
+                      "dedup_reasons", "pii", "ngwords", "outcomes", "languages", "encodings", "kept_samples",
+                      "filter_seconds"}
 
 
 def test_report_is_self_contained(run_dir) -> None:

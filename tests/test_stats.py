@@ -55,7 +55,7 @@ def test_funnel_matches_stage_outputs(run_dir, docs, stats) -> None:
     assert dict(zip(stats["outcomes"].outcome, stats["outcomes"].records)) == outcomes
     assert stats.summary["totals"] == {
         "records": int(records.records.sum()), "documents": len(docs), "filter_kept": int(docs.keep.sum()),
-        "final_documents": len(dedup), "final_chars": int(dedup.text.str.len().sum())}
+        "final_documents": len(dedup), "final_chars": int(dedup.text.str.len().sum()), "tokens": None}
 
 
 def test_filter_and_rule_counts_match_documents(docs, stats) -> None:
@@ -197,6 +197,22 @@ def test_ks_distance_and_noise_floors() -> None:
     assert ks_noise(10**6, 10**6) < 0.003
     assert rate_noise(0.1, 200, 0.1, 200) == pytest.approx(3.29 * (0.09 * 0.01) ** 0.5)
     assert rate_noise(0.1, 10**6, 0.12, 10**6) < 0.002
+
+
+def test_kept_samples_and_time_per_filter(run_dir, docs, stats) -> None:
+    dedup = pq.read_table(run_dir / "dedup" / "documents", columns=["doc_id", "text"]).to_pandas()
+    kept = stats["kept_samples"]
+    assert len(kept) == STATS_DEFAULTS["sample_size"] and list(kept["rank"]) == list(range(1, len(kept) + 1))
+    assert set(kept.doc_id) <= set(dedup.doc_id)
+    texts = dedup.set_index("doc_id").text
+    for r in kept.itertuples():  # the stored text, cut at sample_chars
+        assert texts[r.doc_id].startswith(r.text.rstrip("…"))
+    seconds = stats["filter_seconds"].set_index("filter")
+    assert list(seconds.index) == list(stats["filters"]["filter"])  # every enabled filter, chain order
+    assert (seconds.documents == len(docs)).all() and (seconds.seconds >= 0).all() and seconds.seconds.sum() > 0
+    measured = json.loads((run_dir / "filter" / "filter_seconds.json").read_text())
+    assert {f: v["seconds"] for f, v in measured.items()} == seconds.seconds.to_dict()
+    assert "filter_seconds" not in json.loads((run_dir / "filter" / "_STAGE.json").read_text())["counts"]
 
 
 def test_drift_flags_exactly_the_changed_filter(spark, run_dir) -> None:

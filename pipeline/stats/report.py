@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import json
 import math
 from pathlib import Path
 from typing import Any, Iterable, Mapping
@@ -20,14 +21,15 @@ from matplotlib.figure import Figure
 
 from jwc.pipeline.io.atomic import atomic_write_text
 from jwc.pipeline.stats.tables import DriftFinding, Stats, drift_findings, read_stats, row_key
+from jwc.pipeline.stats.trend import pivot
 
-SECTIONS = ("drift", "funnel", "filters", "signals", "hosts", "samples", "dedup", "safety", "extract",
-            "comparison")
-_TITLES = {"drift": "Drift from the parent version", "funnel": "Stage funnel", "filters": "Removal per filter",
+SECTIONS = ("summary", "drift", "funnel", "filters", "signals", "hosts", "samples", "kept", "dedup", "safety",
+            "extract", "comparison", "trend")
+_TITLES = {"summary": "At a glance", "drift": "Drift from the parent version", "funnel": "Stage funnel", "filters": "Removal per filter",
            "signals": "Signal distributions and thresholds", "hosts": "Top hosts",
-           "samples": "Samples of removed documents", "dedup": "Near-duplicate clusters",
+           "samples": "Samples of removed documents", "kept": "Samples of kept documents", "dedup": "Near-duplicate clusters",
            "safety": "PII and NG words", "extract": "Languages, encodings and extract outcomes",
-           "comparison": "Comparison with the parent version"}
+           "comparison": "Comparison with the parent version", "trend": "Trend over recent versions"}
 _KEPT, _REMOVED, _PARENT, _THRESH = "#4c78a8", "#e45756", "#9d9d9d", "#b00020"
 
 _CSS = """
@@ -40,7 +42,8 @@ th{background:#f3f4f6;text-align:left}td.num{text-align:right;font-variant-numer
 .alarm{background:#fdecea;border-left:5px solid #b00020;padding:.5rem 1rem}.ok{background:#e8f5e9;
  border-left:5px solid #2e7d32;padding:.5rem 1rem}.note{color:#555}figure{margin:.6rem 0}figcaption{color:#555;
  font-size:.85rem}img{max-width:100%}details{margin:.4rem 0}summary{cursor:pointer;font-weight:600}
-.sample{border:1px solid #e5e7eb;border-radius:4px;padding:.4rem .6rem;margin:.4rem 0}.sample pre{white-space:
+.glance{display:grid;grid-template-columns:1fr 1fr;gap:0 2rem}.glance table{font-size:.82rem;margin:.2rem 0}
+.glance h3{margin:.3rem 0}.verdict{font-size:1.1rem;margin:.4rem 0}.sample{border:1px solid #e5e7eb;border-radius:4px;padding:.4rem .6rem;margin:.4rem 0}.sample pre{white-space:
  pre-wrap;word-break:break-all;font-size:.82rem;margin:.3rem 0 0;max-height:12rem;overflow:auto}.cols{display:flex;
  gap:2rem;flex-wrap:wrap}
 """
@@ -52,6 +55,8 @@ window.addEventListener('load', function () {
   var ok = imgs.length > 0 && imgs.every(function (i) { return i.complete && i.naturalWidth > 0; });
   document.body.setAttribute('data-images', String(imgs.length));
   document.body.setAttribute('data-images-ok', ok ? 'true' : 'false');
+  var glance = document.getElementById('summary');
+  if (glance) { document.body.setAttribute('data-summary-bottom', String(Math.ceil(glance.getBoundingClientRect().bottom))); }
 });
 """
 
@@ -129,14 +134,14 @@ def _numbers_table(stats: Stats, table: str, columns: list[tuple[str, str, str]]
 # ----------------------------------------------------------------------------------------------- figures
 
 
-def _png(fig: Figure, alt: str, caption: str = "", name: str = "", tight: bool = True) -> str:
+def _png(fig: Figure, alt: str, caption: str = "", name: str = "", tight: bool = True, attrs: str = "") -> str:
     """The figure as an <img> with a PNG data URI (tight bounding boxes draw twice: only for small figures)."""
     buf = io.BytesIO()
     FigureCanvasAgg(fig)
     fig.savefig(buf, format="png", dpi=80, bbox_inches="tight" if tight else None)
     data = base64.b64encode(buf.getvalue()).decode("ascii")
     cap = f"<figcaption>{caption}</figcaption>" if caption else ""
-    return (f'<figure data-figure="{html.escape(name)}"><img src="data:image/png;base64,{data}" '
+    return (f'<figure data-figure="{html.escape(name)}" {attrs}><img src="data:image/png;base64,{data}" '
             f'alt="{html.escape(alt)}">{cap}</figure>')
 
 
@@ -192,22 +197,10 @@ def _histogram_figure(stats: Stats, filter_name: str, signals: list[str]) -> str
             continue
         body, over = h[~h["overflow"]], h[h["overflow"]]
         lo, hi = float(body["lo"].iloc[0]), float(body["hi"].iloc[-1])
-        width = (hi - lo) / len(body) if hi > lo else 1.0
-        edges = body["lo"].tolist() + [hi if hi > lo else lo + width]
-        total, kept = body["documents"].tolist(), body["kept"].tolist()
-        if not over.empty:  # drawn one bin-width wide to the right, hatched
-            o = over.iloc[0]
-            edges.append(edges[-1] + width)
-            total.append(int(o["documents"]))
-            kept.append(int(o["kept"]))
-            ax.bar([edges[-2]], [total[-1]], width=width, align="edge", fill=False, hatch="//", edgecolor="black",
-                   linewidth=0.5, zorder=3)
-            ax.set_xlabel(f"hatched: {hi:.4g} < value <= {float(o['hi']):.4g}", fontsize=7)
-        # Stairs are one patch each (bars are one per bin): total in red, kept in blue over it.
-        ax.stairs(total, edges, fill=True, color=_REMOVED)
-        ax.stairs(kept, edges, fill=True, color=_KEPT)
         if hi == lo and over.empty:
-            ax.set_xlabel(f"every value is {lo:.4g}", fontsize=7)
+            _constant_panel(ax, lo, int(body["documents"].sum()), int(body["kept"].sum()))
+        else:
+            _binned_panel(ax, body, over)
         top = float(h["hi"].iloc[-1])
         for rule in stats.thresholds(s):
             t = rule["threshold"]
@@ -223,6 +216,47 @@ def _histogram_figure(stats: Stats, filter_name: str, signals: list[str]) -> str
     if notes:
         caption += " " + "; ".join(html.escape(n) for n in notes) + "."
     return _png(fig, f"signal histograms of {filter_name}", caption, f"signals-{filter_name}", tight=False)
+
+
+def _binned_panel(ax: Any, body: pd.DataFrame, over: pd.DataFrame) -> None:
+    """Bins as stairs (one patch each, not one per bin): total in red, kept in blue over it; the overflow bin drawn
+    one bin-width wide to the right, hatched."""
+    lo, hi = float(body["lo"].iloc[0]), float(body["hi"].iloc[-1])
+    if hi > lo:
+        width = (hi - lo) / len(body)
+        edges = body["lo"].tolist() + [hi]
+    else:  # every value but the overflow equals lo: that bin is drawn a tenth of the overflow's span wide
+        width = (float(over["hi"].iloc[0]) - hi) / 10
+        edges = [lo - width, lo]
+    total, kept = body["documents"].tolist(), body["kept"].tolist()
+    if not over.empty:
+        o = over.iloc[0]
+        edges.append(edges[-1] + width)
+        total.append(int(o["documents"]))
+        kept.append(int(o["kept"]))
+        ax.bar([edges[-2]], [total[-1]], width=width, align="edge", fill=False, hatch="//", edgecolor="black",
+               linewidth=0.5, zorder=3)
+        ax.set_xlabel(f"hatched: {hi:.4g} < value <= {float(o['hi']):.4g}", fontsize=7)
+    ax.stairs(total, edges, fill=True, color=_REMOVED)
+    ax.stairs(kept, edges, fill=True, color=_KEPT)
+
+
+def constant_span(value: float) -> tuple[float, float]:
+    """The x range of a constant signal's panel: the value in the middle, a unit wide (or 10% of it)."""
+    half = max(abs(value) * 0.05, 0.5)
+    return value - half, value + half
+
+
+def _constant_panel(ax: Any, value: float, total: int, kept: int) -> None:
+    """A constant signal as what it is: one thin spike at its value with the count written on it, not a bar
+    spanning a range (which reads as a uniform distribution)."""
+    lo, hi = constant_span(value)
+    ax.bar([value], [total], width=(hi - lo) / 40, color=_REMOVED)
+    ax.bar([value], [kept], width=(hi - lo) / 40, color=_KEPT)
+    ax.set_xlim(lo, hi)
+    ax.set_ylim(0, max(total, 1) * 1.25)
+    ax.text(value, max(total, 1) * 1.05, f"all {total:,} = {value:.4g}", ha="center", fontsize=8)
+    ax.set_xlabel(f"constant: every value is {value:.4g}", fontsize=7)
 
 
 def _clusters_figure(clusters: list[dict[str, Any]]) -> str:
@@ -250,7 +284,92 @@ def _comparison_figure(cur: list[dict[str, Any]], par: dict[str, dict[str, Any]]
     return _png(fig, "fired rate per filter, parent and this version", "Fired rate per filter.", "comparison")
 
 
+_TREND_PANELS = (("filter_removed_rate", "removed rate per filter"), ("language_share", "language share"),
+                 ("encoding_share", "encoding share"), ("duplicate_rate", "near-duplicate rate"),
+                 ("funnel", "documents per stage"), ("tokens", "tokens"))
+
+
+def _trend_figure(trend: pd.DataFrame) -> str:
+    """One panel per watched metric, a line per subject over the versions; drift alarms as red rings. The plotted
+    values go into the figure's data-series attribute so a test can compare them with the stats."""
+    fig = Figure(figsize=(12, 7.5))
+    plotted: dict[str, dict[str, list[float | None]]] = {}
+    for i, (metric, title) in enumerate(_TREND_PANELS):
+        ax = fig.add_subplot(3, 2, i + 1)
+        ax.set_title(title, fontsize=9)
+        ax.tick_params(labelsize=7)
+        table = pivot(trend, metric)
+        if table.empty:
+            ax.text(0.5, 0.5, "not measured", ha="center", transform=ax.transAxes)
+            continue
+        x = list(range(len(table.columns)))
+        alarms = trend[trend["alarm"] & (trend["metric"] == metric)]
+        for subject, row in table.iterrows():
+            ys = [None if pd.isna(v) else float(v) for v in row]
+            plotted.setdefault(metric, {})[str(subject)] = ys
+            ax.plot(x, [float("nan") if v is None else v for v in ys], marker="o", markersize=3, label=str(subject))
+            hit = alarms[alarms["subject"] == subject]
+            cols = list(table.columns)
+            ax.scatter([cols.index(v) for v in hit["version"]], hit["value"], s=90, facecolors="none",
+                       edgecolors=_THRESH, linewidths=1.5, zorder=4)
+        ax.set_xticks(x, list(table.columns), fontsize=7)
+        if len(table) <= 8:
+            ax.legend(fontsize=6, loc="best")
+    fig.subplots_adjust(left=0.06, right=0.98, bottom=0.05, top=0.95, hspace=0.5, wspace=0.15)
+    series = html.escape(json.dumps(plotted, sort_keys=True))
+    return _png(fig, "trend over recent versions", "Each watched number per version, oldest left; red rings: "
+                "drift alarms against the version before.", "trend", tight=False, attrs=f'data-series="{series}"')
+
+
+def _trend_section(trend: pd.DataFrame | None) -> str:
+    if trend is None or trend.empty:
+        return _section("trend", '<p class="note">No trend in this report: <code>jwc report VERSION --trend N</code> '
+                                 "adds the last N versions.</p>")
+    rates = pivot(trend, "filter_removed_rate")
+    alarms = {(r.version, r.subject) for r in trend[trend["alarm"]].itertuples()}
+    rows = []
+    for subject, row in rates.iterrows():
+        cells = "".join(
+            f'<td class="num{" alarm" if (v, subject) in alarms else ""}" data-trend-metric="filter_removed_rate" '
+            f'data-trend-subject="{html.escape(str(subject))}" data-trend-version="{html.escape(v)}" '
+            f'data-value="{_raw(_clean(row[v]))}">{fmt(_clean(row[v]), "rate")}</td>' for v in rates.columns)
+        rows.append(f"<td>{html.escape(str(subject))}</td>{cells}")
+    table = _table(["removed rate"] + list(rates.columns), rows)
+    return _section("trend", _trend_figure(trend) + table + '<p class="note">Red cells: drift alarm against the '
+                                                              "previous version. The same numbers as Parquet: see "
+                                                              "docs/stats.md (trend table).</p>")
+
+
 # ----------------------------------------------------------------------------------------------- sections
+
+
+def _verdict(findings: list[DriftFinding], has_parent: bool, fail_on_drift: bool) -> str:
+    """One line: is this version fine to use, judged by drift from its parent."""
+    if not has_parent:
+        return '<p class="verdict note" data-verdict="no-parent">First version: no parent to compare with.</p>'
+    if not findings:
+        return '<p class="verdict ok" data-verdict="ok">OK: no change from the parent beyond the tolerances.</p>'
+    kind = "DRIFT ALARM" if fail_on_drift else "Drift"
+    return (f'<p class="verdict alarm" data-verdict="drift">{kind}: {len(findings)} change(s) from the parent beyond '
+            'tolerance (details below).</p>')
+
+
+def _summary_section(stats: Stats, findings: list[DriftFinding], has_parent: bool, fail_on_drift: bool,
+                     top: int = 6) -> str:
+    """The first screen: verdict, the stage funnel, the top removal reasons and the drift findings, compact."""
+    funnel = _numbers_table(stats, "stages", [("stage", "stage", "text"), ("in", "documents_in", "int"),
+                                              ("out", "documents_out", "int"), ("seconds", "seconds", "float")])
+    rules = sorted(_records(stats.tables.get("rules")), key=lambda r: (-(r["removed"] or 0), r["reason"]))
+    reasons = _numbers_table(stats, "rules", [("reason", "reason", "text"), ("removed", "removed", "int"),
+                                              ("fired rate", "fired_rate", "rate")],
+                             rows=[r for r in rules if r["removed"]][:top])
+    drift = "".join(f"<li>{html.escape(f.kind)} {html.escape(f.subject)}</li>" for f in findings[:top])
+    more = f"<li>and {len(findings) - top} more</li>" if len(findings) > top else ""
+    drift_html = f"<ul>{drift}{more}</ul>" if findings else '<p class="note">none</p>'
+    body = (_verdict(findings, has_parent, fail_on_drift)
+            + f'<div class="glance"><div><h3>Funnel</h3>{funnel}</div><div><h3>Top removal reasons (first failing '
+            f"rule)</h3>{reasons}<h3>Drift</h3>{drift_html}</div></div>")
+    return _section("summary", body)
 
 
 def _drift_section(findings: list[DriftFinding], has_parent: bool, fail_on_drift: bool) -> str:
@@ -296,6 +415,11 @@ def _filters_section(stats: Stats) -> str:
         ("reason", "reason", "text"), ("signal", "signal", "text"), ("op", "op", "text"),
         ("threshold", "threshold", "float"), ("fired", "fired", "int"), ("fired rate", "fired_rate", "rate"),
         ("removed (first reason)", "removed", "int"), ("removed chars", "removed_chars", "int")])
+    if stats.tables.get("filter_seconds") is not None and len(stats.tables["filter_seconds"]):
+        body += ("<h3>Time per filter</h3>" + _numbers_table(stats, "filter_seconds", [
+            ("filter", "filter", "text"), ("CPU seconds (all tasks)", "seconds", "float"),
+            ("documents", "documents", "int")]) + '<p class="note">Measured in the filter stage around each '
+            "filter's signals and decision, summed over Spark tasks (a retried task counts twice).</p>")
     return _section("filters", body)
 
 
@@ -357,12 +481,23 @@ def _samples_section(stats: Stats) -> str:
             items.append(f'<div class="sample" data-reason="{html.escape(reason)}" '
                          f'data-doc-id="{html.escape(r["doc_id"])}"><div><code>{_esc(r["url"])}</code></div>'
                          f'<div class="note">{" · ".join(facts)}</div><pre>{_esc(r["text"])}</pre></div>')
-        parts.append(f'<details open data-reason="{html.escape(reason)}"><summary>{html.escape(reason)} '
+        parts.append(f'<details data-reason="{html.escape(reason)}"><summary>{html.escape(reason)} '
                      f"({len(rows)} shown)</summary>{''.join(items)}</details>")
     body = "".join(parts) or '<p class="note">No removed documents.</p>'
     note = ('<p class="note">Texts are the stored ones: cleaned and PII-masked; long texts are cut. Chosen by the '
             "smallest hash of doc_id per reason, so the same documents on every run over the same data.</p>")
     return _section("samples", note + body)
+
+
+def _kept_section(stats: Stats) -> str:
+    rows = _records(stats.tables.get("kept_samples"))
+    items = [f'<div class="sample" data-doc-id="{html.escape(r["doc_id"])}"><div><code>{_esc(r["url"])}</code></div>'
+             f'<div class="note">chars <span {_cite("kept_samples", row_key("kept_samples", r), "chars", r["chars"])}>'
+             f'{fmt(r["chars"])}</span></div><pre>{_esc(r["text"])}</pre></div>' for r in rows]
+    body = (f'<details data-reason="kept"><summary>kept ({len(rows)} shown)</summary>{"".join(items)}</details>'
+            if rows else '<p class="note">No kept samples in these stats.</p>')
+    return _section("kept", '<p class="note">Documents of the final output, chosen like the removed ones (smallest '
+                            "hash of doc_id).</p>" + body)
 
 
 def _cite(src: str, key: str, col: str, value: Any) -> str:
@@ -437,8 +572,8 @@ def _comparison_section(stats: Stats, parent: Stats | None, findings: list[Drift
 
 
 def render_report(stats: Stats, parent: Stats | None, findings: list[DriftFinding], fail_on_drift: bool,
-                  title: str) -> str:
-    """The whole HTML page."""
+                  title: str, trend: pd.DataFrame | None = None) -> str:
+    """The whole HTML page (with the trend section filled when `trend`, a `trend_table`, is given)."""
     s = stats.summary
     totals = s["totals"]
     meta = [f"crawl {html.escape(str(s.get('crawl_id', '?')))}", f"stats made {html.escape(str(s.get('created')))}",
@@ -454,22 +589,23 @@ def render_report(stats: Stats, parent: Stats | None, findings: list[DriftFindin
             " characters.</p><nav>" + "".join(f'<a href="#{n}">{_TITLES[n]}</a>' for n in SECTIONS)
             + "</nav></header>")
     body = "".join([
-        _drift_section(findings, parent is not None, fail_on_drift), _funnel_section(stats), _filters_section(stats),
-        _signals_section(stats), _hosts_section(stats), _samples_section(stats), _dedup_section(stats),
-        _safety_section(stats), _extract_section(stats), _comparison_section(stats, parent, findings)])
+        _summary_section(stats, findings, parent is not None, fail_on_drift), _drift_section(findings, parent is not None, fail_on_drift), _funnel_section(stats), _filters_section(stats),
+        _signals_section(stats), _hosts_section(stats), _samples_section(stats), _kept_section(stats),
+        _dedup_section(stats), _safety_section(stats), _extract_section(stats),
+        _comparison_section(stats, parent, findings), _trend_section(trend)])
     return (f'<!DOCTYPE html><html lang="ja"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
             f'<meta name="viewport" content="width=device-width"><style>{_CSS}</style></head>'
             f'<body data-images-ok="pending">{head}{body}<script>{_SCRIPT}</script></body></html>')
 
 
 def write_report(stats_dir: str | Path, out_file: str | Path, parent_stats_dir: str | Path | None,
-                 params: Mapping[str, Any], title: str) -> list[DriftFinding]:
+                 params: Mapping[str, Any], title: str, trend: pd.DataFrame | None = None) -> list[DriftFinding]:
     """Render the report of `stats_dir` (compared with `parent_stats_dir`, if any) to `out_file`; returns the drift
-    findings (params: the `[stats]` section, for tolerances and fail_on_drift)."""
+    findings (params: the `[stats]` section, for tolerances and fail_on_drift; trend: a `trend_table`)."""
     stats = read_stats(stats_dir)
     parent = read_stats(parent_stats_dir) if parent_stats_dir is not None else None
     findings = drift_findings(stats_dir, parent_stats_dir, params)
-    page = render_report(stats, parent, findings, bool(params["fail_on_drift"]), title)
+    page = render_report(stats, parent, findings, bool(params["fail_on_drift"]), title, trend)
     out = Path(out_file)
     out.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(out, page)

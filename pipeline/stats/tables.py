@@ -50,6 +50,8 @@ STATS_PARAMS: dict[str, Param] = {
                                   "rules) moves by more than this, absolute, from the parent version.", 0.0, 1.0),
     "drift_signal_tolerance": Param(0.1, "Drift when a rule signal's distribution moves by more than this "
                                     "Kolmogorov-Smirnov distance (from the stored percentiles).", 0.0, 1.0),
+    "trend_versions": Param(7, "Versions in the nightly report's trend section (the published chain, then the run)"
+                            "; 0 or 1: no trend.", 0, 366),
     "fail_on_drift": Param(False, "Exit non-zero after the nightly run (and `jwc report`) when there is drift.",
                            kind=bool),
 }
@@ -90,6 +92,11 @@ SCHEMAS: dict[str, pa.Schema] = {
     "samples": pa.schema([("stage", _S), ("reason", _S), ("rank", _I), ("doc_id", _S), ("url", _S), ("host", _S),
                           ("chars", _I), ("text", _S), ("signal", _S), ("value", _D), ("threshold", _D),
                           ("duplicate_of", _S), ("jaccard", _D)]),
+    # Documents of the final output, chosen like the removed samples: what the removed ones are compared with.
+    "kept_samples": pa.schema([("rank", _I), ("doc_id", _S), ("url", _S), ("host", _S), ("chars", _I),
+                               ("text", _S)]),
+    # Measured in the filter stage: CPU seconds each filter spent computing its signals, summed over tasks.
+    "filter_seconds": pa.schema([("filter", _S), ("seconds", _D), ("documents", _I)]),
 }
 # The column(s) that identify a row of each table (joined with "|"): the report cites numbers by these keys.
 TABLE_KEYS: dict[str, tuple[str, ...]] = {
@@ -97,7 +104,7 @@ TABLE_KEYS: dict[str, tuple[str, ...]] = {
     "signals": ("signal",), "quantiles": ("signal", "prob"), "histograms": ("signal", "bin"),
     "languages": ("lang",), "encodings": ("encoding", "encoding_source"), "hosts": ("kind", "host"),
     "clusters": ("cluster_size",), "dedup_reasons": ("reason",), "pii": ("type",), "ngwords": ("category",),
-    "samples": ("reason", "rank"),
+    "samples": ("reason", "rank"), "kept_samples": ("rank",), "filter_seconds": ("filter",),
 }
 NONE_LABEL = "(none)"
 
@@ -176,7 +183,9 @@ class StatsInputs:
 
     `records`: extract's records (every WARC record with its outcome); `documents`: the filter stage's documents
     (signals, keep, reasons); `dedup_documents` / `dedup_duplicates`: the dedup stage's kept documents and removed
-    duplicates (None before dedup ran); `stage_seconds`: wall seconds of every finished stage, by stage name.
+    duplicates (None before dedup ran); `stage_seconds`: wall seconds of every finished stage, by stage name;
+    `stage_counts`: the counts every finished stage recorded (shards and tokenize rows of the funnel, tokens);
+    `filter_seconds`: the filter stage's CPU seconds per filter, by filter name (empty when not measured).
     """
 
     records: str
@@ -184,6 +193,8 @@ class StatsInputs:
     dedup_documents: str | None = None
     dedup_duplicates: str | None = None
     stage_seconds: Mapping[str, float] = field(default_factory=dict)
+    stage_counts: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    filter_seconds: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
 
 
 def compute_stats(spark: SparkSession, inputs: StatsInputs, out_dir: str | Path, params: Mapping[str, Any],
@@ -209,7 +220,7 @@ def compute_stats(spark: SparkSession, inputs: StatsInputs, out_dir: str | Path,
     tables: dict[str, list[dict[str, Any]]] = {}
     tables["outcomes"], tables["languages"], tables["encodings"], extract_row = _extract_tables(records)
     totals, tables["filters"], tables["rules"] = _filter_funnel(docs, rules)
-    tables["stages"] = _stages(inputs.stage_seconds, extract_row, dedup_docs, totals)
+    tables["stages"] = _stages(inputs.stage_seconds, inputs.stage_counts, extract_row, dedup_docs, totals)
     tables["signals"], tables["quantiles"], positives = _signal_summaries(docs, signals,
                                                                           int(params["quantile_accuracy"]))
     tables["histograms"] = _histograms(spark, docs, _ranges(tables["signals"], tables["quantiles"], rules,
@@ -220,6 +231,13 @@ def compute_stats(spark: SparkSession, inputs: StatsInputs, out_dir: str | Path,
     tables["clusters"], tables["dedup_reasons"] = _dedup_tables(dedup_docs, dedup_dups)
     tables["samples"] = removed_samples(docs, dedup_dups, rules, int(params["sample_size"]),
                                         int(params["sample_chars"]))
+    tables["kept_samples"] = kept_samples(dedup_docs if dedup_docs is not None else docs.where(F.col("keep")),
+                                          int(params["sample_size"]), int(params["sample_chars"]))
+    chain = [r["filter"] for r in tables["filters"]]
+    tables["filter_seconds"] = [{"filter": f, "seconds": float(v["seconds"]), "documents": int(v["documents"])}
+                                for f, v in sorted(inputs.filter_seconds.items(),
+                                                   key=lambda kv: (kv[0] not in chain, chain.index(kv[0])
+                                                                   if kv[0] in chain else 0, kv[0]))]
 
     for name, rows in tables.items():
         pq.write_table(pa.Table.from_pylist(rows, schema=SCHEMAS[name]), out / f"{name}.parquet")
@@ -231,7 +249,8 @@ def compute_stats(spark: SparkSession, inputs: StatsInputs, out_dir: str | Path,
         "params": dict(params),
         "totals": {"records": extract_row["documents_in"], "documents": totals["documents"],
                    "filter_kept": totals["kept"], "final_documents": final["documents_out"],
-                   "final_chars": final["chars_out"]},
+                   "final_chars": final["chars_out"],
+                   "tokens": _int(inputs.stage_counts.get("tokenize", {}).get("tokens"))},
         "rules": rules,
         "signal_filters": {s: _signal_owner().get(s) for s in signals},
         "tables": {name: f"{name}.parquet" for name in tables},
@@ -321,9 +340,10 @@ def _filter_funnel(docs: DataFrame, rules: list[dict[str, Any]]
     return totals, rows, rule_table
 
 
-def _stages(stage_seconds: Mapping[str, float], extract: dict[str, Any], dedup_docs: DataFrame | None,
-            totals: dict[str, int]) -> list[dict[str, Any]]:
-    """The funnel of stages: extract (records -> documents), filter, dedup; other stages with their seconds."""
+def _stages(stage_seconds: Mapping[str, float], stage_counts: Mapping[str, Mapping[str, Any]],
+            extract: dict[str, Any], dedup_docs: DataFrame | None, totals: dict[str, int]) -> list[dict[str, Any]]:
+    """The funnel of stages: extract (records -> documents), filter, dedup; shards and tokenize with the documents
+    they recorded (they keep every document: in = out, chars of the dedup output); others with their seconds."""
     rows = {
         "extract": extract,
         "filter": {"documents_in": totals["documents"], "documents_out": totals["kept"],
@@ -333,6 +353,11 @@ def _stages(stage_seconds: Mapping[str, float], extract: dict[str, Any], dedup_d
         d = dedup_docs.agg(F.count(F.lit(1)).alias("n"), F.sum(F.length("text")).alias("chars")).first()
         rows["dedup"] = {"documents_in": totals["kept"], "documents_out": int(d["n"]),
                          "chars_in": totals["kept_chars"], "chars_out": int(d["chars"] or 0)}
+    chars = rows["dedup"]["chars_out"] if "dedup" in rows else None
+    for name in ("shards", "tokenize"):
+        n = _int(stage_counts.get(name, {}).get("documents"))
+        if n is not None:
+            rows[name] = {"documents_in": n, "documents_out": n, "chars_in": chars, "chars_out": chars}
     names = [s for s in STAGE_ORDER if s in rows or s in stage_seconds]
     names += sorted(set(stage_seconds) - set(names))
     out = []
@@ -475,6 +500,16 @@ def _dedup_tables(dedup_docs: DataFrame | None, dups: DataFrame | None
 
 def _truncate(text: Column, n: int) -> Column:
     return F.when(F.length(text) > n, F.concat(F.substring(text, 1, n), F.lit("…"))).otherwise(text)
+
+
+def kept_samples(kept: DataFrame, size: int, chars: int) -> list[dict[str, Any]]:
+    """The `size` kept documents with the smallest xxhash64(doc_id), chosen like the removed samples."""
+    if size <= 0:
+        return []
+    picked = (kept.select("doc_id", "url", "host", "chars", _truncate(F.col("text"), chars).alias("text"))
+              .orderBy(F.xxhash64("doc_id"), F.col("doc_id")).limit(size).collect())
+    return [{"rank": i + 1, **{k: r[k] for k in ("doc_id", "url", "host", "text")}, "chars": _int(r["chars"])}
+            for i, r in enumerate(picked)]
 
 
 def removed_samples(docs: DataFrame, dups: DataFrame | None, rules: list[dict[str, Any]], size: int, chars: int
