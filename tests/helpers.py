@@ -201,7 +201,7 @@ def version_content(store: Path) -> dict[str, str]:
 STATS_DEFAULTS = resolve("stats", STATS_PARAMS, {})
 
 
-def _exact_dedup(ctx: RunContext, out: Path) -> dict[str, Any]:
+def exact_dedup(ctx: RunContext, out: Path) -> dict[str, Any]:
     """A small stand-in for the dedup stage with its output contract: exact duplicates of the kept documents."""
     docs = ctx.spark.read.parquet(str(ctx.stage_dir("filter") / "documents")).where("keep")
     group = Window.partitionBy(F.sha2("text", 256))
@@ -233,7 +233,7 @@ def demo_run(spark: SparkSession, base: Path) -> Path:
                      inputs=[InputFile(str(warc), warc.stat().st_size)], run_dir=run_dir)
     run_dir.mkdir(parents=True)
     for stage in (Stage("extract", extract_stage, "extract"), Stage("filter", filter_stage, "filter"),
-                  Stage("dedup", _exact_dedup, "exact dedup stand-in"), Stage("stats", stats_stage, "stats"),
+                  Stage("dedup", exact_dedup, "exact dedup stand-in"), Stage("stats", stats_stage, "stats"),
                   Stage("report", report_stage, "report")):
         run_stage(ctx, stage)
     return run_dir

@@ -20,7 +20,7 @@ from jwc.pipeline.io.store import Store
 from jwc.pipeline.stats.tables import STATS_PARAMS, compute_stats, drift_findings, read_stats
 from jwc.pipeline.stats.trend import COLUMNS
 from jwc.schemas.config import resolve
-from tests.test_stats import CRAWL, _exact_dedup, demo_run
+from tests.helpers import CRAWL, demo_run, exact_dedup
 
 PARAMS = resolve("stats", STATS_PARAMS, {})
 # min_chars at these quantiles of comp_chars: a rising removal rate, one jump beyond what 137 documents' sampling
@@ -43,7 +43,7 @@ def store(spark, tmp_path_factory) -> Path:
         redecide(spark, str(run_dir / "filter"), cfg, str(copy / "filter"))
         ctx = RunContext(spark=spark, cfg=cfg, store=Store.open(tmp / "scratch"), crawl_id=CRAWL, inputs=[],
                          run_dir=copy)
-        run_stage(ctx, Stage("dedup", _exact_dedup, "exact dedup stand-in"))  # on this version's kept documents
+        run_stage(ctx, Stage("dedup", exact_dedup, "exact dedup stand-in"))  # on this version's kept documents
         vid = f"v{i:04d}"
         compute_stats(spark, run_stats_inputs(copy), versions / vid / "stats", PARAMS, cfg.filters)
         parent = f"v{i - 1:04d}" if i > 1 else None
