@@ -455,7 +455,8 @@ def build_parser() -> argparse.ArgumentParser:
             "increment over its ancestor, or any two), the chain of increments up to one (chain; resolve: every "
             "shard and token prefix), the Megatron-LM/NeMo training arguments for it (train-args), or re-hash one "
             "or a copy of one against its manifest (verify; exit 1 on a mismatch).")
-    v.add_argument("action", choices=("list", "show", "diff", "chain", "resolve", "train-args", "verify"))
+    v.add_argument("action", choices=("list", "show", "diff", "chain", "resolve", "train-args", "verify"),
+                   help="what to do (see the command's description)")
     v.add_argument("ids", nargs="*", metavar="VERSION",
                    help="show, verify: one version id; diff: OLD NEW; chain, resolve, train-args: up to which "
                         "version (default: the latest)")
@@ -500,7 +501,7 @@ def build_parser() -> argparse.ArgumentParser:
     rn = add("runs", _cmd_runs, "Clean store/runs/: remove the outputs of published runs except filter/ (what "
              "redecide and the inspection notebook read) and every stage's marker, so a rerun still finds the run "
              "complete; unfinished runs are kept whole.")
-    rn.add_argument("action", choices=("clean",))
+    rn.add_argument("action", choices=("clean",), help="clean: remove published runs' outputs (see above)")
     _add_store(rn)
     rn.add_argument("--dry-run", action="store_true", help="list what would be removed and the space it frees")
     rp = add("report", _cmd_report, "Write the self-contained HTML report of a published version, compared with "

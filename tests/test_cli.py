@@ -34,7 +34,7 @@ def test_every_store_flag_defaults_to_jwc_store(monkeypatch, tmp_path) -> None:
     monkeypatch.setenv("JWC_STORE", str(tmp_path))
     with_store = {name: sub for name, sub in _subparsers(build_parser()).items()
                   if any("--store" in a.option_strings for a in sub._actions)}
-    assert set(with_store) == {"nightly", "versions", "index", "train-tokenizer", "report", "decontam-check"}
+    assert set(with_store) == {"nightly", "versions", "index", "train-tokenizer", "report", "decontam-check", "runs"}
     for name, sub in with_store.items():
         store = next(a for a in sub._actions if "--store" in a.option_strings)
         assert store.default == str(tmp_path) and not store.required, name
