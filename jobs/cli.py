@@ -110,8 +110,11 @@ def _cmd_config(a: argparse.Namespace) -> int:
 
 def _dataset_dir(a: argparse.Namespace, create: bool = False) -> Path:
     from jwc.pipeline import config as config_mod
+    from jwc.pipeline.errors import UserError
     from jwc.pipeline.io.store import Store
 
+    if not a.store:
+        raise UserError("no store given: pass --store DIR or set $JWC_STORE")
     name = a.dataset or config_mod.load(a.config)["run"]["dataset"]
     return Store.open(a.store, create=create).dataset_dir(name)
 
