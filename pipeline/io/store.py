@@ -102,7 +102,7 @@ class Store:
 
     def dataset_lock(self, dataset: str, owner: str, params: Mapping[str, Any]) -> StoreLock:
         """The lock of a dataset: publishing a version, changing its dedup index."""
-        file = PosixLockFile(self.root / LOCKS / f"dataset-{safe_name(dataset)}.lock")
+        file = PosixLockFile(self.root / LOCKS / f"dataset-{safe_name(dataset, 'dataset name')}.lock")
         return StoreLock(file, f"dataset {self.dataset_dir(dataset)}", owner, params)
 
 
