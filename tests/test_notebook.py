@@ -16,7 +16,7 @@ import pyarrow.parquet as pq
 import pytest
 from nbclient import NotebookClient
 
-from tests.helpers import demo_run
+from tests.helpers import demo_run, pin_toy_tokenizer
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOK = REPO / "notebooks" / "inspect_version.ipynb"
@@ -81,6 +81,7 @@ def test_notebook_opens_the_demo_version_of_a_fresh_checkout(tmp_path) -> None:
     sample = clone / "build" / "sample" / "sample.warc.gz"
     sample.parent.mkdir(parents=True)  # as scripts/demo.sh does
     subprocess.run([*jwc, "sample", str(sample), "--records", "150"], check=True, capture_output=True, cwd=clone)
+    pin_toy_tokenizer(clone / "build" / "store")  # the demo pins a labelled toy tokenizer too (scripts/demo.sh)
     subprocess.run([*jwc, "nightly", "--crawl-id", "SAMPLE-2026-48", "--input", str(sample), "--store",
                     str(clone / "build" / "store")], check=True, capture_output=True, cwd=clone, timeout=900,
                    env={k: v for k, v in os.environ.items() if k not in VARIABLES})
