@@ -17,6 +17,8 @@ from typing import Any
 from jwc.jobs.stages import DONE
 
 KEEP_STAGES = ("filter",)  # read by redecide and notebooks/inspect_version.ipynb
+# Small records a finished rerun prints its summary from (jobs/nightly.py print_summary).
+KEEP_FILES = ("publish/published.json", "report/drift.json")
 
 
 def _freed(path: Path) -> int:
@@ -34,7 +36,8 @@ def removable(run_dir: Path) -> list[Path]:
     for stage in sorted(p for p in run_dir.iterdir() if p.is_dir()):
         if stage.name in KEEP_STAGES:
             continue
-        out += sorted(p for p in stage.iterdir() if p.name != DONE)
+        out += sorted(p for p in stage.iterdir()
+                      if p.name != DONE and f"{stage.name}/{p.name}" not in KEEP_FILES)
     return out
 
 

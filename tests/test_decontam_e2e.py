@@ -12,6 +12,7 @@ import pytest
 from jwc.jobs.cli import main as cli
 from jwc.jobs.nightly import nightly
 from jwc.pipeline.sample.generate import generate_sample
+from tests.helpers import pin_toy_tokenizer
 
 CRAWL = "SAMPLE-DECONTAM"
 ABSENT = ["この文章はどの文書にも現れないように、評価用としてだけ書いた架空の説明文であり、クロールには含まれていない。"]
@@ -31,6 +32,7 @@ def run(spark, tmp_path_factory):
     cfg = tmp / "jwc.toml"
     cfg.write_text(f'[filters.decontam]\nsets = ["{eval_set}"]\n', encoding="utf-8")
     store = tmp / "store"
+    pin_toy_tokenizer(store)  # the deliberate pin a dataset's first nightly needs (tests: a toy one)
     nightly(CRAWL, [str(warc)], str(store), str(cfg))
     return store, eval_set, cfg
 
