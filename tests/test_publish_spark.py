@@ -223,5 +223,5 @@ def test_train_tokenizer_on_a_version_reproduces_the_pinned_one(spark: Any, publ
     """The run trained on a hash-ordered sample of its shards; the same sample of the published version (same
     documents) must give the same model, and pinning it again is a no-op."""
     ds = published["dataset_dir"]
-    info = train_tokenizer(spark, ds, "v0001", small_config()["tokenize"], pin=True)
+    info = train_tokenizer(spark, ds, ["v0001"], small_config()["tokenize"], pin=True)
     assert info["id"] == read_pin(ds)["id"] and info["pinned"] is True

@@ -26,13 +26,15 @@ from jwc.jobs.cli import main
 from jwc.jobs.dedup import run_dedup
 from jwc.pipeline import config as config_mod
 from jwc.pipeline.dedup import index as dedup_index
-from tests.helpers import (CRAWL, DATASET, finish, manifest, nightly_command, published, reference_run,
-                                     run_nightly, sample_warc, spawn)
+from tests.helpers import (CRAWL, DATASET, finish, manifest, nightly_command, pin_toy_tokenizer, published,
+                           reference_run, run_nightly, sample_warc, spawn)
 
 COMPACT_STEPS = ("written", "retired", "switched", "cleaned")
 
 
 def nightly_of(crawl: str, store: Path, warc: Path) -> list[str]:
+    """The nightly command of `crawl`; pins the toy tokenizer into `store` first (a new dataset's deliberate pin)."""
+    pin_toy_tokenizer(store)
     return [sys.executable, "-m", "jwc.jobs.cli", "nightly", "--crawl-id", crawl, "--input", str(warc),
             "--store", str(store)]
 

@@ -13,6 +13,7 @@ import pytest
 
 from jwc.jobs.nightly import nightly
 from jwc.pipeline.sample.generate import generate_sample
+from tests.helpers import pin_toy_tokenizer
 
 CRAWL = "STORE-2026-01"
 JWC = str(Path(sys.executable).with_name("jwc"))
@@ -37,6 +38,7 @@ def published(spark, tmp_path_factory) -> tuple[Path, Path]:
     warc = tmp / "in.warc.gz"
     generate_sample(str(warc), records=60, seed=1)
     store = tmp / "store"
+    pin_toy_tokenizer(store)
     nightly(CRAWL, [str(warc)], str(store))
     return store, warc
 
