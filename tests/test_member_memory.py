@@ -2,7 +2,7 @@
 member_too_large row, every Japanese page of the file is kept, and no process of the run comes near the member's
 size. The nightly runs as `jwc nightly` in a child process whose tree (driver, JVM, Python workers) is sampled with
 psutil; the Python workers run under Spark's own memory bound (spark.executor.pyspark.memory = 3g, an address-space
-limit); the peak RSS of every process must stay under 600 MB, where holding the member took 2.2 GB."""
+limit); the peak RSS of the driver and every worker must stay under 1 GiB, where holding the member took 2.2 GB."""
 from __future__ import annotations
 
 import json
@@ -109,4 +109,5 @@ def test_a_member_inflating_to_1_gib_costs_one_row(spark, tmp_path: Path) -> Non
     counts = json.loads((store / "runs" / CRAWL / "extract" / "counts.json").read_text())
     assert counts["outcomes"]["member_too_large"] == 1 and counts["damage_by_file"] == {str(warc): 1}
     assert list((store / "datasets").glob("*/versions/v0001/manifest.json"))
-    assert 0 < peaks["worker"] < 600 << 20 and 0 < peaks["driver"] < 600 << 20, peaks
+    # Below the member's own inflated size: a reader that held the member whole (2.2 GB measured) cannot pass.
+    assert 0 < peaks["worker"] < GIB and 0 < peaks["driver"] < GIB, peaks
