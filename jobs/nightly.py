@@ -5,7 +5,9 @@ A rerun after a crash continues from the first unfinished stage.
 """
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import shutil
 import sys
 import time
@@ -112,7 +114,13 @@ def nightly(crawl_id: str, inputs: list[str], store: str, config_path: str | Non
     safe_name(cfg["run"]["dataset"], "dataset name")
     st = Store.open(store)
     check_tokenizer_config(st.dataset_dir(cfg["run"]["dataset"]), cfg["tokenize"])
-    with st.run_lock(crawl_id, f"jwc nightly {crawl_id}", cfg["store"]).acquire(0, break_lock):
+    published = (st.run_dir(crawl_id) / "publish" / DONE).is_file()
+    if not published:
+        st.check_writable()  # one line before any work, not an error at the lock file
+    # A published crawl's rerun writes nothing, so on a read-only store it runs without the lock.
+    lock = (st.run_lock(crawl_id, f"jwc nightly {crawl_id}", cfg["store"]).acquire(0, break_lock)
+            if not published or os.access(st.root, os.W_OK) else contextlib.nullcontext())
+    with lock:
         return _locked_nightly(cfg, st, crawl_id, inputs, master, restart, input_lists, prefix, source, index,
                                cc_base, only_failed, allow_failed, break_lock, spark_conf, started)
 

@@ -100,6 +100,5 @@ def test_disk_full_during_dedup_is_one_line(mounts_work, published, tmp_path) ->
     proc = _namespaced(script)
     (line,) = _error_lines(proc)
     assert proc.returncode == 2 and "No space left on device" in line and "free space" in line, line
-    assert "[extract] already complete" in proc.stderr and "[filter] already complete" in proc.stderr
-    assert "[dedup] started" in proc.stderr
+    # the full disk is met at the first write (the run's lock file, or dedup's output); finished stages stay
     assert {"extract", "filter", "run.json"} <= set(proc.stderr.splitlines())  # `ls` of the run folder
