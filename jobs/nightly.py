@@ -132,8 +132,6 @@ def _locked_nightly(cfg: config_mod.Config, st: Store, crawl_id: str, inputs: li
                     ) -> dict[str, dict[str, Any]]:
     """`nightly` once the run folder's lock is held."""
     run_dir = st.run_dir(crawl_id)
-    if not (run_dir / "publish" / DONE).is_file():
-        st.check_writable()
     spark = session_for("jwc-nightly", cfg["spark"], master, spark_conf)
     marker = run_dir / "run.json"
     if only_failed:

@@ -108,11 +108,11 @@ RUN_DEPENDENT = {"stats/stages.parquet", "stats/summary.json", "stats/filter_sec
 RUN_TIMEOUT = 900  # seconds for one nightly of the small sample on a loaded machine
 
 
-def nightly_command(store: Path, warc: Path, *extra: str) -> list[str]:
-    """The `jwc nightly` command line of the sample crawl; pins the toy tokenizer into `store` first (the
-    deliberate step before a dataset's first nightly)."""
+def nightly_command(store: Path, warc: Path, *extra: str, crawl: str = CRAWL) -> list[str]:
+    """The `jwc nightly` command line of a crawl (the sample's by default); pins the toy tokenizer into `store`
+    first (the deliberate step before a dataset's first nightly)."""
     pin_toy_tokenizer(store)
-    return [sys.executable, "-m", "jwc.jobs.cli", "nightly", "--crawl-id", CRAWL, "--input", str(warc),
+    return [sys.executable, "-m", "jwc.jobs.cli", "nightly", "--crawl-id", crawl, "--input", str(warc),
             "--store", str(store), *extra]
 
 

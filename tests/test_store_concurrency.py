@@ -26,17 +26,10 @@ from jwc.jobs.cli import main
 from jwc.jobs.dedup import run_dedup
 from jwc.pipeline import config as config_mod
 from jwc.pipeline.dedup import index as dedup_index
-from tests.helpers import (CRAWL, DATASET, finish, manifest, nightly_command, pin_toy_tokenizer, published,
+from tests.helpers import (CRAWL, DATASET, finish, manifest, nightly_command, published,
                            reference_run, run_nightly, sample_warc, spawn)
 
 COMPACT_STEPS = ("written", "retired", "switched", "cleaned")
-
-
-def nightly_of(crawl: str, store: Path, warc: Path) -> list[str]:
-    """The nightly command of `crawl`; pins the toy tokenizer into `store` first (a new dataset's deliberate pin)."""
-    pin_toy_tokenizer(store)
-    return [sys.executable, "-m", "jwc.jobs.cli", "nightly", "--crawl-id", crawl, "--input", str(warc),
-            "--store", str(store)]
 
 
 def doc_ids(store: Path) -> list[str]:
@@ -80,7 +73,7 @@ def test_two_crawl_ids_over_one_input_at_once_publish_each_document_once(tmp_pat
     base = tmp_path_factory.getbasetemp()
     warc, reference = sample_warc(base), reference_run(base)
     store = tmp_path_factory.mktemp("two-crawls") / "store"
-    procs = [spawn(nightly_of(crawl, store, warc)) for crawl in ("TWIN-A", "TWIN-B")]
+    procs = [spawn(nightly_command(store, warc, crawl=crawl)) for crawl in ("TWIN-A", "TWIN-B")]
     with ThreadPoolExecutor(2) as pool:
         (code_a, err_a), (code_b, err_b) = pool.map(finish, procs)
     assert sorted([code_a, code_b]) == [0, 2], (err_a[-3000:], err_b[-3000:])
