@@ -149,7 +149,7 @@ def _locked_nightly(cfg: config_mod.Config, st: Store, crawl_id: str, inputs: li
         if not restart:
             raise RunMismatch(_mismatch(Path(run_dir), crawl_id))
         _discard_run(st, cfg["run"]["dataset"], Path(run_dir))
-    if not marker.is_file() or json.loads(marker.read_text()) != identity:  # a published run's store may be read-only
+    if not marker.is_file():  # a matching marker stays untouched: a published run's store may be read-only
         run_dir.mkdir(parents=True, exist_ok=True)
         atomic_write_json(marker, identity)
     if resolved.index is not None:
