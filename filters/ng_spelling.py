@@ -19,7 +19,7 @@ import itertools
 import re
 from dataclasses import dataclass
 
-from jwc.filters.charclass import is_hiragana, is_kanji, is_katakana
+from jwc.filters.charclass import HIRAGANA, KANJI, is_hiragana, is_katakana
 
 MASK = "○"
 MASKS = "○●◯〇*×✕☓■□◎◆◇"
@@ -41,12 +41,10 @@ _TABLE.update({ord(c): ord(MASK) for c in MASKS})  # int values: str.translate i
 _RUNS = re.compile(f"[{_SEPARATORS}{LONG_MARKS}]+")
 
 
-def _kana_or_mask(ch: str) -> bool:
-    return is_hiragana(ch) or ch == MASK
-
-
-def _japanese(ch: str) -> bool:
-    return is_hiragana(ch) or is_kanji(ch) or ch == MASK
+# Character tests on the translated text (katakana are hiragana there), as compiled one-character matchers: called
+# for every separator run, they are several times faster than range loops.
+_kana_or_mask = re.compile(f"[{HIRAGANA}{MASK}]").match
+_japanese = re.compile(f"[{HIRAGANA}{KANJI}{MASK}]").match
 
 
 def _deleted(mapped: str) -> list[tuple[int, int]]:

@@ -34,6 +34,7 @@ weight, `#` comments; category "user").
 """
 from __future__ import annotations
 
+import functools
 import importlib.util
 import math
 import re
@@ -49,7 +50,7 @@ from jwc.filters.charclass import is_hiragana, is_kanji, is_katakana
 from jwc.filters.ng_spelling import LONG_MARKS, MASKS, fold, fold_word, kana_pattern, masked_keys, same_script_shape
 from jwc.schemas.config import Param
 
-CATEGORIES = ("adult", "sexual_crime", "abuse", "violence", "discrimination", "user")
+CATEGORIES = ("adult", "sexual_crime", "abuse", "violence", "discrimination", "drugs", "user")
 LEXICON = Path(__file__).with_name("ng_lexicon_ja.tsv")
 LEXICON_CATEGORIES = frozenset(CATEGORIES) - {"user"}
 HOJICHAR_FILES = {
@@ -126,7 +127,9 @@ class Entry:
     weight: float
 
 
+@functools.lru_cache(maxsize=8192)
 def _script(ch: str) -> str:
+    """The script of one character; cached, since a text uses few distinct characters and this runs per edge."""
     if is_katakana(ch):
         return "kata"
     if is_hiragana(ch):
@@ -511,18 +514,19 @@ def _edge_on_tokens(check: str, entry: Entry, text: str, at: int, is_end: bool, 
 
 
 def score_matches(matches: list[tuple[Entry, int, int]], length: int, reference_chars: float, weak_cap: float) -> float:
-    """Sum over distinct entries of weight * (1 + ln(count) / 2), where entries weighing under 0.5 together add at
-    most `weak_cap` (news vocabulary alone never drops a page), damped by sqrt(length / reference_chars) for
-    documents longer than reference_chars: distinct words weigh most, repeats and sheer length add slowly."""
-    counts: dict[str, int] = {}
-    weights: dict[str, float] = {}
+    """Sum over distinct entries of weight * (1 + ln(count) / 2), damped by sqrt(length / reference_chars) for
+    documents longer than reference_chars: distinct words weigh most, repeats and sheer length add slowly. Entries
+    weighing under 0.5 add only when they share a category with an entry of 0.5 or more, and together at most
+    `weak_cap`: news vocabulary alone never drops a page, nor does one explicit word beside crime-report words of
+    another topic (an AV actress arrested over 大麻 and 覚醒剤)."""
+    counts: dict[Entry, int] = {}
     for entry, _, _ in matches:
-        counts[entry.word] = counts.get(entry.word, 0) + 1
-        weights[entry.word] = entry.weight
-    parts = {w: weights[w] * (1 + math.log(c) / 2) for w, c in counts.items()}
-    strong = sum(v for w, v in parts.items() if weights[w] >= 0.5)
-    weak = sum(v for w, v in parts.items() if weights[w] < 0.5)
-    return (strong + min(weak, weak_cap)) / math.sqrt(max(1.0, length / reference_chars))
+        counts[entry] = counts.get(entry, 0) + 1
+    parts = {e: e.weight * (1 + math.log(c) / 2) for e, c in counts.items()}
+    strong = {e: v for e, v in parts.items() if e.weight >= 0.5}
+    topics = {c for e in strong for c in e.categories}
+    weak = sum(v for e, v in parts.items() if e.weight < 0.5 and topics.intersection(e.categories))
+    return (sum(strong.values()) + min(weak, weak_cap)) / math.sqrt(max(1.0, length / reference_chars))
 
 
 class NGWordFilter(Filter):

@@ -35,7 +35,8 @@ INNOCENT = [
     "パンツスーツを買った。", "クリトンはプラトンの対話篇だ。", "彼女は事業に成功した。", "20世紀の歴史を学ぶ。",
     "車が静止していた。", "1893年に創業した。", "死ねる覚悟",
 ]
-# Compounds MeCab splits at the entry, which carries its ordinary sense here; such entries weigh 0.1.
+# Compounds MeCab splits at the entry, which carries its ordinary sense here; such entries weigh 0.1 and, with no
+# explicit word of their topic on the page, add nothing to the score.
 WEAK_COMPOUNDS = ["ダッチオーブンで料理をした。", "スラムダンクを全巻読んだ。", "モザイクアートの展示会。"]
 
 
@@ -56,7 +57,7 @@ def test_innocent_words_do_not_hit(ng: NGWordFilter, sentence: str) -> None:
 @pytest.mark.parametrize("sentence", WEAK_COMPOUNDS)
 def test_weak_compound_hits_stay_far_below_threshold(ng: NGWordFilter, sentence: str) -> None:
     assert [e.weight for e, _, _ in ng.matcher.find(sentence)] == [0.1]
-    assert ng.signals(Doc(sentence))["ng_score"] == pytest.approx(0.1)
+    assert ng.signals(Doc(sentence))["ng_score"] == 0.0
 
 
 def test_real_uses_hit_and_score(ng: NGWordFilter) -> None:
@@ -83,7 +84,16 @@ def test_news_vocabulary_stays_below_threshold(ng: NGWordFilter) -> None:
     text = ("警察によると、男は殺人と死体遺棄の疑いで逮捕された。男は暴力団員で、拳銃を所持していた。"
             "検察は死刑を求刑した。被害者は事故で死亡したとみられていたが、犯罪の可能性が浮上した。")
     sig = ng.signals(Doc(text))
-    assert sig["ng_violence"] >= 4 and sig["ng_score"] == pytest.approx(0.5) and ng.decide(sig) == []  # weak_cap
+    assert sig["ng_violence"] >= 4 and sig["ng_score"] == 0.0 and ng.decide(sig) == []  # no explicit word
+
+
+def test_weak_words_count_only_beside_an_explicit_word_of_their_topic(ng: NGWordFilter) -> None:
+    """A 0.5 word with weak words of its own category reaches the threshold (capped at weak_cap); weak words of
+    another topic (crime-report vocabulary beside an adult word) add nothing."""
+    same = ng.signals(Doc("ラブホテルで不倫、痴漢、人妻、童貞の話。"))  # 0.5 + adult 0.2, 0.2, 0.3, 0.3
+    other = ng.signals(Doc("ラブホテルで殺人、死刑、暴力、拳銃の話。"))  # 0.5 + violence 0.1 x 4
+    assert same["ng_score"] == pytest.approx(0.5 + 0.5) and ng.decide(same) == ["ngwords.toxic_score"]
+    assert other["ng_score"] == pytest.approx(0.5) and ng.decide(other) == []
 
 
 def test_signals_and_share(ng: NGWordFilter) -> None:
@@ -189,12 +199,16 @@ def test_imperatives_and_compounds_still_hit(ng: NGWordFilter) -> None:
 def test_lexicon_adds_categories_hojichar_lacks(ng: NGWordFilter, tmp_path: Path) -> None:
     rows = read_lexicon(LEXICON)
     by_category = {c: [w for w, cat, _ in rows if cat == c] for c in LEXICON_CATEGORIES}
-    assert all(len(ws) >= 20 for ws in by_category.values()), {c: len(ws) for c, ws in by_category.items()}
+    sizes = {c: len(ws) for c, ws in by_category.items()}
+    assert sizes["drugs"] >= 10 and all(n >= 50 for c, n in sizes.items() if c != "drugs"), sizes
     assert len({w for w, _, _ in rows}) == len(rows)  # one line per word
     sig = ng.signals(Doc("あいつはガイジだ。"))
     assert (sig["ng_abuse"], sig["ng_score"]) == (1.0, 1.0) and ng.decide(sig)
     assert NGWordFilter({"lexicon": False}).signals(Doc("あいつはガイジだ。"))["ng_score"] == 0.0
     assert ng.signals(Doc("昏睡レイプの被害"))["ng_sexual_crime"] == 1.0
+    deal, news = ng.signals(Doc("大麻売ります、連絡は下記の番号までお気軽にどうぞ。")), ng.signals(Doc("男は大麻を所持していた。"))
+    assert (deal["ng_drugs"], ng.decide(deal)) == (1.0, ["ngwords.toxic_score"])
+    assert (news["ng_drugs"], news["ng_score"], ng.decide(news)) == (1.0, 0.0, [])
     bad = tmp_path / "lexicon.tsv"
     bad.write_text("# header\nクズ\tabuse\t0.5\nカス\tinsult\t0.5\n", encoding="utf-8")
     with pytest.raises(ValueError, match=r"lexicon.tsv:3: category must be one of"):
