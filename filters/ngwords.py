@@ -47,7 +47,7 @@ import ahocorasick
 
 from jwc.filters.base import Doc, Filter, Rule
 from jwc.filters.charclass import is_hiragana, is_kanji, is_katakana
-from jwc.filters.ng_spelling import LONG_MARKS, MASKS, fold, fold_word, kana_pattern, masked_keys, same_script_shape
+from jwc.filters.ng_spelling import LONG_MARKS, MASKS, FoldedText, fold, fold_word, kana_pattern, masked_keys, same_script_shape
 from jwc.schemas.config import Param
 
 CATEGORIES = ("adult", "sexual_crime", "abuse", "violence", "discrimination", "drugs", "user")
@@ -330,62 +330,74 @@ def _is_conjugated(text: str, end: int) -> bool:
     return False
 
 
+# What one automaton key stands for: the entries spelled so (compared with the text as written) and the entries
+# it is a variant spelling of.
+Key = tuple[list[Entry], list[Entry]]
+
+
 class NGWordMatcher:
     """Finds accepted NG-word occurrences in text; built once per process. Entries weighing 0 (ordinary words
     such as 自殺, 援助, 同性愛) are left out: they could never change a decision, only cost boundary checks.
 
-    Two automata: the entries as written, over the normalised text, and (with `variants`) the folded spellings
-    and masked keys of the entries of 3 or more folded characters weighing 0.5 or more, over the folded text."""
+    One automaton over the folded text (with `variants`; over the text itself without): the folded spelling of
+    every entry, whose hits are kept where the text there is written like the entry, and the masked keys of the
+    entries of 3 or more folded characters weighing 0.5 or more, whose hits are variant spellings. Folding never
+    splits an entry, so every occurrence as written is also a hit in the folded view; one pass instead of two."""
 
     def __init__(self, entries: Mapping[str, Entry], variants: bool = True):
         self.entries = {w: e for w, e in entries.items() if e.weight > 0}
-        self._exact = _automaton({w: [e] for w, e in self.entries.items()})
-        keys: dict[str, list[Entry]] = {}
-        for entry in self.entries.values() if variants else ():
-            key = fold_word(entry.word)
-            if len(key) < 3 or entry.weight < 0.5:  # weak entries' variants are ordinary words: パンツ, not ぱんつ
-                continue
-            for k in (key, *masked_keys(key)):
-                keys.setdefault(k, []).append(entry)
-        self._variants = _automaton(keys)
+        self.variants = variants
+        keys: dict[str, Key] = {}
+        for entry in self.entries.values():
+            key = fold_word(entry.word) if variants else entry.word
+            keys.setdefault(key, ([], []))[0].append(entry)
+            if variants and len(key) >= 3 and entry.weight >= 0.5:  # weak entries' variants are ordinary words
+                for k in (key, *masked_keys(key)):  # (パンツ, not ぱんつ)
+                    keys.setdefault(k, ([], []))[1].append(entry)
+        self._automaton = _automaton(keys)
 
     def find(self, text: str) -> list[tuple[Entry, int, int]]:
         """(entry, start, end) in normalised `text` for every occurrence that passes its boundary checks, variant
         spellings included."""
         out: list[tuple[Entry, int, int]] = []
         windows: Windows = []
-        for last, (length, entries) in self._exact.iter(text) if self._exact else ():
-            entry = entries[0]
-            start, end = last + 1 - length, last + 1
-            if not _is_reading(text, start, end) and _accepted(entry, text, start, end, windows):
-                out.append((entry, start, end))
-        if self._variants:
-            out += self._find_variants(text)
-        return _outermost(out)
+        variant_windows: Windows = []  # apart, as before the merge: a window's place can change MeCab's cuts
+        view = fold(text) if self.variants else FoldedText(text, (0,), (0,))
+        candidates: list[tuple[list[Entry], int, int]] = []
+        for last, (length, (spelled, variant_of)) in self._automaton.iter(view.text) if self._automaton else ():
+            start, end = view.span(last + 1 - length, last + 1)
+            for entry in spelled:
+                stop = start + len(entry.word)
+                if text.startswith(entry.word, start) and not _is_reading(text, start, stop) \
+                        and _accepted(entry, text, start, stop, windows):
+                    out.append((entry, start, stop))
+            if variant_of:
+                candidates += self._variant_candidate(text, start, end, variant_of, variant_windows)
+        return _outermost(out + self._accepted_variants(text, candidates))
 
-    def _find_variants(self, text: str) -> list[tuple[Entry, int, int]]:
-        """Occurrences of variant spellings (not spelled like any entry), longest first where they overlap."""
+    def _variant_candidate(self, text: str, start: int, end: int, entries: list[Entry], windows: Windows,
+                           ) -> list[tuple[list[Entry], int, int]]:
+        """The entries the span text[start:end] may be a variant spelling of, best first (none when the span is an
+        entry as written, judged as such, or too short or a reading to count)."""
+        end = _with_trailing_marks(text, end, windows)
+        span = text[start:end]
+        hiragana = _HIRAGANA_RUN.fullmatch(span) is not None
+        if (span in self.entries and not hiragana and not _HAS_MASK.search(span)) \
+                or (hiragana and end - start < 4) or _is_reading(text, start, end):
+            # an entry as written is judged as such, except where MeCab cannot segment it (せっくす, ち●こ);
+            # three hiragana are too often something else: くんに is くん + に, not クンニ
+            return []
+        written = kana_pattern(span)
+        fitting = [e for e in entries if e.word != span and same_script_shape(e.word, span)]
+        # the entry in the same scripts first (セックス, not せっくす, for セックスー), then the heaviest
+        fitting.sort(key=lambda e: (kana_pattern(e.word) == written, e.weight), reverse=True)
+        return [(fitting, start, end)] if fitting else []
+
+    @staticmethod
+    def _accepted_variants(text: str, candidates: list[tuple[list[Entry], int, int]]) -> list[tuple[Entry, int, int]]:
+        """Variant occurrences that pass the boundary checks of their entry, longest first where they overlap."""
         out: list[tuple[Entry, int, int]] = []
-        windows: Windows = []
-        folded = fold(text)
-        candidates = []
-        for last, (length, entries) in self._variants.iter(folded.text):
-            start, end = folded.span(last + 1 - length, last + 1)
-            end = _with_trailing_marks(text, end, windows)
-            span = text[start:end]
-            hiragana = _HIRAGANA_RUN.fullmatch(span) is not None
-            if (span in self.entries and not hiragana and not _HAS_MASK.search(span)) \
-                    or (hiragana and end - start < 4) or _is_reading(text, start, end):
-                # an entry as written was judged above, except where MeCab cannot segment it (せっくす, ち●こ);
-                # three hiragana are too often something else: くんに is くん + に, not クンニ
-                continue
-            written = kana_pattern(span)
-            fitting = [e for e in entries if e.word != span and same_script_shape(e.word, span)]
-            # the entry in the same scripts first (セックス, not せっくす, for セックスー), then the heaviest
-            fitting.sort(key=lambda e: (kana_pattern(e.word) == written, e.weight), reverse=True)
-            if fitting:
-                candidates.append((fitting, start, end))
-        covered = bytearray(len(text))  # variants do not overlap each other; nesting in `found` is resolved later
+        covered = bytearray(len(text))  # variants do not overlap each other; nesting with entries is resolved later
         for fitting, start, end in sorted(candidates, key=lambda c: c[1] - c[2]):  # longest first
             entry = next((e for e in fitting if _accepted_as_written(e, text, start, end)), None)
             if entry is not None and not any(covered[start:end]):
@@ -427,7 +439,7 @@ def _accepted_as_written(entry: Entry, text: str, start: int, end: int) -> bool:
     return _accepted(entry, restored, start - lo, start - lo + len(entry.word), [])
 
 
-def _automaton(keys: Mapping[str, list[Entry]]) -> Any:
+def _automaton(keys: Mapping[str, Key]) -> Any:
     """A pyahocorasick automaton from key to (key length, entries), or None without keys."""
     if not keys:
         return None
