@@ -189,6 +189,18 @@ def test_no_hit_on_conjugations_katakana_runs_and_folded_kana(ng: NGWordFilter, 
     assert words(ng, sentence) == []
 
 
+def test_one_pass_finds_the_entries_as_written_like_the_plain_matcher(ng: NGWordFilter) -> None:
+    """The folded automaton keeps a hit as an entry where the text is written like it: on text without obfuscation
+    it finds exactly what matching the entries as written finds (variants off)."""
+    plain = NGWordFilter({"variants": False})
+    text = "無修正の中出し動画、巨乳の人妻。アダルトビデオとエロゲー、死ねよ。アスパラガスとイスラム、セックスー。"
+    expected = [("無修正", 0, 3), ("中出し", 4, 7), ("巨乳", 10, 12), ("人妻", 13, 15), ("アダルトビデオ", 16, 23),
+                ("エロゲー", 24, 28), ("死ね", 29, 31)]
+    assert [(e.word, a, b) for e, a, b in plain.matcher.find(text)] == expected
+    # with variants, the same plus the stretched セックスー (as written, セックス|ー is a katakana run cut by a fragment)
+    assert [(e.word, a, b) for e, a, b in ng.matcher.find(text)] == expected + [("セックス", 45, 50)]
+
+
 def test_imperatives_and_compounds_still_hit(ng: NGWordFilter) -> None:
     assert words(ng, "お前なんか死ね。") == ["死ね"]
     assert words(ng, "死ねと言われた") == ["死ね"]  # a quotation particle, not a conjugation
@@ -295,4 +307,5 @@ def test_held_out_words_and_their_obfuscations(tmp_path: Path, ng: NGWordFilter)
     assert len(obfuscated) >= 100 and len(toxic) >= 100
     # measured 0.78 with variants, 0.48 without (seed 61)
     assert rate(ng, obfuscated) >= 0.75 and rate(plain_off, obfuscated) <= rate(ng, obfuscated) - 0.2
-    assert rate(ng, toxic) >= 0.68  # measured 0.71 (seed 62); the goal of 0.9 is not met (docs/safety.md)
+    # measured 0.72 (seed 62; 0.71 before issue 15's second part); the goal of 0.9 is not met (docs/safety.md)
+    assert rate(ng, toxic) >= 0.70
