@@ -4,7 +4,8 @@ Matching those lists as plain substrings flags most clean pages (アスパラガ
 死亡 contains 死, 経済援助 contains 援助). This filter keeps recall on pages that really carry sexual or abusive
 words and stays quiet on news and encyclopaedic text by three means:
 
-1. Boundaries. Text and entries are NFKC-normalised and lower-cased, then matched with one Aho-Corasick automaton.
+1. Boundaries. Text and entries are NFKC-normalised and lower-cased, then matched with one Aho-Corasick automaton
+   over the folded text (4.), whose hits count as entries where the text is written like them.
    An entry edge in Latin letters (or digits) must not touch letters (digits): SM is not in SMBC. An edge in
    hiragana, both edges of kanji entries of one or two characters (死 is not in 死亡), and a katakana or kanji edge
    next to the same script must fall on a MeCab (fugashi) token boundary: スラム is not in イスラム, 中出し is not in
@@ -14,12 +15,12 @@ words and stays quiet on news and encyclopaedic text by three means:
    ordinary vocabulary that the lists contain (news words such as 殺人・自殺・性的, brand names, body parts in
    medical use, dated job names of the discrimination list). Defaults per category, then `WEIGHT_OVERRIDES`.
 3. One combined score per document (`score_matches`): the sum over distinct matched entries of
-   weight * (1 + ln(count) / 2), where all entries under 0.5 together add at most `weak_cap`, divided by
-   sqrt(length / reference_chars) for long documents. Distinct words count fully and repeats add slowly, so a news
-   article naming a crime many times stays below the threshold while a short page with two explicit words, or one
-   repeated, does not.
+   weight * (1 + ln(count) / 2), where entries under 0.5 add only beside an entry of 0.5 or more of their own
+   category and together at most `weak_cap`, divided by sqrt(length / reference_chars) for long documents.
+   Distinct words count fully and repeats add slowly, so a news article naming a crime many times stays below the
+   threshold while a short page with two explicit words, or one repeated, does not.
 
-4. Spelling variants (`ng_spelling`): a second automaton runs over a folded view of the text in which 伏せ字 masks,
+4. Spelling variants (`ng_spelling`): the automaton runs over a folded view of the text in which 伏せ字 masks,
    symbols or spaces between characters, hiragana for katakana, small kana and long-vowel marks read like the
    entry (セ○クス, ち・ん・こ, せっくす, おっぱ〜い); its matches are mapped back to the original offsets and pass the
    same boundary checks. Only entries of three or more folded characters get variants (いく for イク, あす for アス
@@ -553,7 +554,7 @@ class NGWordFilter(Filter):
         "reference_chars": Param(3000.0, "documents longer than this get their score divided by "
                                  "sqrt(length / reference_chars)", lo=1.0),
         "weak_cap": Param(0.5, "most that entries weighing under 0.5 (news vocabulary, ambiguous words) add to "
-                          "ng_score together; below max_score, they can tip a page only with an explicit word",
+                          "ng_score together, and only beside an explicit word (0.5 or more) of their own category",
                           lo=0.0),
         "categories": Param(["adult", "violence", "discrimination"], "hojichar dictionaries to use", kind=list,
                             item=str, choices=tuple(HOJICHAR_FILES)),

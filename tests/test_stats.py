@@ -125,7 +125,7 @@ def test_pii_ngwords_languages_encodings_hosts(run_dir, docs, stats) -> None:
         assert (row.documents, row.occurrences, row.kept_documents) == (
             (col > 0).sum(), col.sum(), ((col > 0) & docs.keep).sum())
     ng = stats["ngwords"].set_index("category")
-    assert list(ng.index) == ["adult", "sexual_crime", "abuse", "violence", "discrimination", "user"]
+    assert list(ng.index) == ["adult", "sexual_crime", "abuse", "violence", "discrimination", "drugs", "user"]
     for c, row in ng.iterrows():
         col = docs[f"sig_ng_{c}"].fillna(0)
         assert (row.documents, row.hits) == ((col > 0).sum(), col.sum())
