@@ -34,6 +34,9 @@ INNOCENT = [
     "チンパンジーの研究をしている。", "バイブレーション機能付きの時計。", "エロンゴ州はナミビアにある。",
     "パンツスーツを買った。", "クリトンはプラトンの対話篇だ。", "彼女は事業に成功した。", "20世紀の歴史を学ぶ。",
     "車が静止していた。", "1893年に創業した。", "死ねる覚悟",
+    # ordinary words around entries of the lexicon's second part (見抜き, 野菜売ります were taken out for these)
+    "嘘を見抜き、真相に迫った。", "農家が野菜を売ります。", "アスペルガー症候群について学ぶ。", "買い取りと売り専門の店。",
+    "シャブシャブを食べた。", "殺せる相手ではない。", "エッチングの技法を学ぶ。",
 ]
 # Compounds MeCab splits at the entry, which carries its ordinary sense here; such entries weigh 0.1 and, with no
 # explicit word of their topic on the page, add nothing to the score.
