@@ -31,7 +31,7 @@ pytestmark = pytest.mark.shared
 _SPACE = re.compile(r"\s+")
 MIN_RECALL, MIN_PRECISION = 0.98, 0.95
 # Readability's expected output for this children's-story site keeps the site's daily-trivia and sister-site
-# widgets (its layout is one table), so it is no article gold: reported in docs/filters.md, not asserted.
+# widgets (its layout is one table), so it is no article gold: the story's own gold is in DEV_GOLD below.
 WIDGET_GOLD = ("hukumusume/source.html",)
 
 
@@ -97,7 +97,6 @@ def test_gold_pages_precision_and_recall(published) -> None:
     for name, s in scores.items():
         p, r = s["after"]
         if name in WIDGET_GOLD:
-            assert p >= s["before"][0] and r >= 0.7, (name, s)
             continue
         assert r >= MIN_RECALL and p >= MIN_PRECISION, (name, s)
 
@@ -144,45 +143,85 @@ def test_hidden_elements_are_pruned_unless_they_hold_the_page() -> None:
     wrapped = f"<html><body><div aria-hidden='true'><article>{lead}</article></div></body></html>"
     assert "駅前の再開発計画" in extract_main_text(wrapped, "", 10.0).text
 
-# Our own gold for ten more real pages, from what each page shows: the <p> paragraphs of its article-body element
-# (hidden elements removed). It includes what those paragraphs hold (photo captions, credits, a copyright line), so
-# it is a coarse gold: reported in docs/filters.md, and asserted only not to get worse.
-PARAGRAPH_GOLD = {
-    "getnews.jp.html": "//div[contains(@class, 'post-bodycopy')]",
-    "japan.cnet.com.html": "//div[@id='NWrelart:Body']",
-    "news.mynavi.jp.html": "//div[@id='js-articleBody']",
-    "wired.jp.html": "//div[contains(@class, 'body__inner-container')]",
-    "www.asahi.com.html": "//main[@id='main']//div[@class='nfyQp']",
-    "www.gizmodo.jp.html": "//div[contains(@class, 'p-post-content')]",
-    "www.itmedia.co.jp.html": "//div[@id='cmsBody']",
-    "www.publickey1.jp.html": "//div[contains(@class, 'entrybody')]",
-    "www.yomiuri.co.jp.html": "//div[contains(@class, 'p-main-contents')]",
-    "article.auone.jp-tax.html": "//div[@class='article']",
+# Our own article gold for the real pages without one, from what each page shows: an XPath per page over its own
+# markup selects the elements whose text is the article (one a line; no page text is copied). The article is its
+# body paragraphs, headings, lists, tables and code; not its photo captions and image credits, related-link lists,
+# ads and product boxes, share buttons, "continue reading at" notices, author profiles and copyright or licence
+# lines (docs/filters.md lists the decision per page). Ruby readings (<rt>) are not text a reader reads.
+# DEV_GOLD: pages read while the cleaner patterns were written. HELDOUT_GOLD: gold written for pages nobody had
+# measured, before any change they could steer; their first scores are the "unseen" figures of docs/filters.md.
+DEV_GOLD = {
+    "getnews.jp.html": "//div[contains(@class, 'post-bodycopy')]//p",
+    "japan.cnet.com.html": "//div[@id='NWrelart:Body']//p",
+    "news.mynavi.jp.html": "//div[@id='js-articleBody']/p",
+    "wired.jp.html": "//div[contains(@class, 'body__inner-container')]/*[self::p or self::h2]",
+    "www.asahi.com.html": "//main[@id='main']//div[@class='nfyQp']//p",
+    "www.gizmodo.jp.html": "//div[contains(@class, 'p-post-content')]/p[not(starts-with(., 'Source:'))]",
+    "www.itmedia.co.jp.html": "//div[@id='cmsBody']/div[@class='inner']/*[self::p or self::h3]",
+    "www.publickey1.jp.html": "//div[contains(@class, 'entrybody')]//p",
+    "www.yomiuri.co.jp.html": "//div[contains(@class, 'p-main-contents')]//p",
+    "article.auone.jp-tax.html": "//div[@class='article']//p",
+    # the story (one paragraph, in the page's layout table) and the closing line every story of the site ends with
+    "hukumusume/source.html": "//p[normalize-space() = 'おしまい'] | //p[normalize-space() = 'おしまい']/"
+                              "preceding-sibling::p[1]",
 }
+HELDOUT_GOLD = {
+    "buzzap.jp.html": "//div[@class='ctiframe']/p[1]",
+    "japan.zdnet.com.html": "//div[@class='article_body']/p[not(contains(., 'でお読みいただけます'))]",
+    "sect.iij.ad.jp.html": "//div[@class='entry-inner']/*[self::p or self::h2 or self::ul or self::div[not(@class)]]"
+                           " | //div[contains(@class, 'footnotes')]//li",
+    "takagi-hiromitsu.jp.html": "//div[@class='body']/div[@class='section' or @class='footnote']",
+    "techlog.iij.ad.jp.html": "//div[contains(@class, 'entry-content')]/*[self::p or self::h2 or self::h3 or self::ul]",
+    "weekly.ascii.jp.html": "//div[@id='contents_detail']/*[self::p or self::h2 or self::table]",
+    "www.ipa.go.jp.html": "(//div[@class='text'])[1]/*[self::p or self::ul]",
+    "www.lifehacker.jp.html": "//div[contains(@class, 'postContent')]/p[not(starts-with(., 'Image:') or "
+                              "starts-with(., 'Source:'))]",
+    "www.moongift.jp.html": "//div[@class='post_body']/*[self::p or self::h2 or self::pre]",
+    "www.ossnews.jp.html": "//div[h3[@class='h2smalltitle']]/*[self::h3 or self::p[not(contains(., 'クリエイティブ'))]]",
+    "www.sanwa.co.jp.html": "//div[@class='dual']/*[self::p or self::div[not(@class)]]",
+    "1651753632.html": "//div[@class='entry-body-text']/p",
+    "yomiuri.co.jp-gaza.html": "//div[contains(@class, 'p-main-contents')]/p",
+    "nhk.or.jp.k100.html": "//div[@id='js-article-body']/p",
+    "bookwalker.jp.html": "//div[@id='js-summary-collapse-main-product']",
+}
+# Pages that do not reach the goal, with the figures they do reach (precision, recall): asserted not to get worse,
+# and in docs/filters.md with the reason.
+BELOW_GOAL: dict[str, tuple[float, float]] = {}
 
 
-def paragraph_gold(path: Path, xpath: str) -> str:
-    """The visible <p> paragraphs of the page's article-body element(s), one a line."""
+def article_gold(path: Path, xpath: str) -> str:
+    """The text of the visible elements the XPath selects, one a line."""
     from lxml import html as lxml_html
 
     from jwc.pipeline.extract.maintext import prune_hidden
 
     tree = prune_hidden(lxml_html.fromstring(decode_html(path.read_bytes(), "text/html").text))
-    paras = (" ".join(p.text_content().split()) for c in tree.xpath(xpath) for p in c.xpath(".//p"))
-    return "\n".join(p for p in paras if p)
+    for reading in tree.xpath("//rt | //rp | //script | //style"):
+        reading.drop_tree()
+    lines = (" ".join(e.text_content().split()) for e in tree.xpath(xpath))
+    return "\n".join(line for line in lines if line)
 
 
-def test_paragraph_gold_does_not_get_worse(published) -> None:
-    files = {path.name: path for _, path in real_pages()}
+def article_scores(published, golds: dict[str, str]) -> dict[str, tuple[float, float]]:
+    files = {(f"{p.parent.name}/{p.name}" if p.name == "source.html" else p.name): p for _, p in real_pages()}
     scores = {}
-    for name, xpath in PARAGRAPH_GOLD.items():
-        gold = paragraph_gold(files[name], xpath)
+    for name, xpath in golds.items():
+        gold = article_gold(files[name], xpath)
         assert len(gold) > 150, name
-        scores[name] = [precision_recall(gold, body(text, title)) for title, text in
-                        (published[name]["before"], published[name]["after"])]
+        title, text = published[name]["after"]
+        scores[name] = precision_recall(gold, body(text, title))
     print(json.dumps(scores, indent=1))
-    for name, ((p0, r0), (p1, r1)) in scores.items():
-        assert p1 >= p0 and r1 >= r0 - 0.03, (name, scores[name])
+    return scores
+
+
+@pytest.mark.parametrize("golds", [DEV_GOLD, HELDOUT_GOLD], ids=["development", "held-out"])
+def test_article_gold_precision_and_recall(published, golds: dict[str, str]) -> None:
+    misses = {}
+    for name, (p, r) in article_scores(published, golds).items():
+        floor_p, floor_r = BELOW_GOAL.get(name, (MIN_PRECISION, MIN_RECALL))
+        if p < floor_p or r < floor_r:
+            misses[name] = (round(p, 3), round(r, 3))
+    assert misses == {}
 
 # --- Near-duplicate short articles wrapped in varying site furniture ---------------------------------------------
 # Real article text (Wikinews, 300-1,500 characters) in the templates of six invented news sites. Every copy of an
