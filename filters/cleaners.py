@@ -64,6 +64,13 @@ DATE_LINE_RE = re.compile(
 )
 # A line that ends like a sentence: terminal punctuation, optionally inside closing brackets or quotes.
 SENTENCE_END_RE = re.compile(r"[。！？!?．…][」』）)\]】〉》\"”’]*$")
+# A polite predicate closing a line written without 。 (photo diaries, captions in blogs): "弥山小屋の正面にきました",
+# "食べやすいです（笑）". Link and menu items are names and headlines; they rarely end so. A UI message ("完了しました")
+# is shorter than the eight characters this asks for.
+# A table row as the extractor writes it ("| 重量 | 62.5g |"): a row of the article's data table, not a link list
+# (the extractor drops tables that are mostly links).
+TABLE_ROW_RE = re.compile(r"\|.*\|")
+PREDICATE_END_RE = re.compile(r"(?=.{8}).*(?:です|ます|ました|でした|ません|ましょう)(?:ね|よ|よね|か)?[！!？?～〜♪・…]*(?:[（(]笑[）)])?$")
 RUN_GAP_RE = re.compile(r"[\s|｜・/／]*")
 SPACE_PUNCT_RE = re.compile(r"[\s|｜:：・/／>＞<＜»«›‹\-－_=＝,，.．、。!！?？()（）\[\]［］【】「」『』\"'“”‘’]+")
 
@@ -184,9 +191,11 @@ class BoilerplateLineRemover(Cleaner):
         return " ".join(p.strip() for p in pieces if p.strip())
 
     def drop_list_blocks(self, lines: list[str]) -> list[str]:
-        """Remove runs of list_min_lines or more consecutive short, unpunctuated lines (blank lines end a run)."""
+        """Remove runs of list_min_lines or more consecutive short, unpunctuated lines (blank lines end a run); a
+        line ending in a polite predicate or a table row is no list item."""
         longest, need = self.options["list_max_chars"], self.options["list_min_lines"]
-        is_item = [0 < len(line) <= longest and not SENTENCE_END_RE.search(line) for line in lines]
+        is_item = [0 < len(line) <= longest and not SENTENCE_END_RE.search(line) and not PREDICATE_END_RE.match(line)
+                   and not TABLE_ROW_RE.fullmatch(line) for line in lines]
         out: list[str] = []
         start = 0
         for i in range(len(lines) + 1):
@@ -247,6 +256,10 @@ RELATED_HEAD_RE = re.compile(
     r"|アクセスランキング|ランキング|この記事(?:を読んだ人|を見た人|に関連する|の関連)[^\s。]{0,20}|ピックアップ|PICK\s?UP)"
     r"(?=\s|$|[/／|｜・:：】■▼＞>\]］])\s*[】■▼＞>\]］]?\s*[:：]?"  # a whole word: not おすすめの観光地は…
 )
+# A site's disclaimer about its writers' views ("記事内の筆者見解は…を代表するものではありません").
+DISCLAIMER_RE = re.compile(r"(?:見解|意見)[^。]{0,40}(?:代表|反映)する(?:もの)?ではありません")
+# A flattened list of dated headlines: two or more items that each end in a date in brackets ("…終了へ（4/1）").
+DATED_ITEMS_RE = re.compile(r"(?:[^。]{4,80}?[（(]\d{1,2}/\d{1,2}[）)]\s*){2,}")
 # A byline or credit: "文：山田太郎", "写真／共同", "（山田太郎記者）", "Source: バンダイ".
 _NAME = r"[^\s\d。、，：:／/()（）]{1,16}"
 BYLINE_RE = re.compile(
@@ -327,10 +340,12 @@ class SiteFurnitureRemover(Cleaner):
                 or (len(line) <= 40 and bool(LINK_END_RE.search(line))))
 
     def is_furniture(self, line: str) -> bool:
-        """One short line that is a notice, a prompt, a byline, a stamp or navigation."""
+        """One short line that is a notice, a prompt, a byline, a stamp, navigation, a views disclaimer or a line
+        of dated headlines."""
         bare = BULLET_RE.sub("", line)
         return (self.is_notice(bare) or bool(SHARE_RE.fullmatch(bare)) or bool(BYLINE_RE.fullmatch(bare))
-                or self.is_stamp(bare) or self.is_navigation(bare))
+                or self.is_stamp(bare) or self.is_navigation(bare) or bool(DISCLAIMER_RE.search(bare))
+                or bool(DATED_ITEMS_RE.fullmatch(bare)))
 
     @staticmethod
     def ends_article(lines: list[str], i: int) -> bool:
