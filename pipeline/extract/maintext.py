@@ -27,11 +27,13 @@ _TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.I | re.S)
 _DIV_TAG = re.compile(r"<(/?)div\b[^<>]*>", re.I)
 _MAX_PARSER_DEPTH = 255  # libxml2's default nesting limit for HTML
 # Elements a browser does not show: inline display:none / visibility:hidden, the hidden and aria-hidden attributes,
-# and the usual screen-reader-only classes. Templates keep paywall pop-ups and share-bar labels there.
+# the usual screen-reader-only classes, and dialogs (role=dialog, class *-modal: shown only when opened). Templates keep
+# paywall pop-ups, share-bar labels and purchase notices there.
 _HIDDEN_XPATH = (
     "//*[contains(translate(@style, ' ', ''), 'display:none') or contains(translate(@style, ' ', ''), "
     "'visibility:hidden') or @hidden or @aria-hidden='true' or re:test(@class, "
-    "'(^|\\s)(hidden|hide-text|sr-only|visually-hidden|visuallyhidden|screen-reader-text|is-hidden)(\\s|$)')]"
+    "'(^|\\s)(hidden|hide-text|sr-only|visually-hidden|visuallyhidden|screen-reader-text|is-hidden)(\\s|$)')"
+    " or @role='dialog' or @aria-modal='true' or re:test(@class, '(^|\\s)([a-z0-9]+[_-])*modal(\\s|$)', 'i')]"
 )
 _REGEX_NS = {"re": "http://exslt.org/regular-expressions"}
 # Author and site profile boxes: a class word ending in "profile", or author-box / author-info / about-author.
