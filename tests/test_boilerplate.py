@@ -3,8 +3,9 @@
 Published text = what ends up in a shard: the extract stage's main text (charset decode, trafilatura with hidden
 elements pruned) through the filter stage's chain (cleaners, then PII masking), with the default config.
 
-Precision and recall are on character 5-grams (multisets) of the text with all whitespace and table-cell bars
-removed (the extractor writes a table row as "| cell | cell |"; the bars are layout, like the whitespace):
+Precision and recall are on character 5-grams (multisets) of the text with all whitespace, table-cell bars and list
+bullets removed (the extractor writes a table row as "| cell | cell |" and a list item as "- item"; like the
+whitespace, they are layout):
 precision = shared 5-grams / 5-grams of the published text, recall = shared 5-grams / 5-grams of the gold.
 """
 from __future__ import annotations
@@ -31,7 +32,7 @@ from tests.realpages import ENGLISH, gold_texts, real_pages, snippet_gold
 pytestmark = pytest.mark.shared
 
 _SPACE = re.compile(r"\s+")
-_LAYOUT = re.compile(r"\s+|\|")
+_LAYOUT = re.compile(r"\s+|\||^- ", re.M)
 MIN_RECALL, MIN_PRECISION = 0.98, 0.95
 # Readability's expected output for this children's-story site keeps the site's daily-trivia and sister-site
 # widgets (its layout is one table), so it is no article gold: the story's own gold is in DEV_GOLD below.
@@ -39,7 +40,7 @@ WIDGET_GOLD = ("hukumusume/source.html",)
 
 
 def grams(text: str, n: int = 5) -> Counter:
-    """Character n-grams of the text without whitespace and table-cell bars."""
+    """Character n-grams of the text without whitespace, table-cell bars and list bullets."""
     s = _LAYOUT.sub("", text)
     return Counter(s[i:i + n] for i in range(len(s) - n + 1))
 
@@ -190,9 +191,16 @@ HELDOUT_GOLD = {
     "nhk.or.jp.k100.html": "//div[@id='js-article-body']/p",
     "bookwalker.jp.html": "//div[@id='js-summary-collapse-main-product']",
 }
-# Pages that do not reach the goal, with the figures they do reach (precision, recall): asserted not to get worse,
-# and in docs/filters.md with the reason.
-BELOW_GOAL: dict[str, tuple[float, float]] = {}
+# Pages that do not reach the goal: the floors asserted instead (precision, recall), the figures they reach, not to
+# get worse; docs/filters.md says why each falls short.
+BELOW_GOAL: dict[str, tuple[float, float]] = {
+    "hukumusume/source.html": (0.894, MIN_RECALL),  # the story's heading and a reading-mode switch line
+    "takagi-hiromitsu.jp.html": (MIN_PRECISION, 0.940),  # citation header lines the extractor drops
+    "www.ipa.go.jp.html": (MIN_PRECISION, 0.976),  # a dated reference line goes as a date stamp
+    "www.ossnews.jp.html": (0.783, 0.899),  # next article's teaser and licence line in; source line out
+    "www.sanwa.co.jp.html": (0.552, MIN_RECALL),  # the site's list of other releases, press contact block
+    "bookwalker.jp.html": (MIN_PRECISION, 0.932),  # the synopsis's catch line is not extracted
+}
 
 
 _JAPANESE = re.compile(f"[{JA_LETTERS}]")
