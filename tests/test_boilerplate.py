@@ -147,6 +147,33 @@ def test_hidden_elements_are_pruned_unless_they_hold_the_page() -> None:
     wrapped = f"<html><body><div aria-hidden='true'><article>{lead}</article></div></body></html>"
     assert "駅前の再開発計画" in extract_main_text(wrapped, "", 10.0).text
 
+def test_profile_boxes_and_link_tables_go_layout_tables_open() -> None:
+    part = "<p>" + "市は十日、駅前の再開発計画を発表した。" * 9 + "</p>"
+    page = (f"<html><body><h1>再開発計画</h1><div class='grid'><div class='body-part'>{part}<div class='si_profile'>"
+            "<p>地域の話題を伝えるウェブマガジン。毎日更新しています。</p></div></div></div></body></html>")
+    assert "ウェブマガジン" not in extract_main_text(page, "", 10.0).text
+    assert "ウェブマガジン" in extract_main_text(page.replace("si_profile", "si_note"), "", 10.0).text
+    links = "".join(f"<tr><td><a href='/{i}'>姉妹サイト{i}のご案内</a> 毎日更新</td></tr>" for i in range(6))
+    layout = (f"<html><body><table><tr><td><p>{'肉をくわえたイヌが、橋を渡っていました。' * 8}</p><p>おしまい</p></td>"
+              f"<td><table>{links}</table></td></tr></table></body></html>")
+    text = extract_main_text(layout, "", 10.0).text
+    assert "おしまい" in text and "姉妹サイト" not in text and "|" not in text  # trafilatura alone keeps all three
+
+
+def test_split_body_parts_move_into_the_first() -> None:
+    """wired.jp's case (its real page is in the gold test): the parts of one class end up in one container."""
+    from lxml import html as lxml_html
+
+    from jwc.pipeline.extract.maintext import merge_split_body
+
+    first, second = "<p>" + "前半の段落です。" * 25 + "</p>", "<p>" + "後半の段落です。" * 25 + "</p>"
+    teaser = "<div class='body'><p>短い紹介文。</p></div>"
+    tree = lxml_html.fromstring(f"<html><body><section><div class='body'>{first}</div></section><aside>広告</aside>"
+                                f"<section><div class='body'>{second}</div>{teaser}</section></body></html>")
+    merged = merge_split_body(tree).xpath("//div[@class='body']")
+    assert len(merged) == 2 and "後半" in merged[0].text_content() and merged[1].text_content() == "短い紹介文。"
+
+
 # Our own article gold for the real pages without one, from what each page shows: an XPath per page over its own
 # markup selects the elements whose text is the article (one a line; no page text is copied). The article is its
 # body paragraphs, headings, lists, tables and code; not its photo captions and image credits, related-link lists,
@@ -156,7 +183,8 @@ def test_hidden_elements_are_pruned_unless_they_hold_the_page() -> None:
 # design (the non_japanese_lines cleaner), so the gold is the article's Japanese text; a table counts row by row, as
 # the extractor writes it. An element that is nothing but a link is a related link, not counted either.
 # DEV_GOLD: pages read while the cleaner patterns were written. HELDOUT_GOLD: gold written for pages nobody had
-# measured, before any change they could steer; their first scores are the "unseen" figures of docs/filters.md.
+# measured, before any change they could steer; their first scores are the "unseen" figures of docs/filters.md
+# (four XPaths were corrected afterwards where they missed this definition; the docs give both figures).
 DEV_GOLD = {
     "getnews.jp.html": "//div[contains(@class, 'post-bodycopy')]//p",
     "japan.cnet.com.html": "//div[@id='NWrelart:Body']//p",
@@ -179,7 +207,8 @@ HELDOUT_GOLD = {
                            " | //tr[contains(@class, 'footnotes_plugin_reference_row')]",
     "takagi-hiromitsu.jp.html": "//div[@class='body']/div[@class='section' or @class='footnote']/*",
     "techlog.iij.ad.jp.html": "//div[contains(@class, 'entry-content')]/*[self::p or self::h2 or self::h3 or self::ul]",
-    "weekly.ascii.jp.html": "//div[@id='contents_detail']/*[self::p or self::h2] | //div[@id='contents_detail']/table//tr",
+    "weekly.ascii.jp.html": "//div[@id='contents_detail']/*[self::p or self::h2]"
+                            " | //div[@id='contents_detail']/table//tr",
     "www.ipa.go.jp.html": "(//div[@class='text'])[1]/*[self::p or self::ul]",
     "www.lifehacker.jp.html": "//div[contains(@class, 'postContent')]/p[not(starts-with(., 'Image:') or "
                               "starts-with(., 'Source:'))]",
@@ -227,6 +256,7 @@ def _is_link(element) -> bool:
 
 
 def article_scores(published, golds: dict[str, str]) -> dict[str, tuple[float, float]]:
+    """name -> (precision, recall) of the published text against the page's article gold."""
     files = {(f"{p.parent.name}/{p.name}" if p.name == "source.html" else p.name): p for _, p in real_pages()}
     scores = {}
     for name, xpath in golds.items():
@@ -240,6 +270,7 @@ def article_scores(published, golds: dict[str, str]) -> dict[str, tuple[float, f
 
 @pytest.mark.parametrize("golds", [DEV_GOLD, HELDOUT_GOLD], ids=["development", "held-out"])
 def test_article_gold_precision_and_recall(published, golds: dict[str, str]) -> None:
+    """The issue's goal page by page: recall >= 0.98 and precision >= 0.95, or a named page's measured floor."""
     misses = {}
     for name, (p, r) in article_scores(published, golds).items():
         floor_p, floor_r = BELOW_GOAL.get(name, (MIN_PRECISION, MIN_RECALL))

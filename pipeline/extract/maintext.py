@@ -37,7 +37,8 @@ _HIDDEN_XPATH = (
 )
 _REGEX_NS = {"re": "http://exslt.org/regular-expressions"}
 # Author and site profile boxes: a class word ending in "profile", or author-box / author-info / about-author.
-_PROFILE_XPATH = ("//*[re:test(@class, '(^|\\s)([a-z]+[_-])?(profile|author-?box|author-?info|about-?author)(\\s|$)', 'i')]")
+_PROFILE_XPATH = ("//*[re:test(@class, "
+                  "'(^|\\s)([a-z]+[_-])?(profile|author-?box|author-?info|about-?author)(\\s|$)', 'i')]")
 _LINK_TABLE_SHARE = 0.4  # a table whose text is this much link text is a box of links, not data
 _SPLIT_BODY_MIN_CHARS = 150  # paragraph text of one part of a split article body (a teaser card holds less)
 
