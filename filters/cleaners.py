@@ -67,10 +67,10 @@ SENTENCE_END_RE = re.compile(r"[。！？!?．…][」』）)\]】〉》\"”’
 # A polite predicate closing a line written without 。 (photo diaries, captions in blogs): "弥山小屋の正面にきました",
 # "食べやすいです（笑）". Link and menu items are names and headlines; they rarely end so. A UI message ("完了しました")
 # is shorter than the eight characters this asks for.
+PREDICATE_END_RE = re.compile(r"(?=.{8}).*(?:です|ます|ました|でした|ません|ましょう)(?:ね|よ|よね|か)?[！!？?～〜♪・…]*(?:[（(]笑[）)])?$")
 # A table row as the extractor writes it ("| 重量 | 62.5g |"): a row of the article's data table, not a link list
 # (the extractor drops tables that are mostly links).
 TABLE_ROW_RE = re.compile(r"\|.*\|")
-PREDICATE_END_RE = re.compile(r"(?=.{8}).*(?:です|ます|ました|でした|ません|ましょう)(?:ね|よ|よね|か)?[！!？?～〜♪・…]*(?:[（(]笑[）)])?$")
 RUN_GAP_RE = re.compile(r"[\s|｜・/／]*")
 SPACE_PUNCT_RE = re.compile(r"[\s|｜:：・/／>＞<＜»«›‹\-－_=＝,，.．、。!！?？()（）\[\]［］【】「」『』\"'“”‘’]+")
 

@@ -145,12 +145,17 @@ def merge_split_body(tree: HtmlElement, min_chars: int = _SPLIT_BODY_MIN_CHARS) 
     first part only. Containers count when their own <p> children hold min_chars or more; nested ones do not."""
     groups: dict[tuple[str, str], list[HtmlElement]] = {}
     for element in tree.xpath("//*[@class][p]"):
-        if sum(len("".join(p.text_content().split())) for p in element.xpath("p")) >= min_chars:
+        if sum(_letters(p) for p in element.xpath("p")) >= min_chars:
             groups.setdefault((element.tag, element.get("class")), []).append(element)
     for first, *rest in groups.values():
         for part in rest:
             if any(a is first for a in part.iterancestors()) or any(a is part for a in first.iterancestors()):
                 continue
+            if part.text and part.text.strip():  # text before the part's first child moves along
+                if len(first):
+                    first[-1].tail = (first[-1].tail or "") + part.text
+                else:
+                    first.text = (first.text or "") + part.text
             first.extend(list(part))
             part.getparent().remove(part)
     return tree
@@ -177,7 +182,8 @@ def _letters(element: HtmlElement) -> int:
 
 
 def _prepared(tree: HtmlElement, hidden: bool) -> HtmlElement:
-    """The tree trafilatura reads: hidden elements (when asked) and profile boxes pruned, a split body merged."""
+    """The tree trafilatura reads: hidden elements (when asked) and profile boxes pruned, layout tables opened and
+    link tables dropped, a split body merged."""
     return merge_split_body(unwrap_layout_tables(prune_profiles(prune_hidden(tree) if hidden else tree)))
 
 
