@@ -64,6 +64,13 @@ DATE_LINE_RE = re.compile(
 )
 # A line that ends like a sentence: terminal punctuation, optionally inside closing brackets or quotes.
 SENTENCE_END_RE = re.compile(r"[。！？!?．…][」』）)\]】〉》\"”’]*$")
+# A polite predicate closing a line written without 。 (photo diaries, captions in blogs): "弥山小屋の正面にきました",
+# "食べやすいです（笑）". Link and menu items are names and headlines; they rarely end so. A UI message ("完了しました")
+# is shorter than the eight characters this asks for.
+PREDICATE_END_RE = re.compile(r"(?=.{8}).*(?:です|ます|ました|でした|ません|ましょう)(?:ね|よ|よね|か)?[！!？?～〜♪・…]*(?:[（(]笑[）)])?$")
+# A table row as the extractor writes it ("| 重量 | 62.5g |"): a row of the article's data table, not a link list
+# (the extractor drops tables that are mostly links).
+TABLE_ROW_RE = re.compile(r"\|.*\|")
 RUN_GAP_RE = re.compile(r"[\s|｜・/／]*")
 SPACE_PUNCT_RE = re.compile(r"[\s|｜:：・/／>＞<＜»«›‹\-－_=＝,，.．、。!！?？()（）\[\]［］【】「」『』\"'“”‘’]+")
 
@@ -184,9 +191,11 @@ class BoilerplateLineRemover(Cleaner):
         return " ".join(p.strip() for p in pieces if p.strip())
 
     def drop_list_blocks(self, lines: list[str]) -> list[str]:
-        """Remove runs of list_min_lines or more consecutive short, unpunctuated lines (blank lines end a run)."""
+        """Remove runs of list_min_lines or more consecutive short, unpunctuated lines (blank lines end a run); a
+        line ending in a polite predicate or a table row is no list item."""
         longest, need = self.options["list_max_chars"], self.options["list_min_lines"]
-        is_item = [0 < len(line) <= longest and not SENTENCE_END_RE.search(line) for line in lines]
+        is_item = [0 < len(line) <= longest and not SENTENCE_END_RE.search(line) and not PREDICATE_END_RE.match(line)
+                   and not TABLE_ROW_RE.fullmatch(line) for line in lines]
         out: list[str] = []
         start = 0
         for i in range(len(lines) + 1):
@@ -225,7 +234,7 @@ _PAYWALL = (r"会員限定|有料会員|有料記事|この記事は.{0,20}(?:�
 PAYWALL_RE = re.compile(_PAYWALL)
 # Paywall, membership and newsletter notices: a short line containing one of these is not article text.
 NOTICE_RE = re.compile(
-    _PAYWALL + r"|無料会員|会員登録|会員の方|有料プラン|有料版|購読(?:申し?込|手続|者限定|のお申|料金|する)|電子版に登録"
+    _PAYWALL + r"|無料会員|会員登録|会員の方|有料プラン|有料版|購読(?:申し?込|手続|者限定|のお申|料金|する|しよう)|電子版に登録"
     r"|(?:無料|ユーザー|アカウント)登録|(?:登録|ログイン)(?:すると|して|いただくと).{0,20}(?:続き|全文|記事|読め|読む|ご覧)"
     r"|ログインが必要|\(登録無料\)|（登録無料）|まとめ読み|メールマガジン|メルマガ|記事利用サービス|転載・複製"
     r"|情報提供はこちら|筆者見解|デジタルで読み"
@@ -247,6 +256,12 @@ RELATED_HEAD_RE = re.compile(
     r"|アクセスランキング|ランキング|この記事(?:を読んだ人|を見た人|に関連する|の関連)[^\s。]{0,20}|ピックアップ|PICK\s?UP)"
     r"(?=\s|$|[/／|｜・:：】■▼＞>\]］])\s*[】■▼＞>\]］]?\s*[:：]?"  # a whole word: not おすすめの観光地は…
 )
+# A site's disclaimer about its writers' views ("記事内の筆者見解は…を代表するものではありません").
+DISCLAIMER_RE = re.compile(r"(?:見解|意見)[^。]{0,40}(?:代表|反映)する(?:もの)?ではありません")
+# A flattened list of dated headlines: two or more items that each end in a date in brackets ("…終了へ（4/1）").
+DATED_ITEMS_RE = re.compile(r"(?:[^。]{4,80}?[（(]\d{1,2}/\d{1,2}[）)]\s*){2,}")
+# The signature line of an affiliate product box ("…posted with amazlet at 19.03.02").
+AFFILIATE_RE = re.compile(r"posted with (?:amazlet|カエレバ|ヨメレバ|トマレバ|あまらく)|created by Rinker", re.I)
 # A byline or credit: "文：山田太郎", "写真／共同", "（山田太郎記者）", "Source: バンダイ".
 _NAME = r"[^\s\d。、，：:／/()（）]{1,16}"
 BYLINE_RE = re.compile(
@@ -257,7 +272,8 @@ BYLINE_RE = re.compile(
     r"|(?:[Bb]y|BY)\s+[^\s。、]{1,30}(?:\s[^\s。、]{1,30}){0,2}"
 )
 # A date or time stamp; a line of stamps, labels and at most a short source name (2月15日（土）7時0分 オリコン) goes.
-_DATE_OR_TIME = (r"(?:\d{2,4}\s*[年/.\-]\s*)?\d{1,2}\s*[月/.\-]\s*\d{1,2}\s*日?"
+# A month.day without a year is not taken: "3.3型液晶", "62.5g" are decimals.
+_DATE_OR_TIME = (r"(?<![\d.])(?:\d{2,4}\s*[年/.\-]\s*\d{1,2}\s*[月/.\-]|\d{1,2}\s*[月/\-])\s*\d{1,2}(?![\d.])\s*日?"
                  r"|(?:午前|午後)?\s*\d{1,2}\s*(?:時\s*\d{1,2}\s*分|[:：]\s*\d{2})(?:[:：]\d{2})?")
 DATE_OR_TIME_RE = re.compile(_DATE_OR_TIME)
 STAMP_RE = re.compile(
@@ -327,10 +343,12 @@ class SiteFurnitureRemover(Cleaner):
                 or (len(line) <= 40 and bool(LINK_END_RE.search(line))))
 
     def is_furniture(self, line: str) -> bool:
-        """One short line that is a notice, a prompt, a byline, a stamp or navigation."""
+        """One short line that is a notice, a prompt, a byline, a stamp, navigation, a views disclaimer, a line
+        of dated headlines or an affiliate box's signature."""
         bare = BULLET_RE.sub("", line)
         return (self.is_notice(bare) or bool(SHARE_RE.fullmatch(bare)) or bool(BYLINE_RE.fullmatch(bare))
-                or self.is_stamp(bare) or self.is_navigation(bare))
+                or self.is_stamp(bare) or self.is_navigation(bare) or bool(DISCLAIMER_RE.search(bare))
+                or bool(DATED_ITEMS_RE.fullmatch(bare)) or bool(AFFILIATE_RE.search(bare)))
 
     @staticmethod
     def ends_article(lines: list[str], i: int) -> bool:

@@ -3,7 +3,9 @@
 Published text = what ends up in a shard: the extract stage's main text (charset decode, trafilatura with hidden
 elements pruned) through the filter stage's chain (cleaners, then PII masking), with the default config.
 
-Precision and recall are on character 5-grams (multisets) of the text with all whitespace removed:
+Precision and recall are on character 5-grams (multisets) of the text with all whitespace, table-cell bars and list
+bullets removed (the extractor writes a table row as "| cell | cell |" and a list item as "- item"; like the
+whitespace, they are layout):
 precision = shared 5-grams / 5-grams of the published text, recall = shared 5-grams / 5-grams of the gold.
 """
 from __future__ import annotations
@@ -20,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from jwc.filters.chain import Chain
+from jwc.filters.charclass import JA_LETTERS
 from jwc.pipeline import config
 from jwc.pipeline.extract.charset import decode_html
 from jwc.pipeline.extract.maintext import extract_main_text
@@ -29,15 +32,16 @@ from tests.realpages import ENGLISH, gold_texts, real_pages, snippet_gold
 pytestmark = pytest.mark.shared
 
 _SPACE = re.compile(r"\s+")
+_LAYOUT = re.compile(r"\s+|\||^- ", re.M)
 MIN_RECALL, MIN_PRECISION = 0.98, 0.95
 # Readability's expected output for this children's-story site keeps the site's daily-trivia and sister-site
-# widgets (its layout is one table), so it is no article gold: reported in docs/filters.md, not asserted.
+# widgets (its layout is one table), so it is no article gold: the story's own gold is in DEV_GOLD below.
 WIDGET_GOLD = ("hukumusume/source.html",)
 
 
 def grams(text: str, n: int = 5) -> Counter:
-    """Character n-grams of the text without whitespace."""
-    s = _SPACE.sub("", text)
+    """Character n-grams of the text without whitespace, table-cell bars and list bullets."""
+    s = _LAYOUT.sub("", text)
     return Counter(s[i:i + n] for i in range(len(s) - n + 1))
 
 
@@ -97,7 +101,6 @@ def test_gold_pages_precision_and_recall(published) -> None:
     for name, s in scores.items():
         p, r = s["after"]
         if name in WIDGET_GOLD:
-            assert p >= s["before"][0] and r >= 0.7, (name, s)
             continue
         assert r >= MIN_RECALL and p >= MIN_PRECISION, (name, s)
 
@@ -144,45 +147,136 @@ def test_hidden_elements_are_pruned_unless_they_hold_the_page() -> None:
     wrapped = f"<html><body><div aria-hidden='true'><article>{lead}</article></div></body></html>"
     assert "駅前の再開発計画" in extract_main_text(wrapped, "", 10.0).text
 
-# Our own gold for ten more real pages, from what each page shows: the <p> paragraphs of its article-body element
-# (hidden elements removed). It includes what those paragraphs hold (photo captions, credits, a copyright line), so
-# it is a coarse gold: reported in docs/filters.md, and asserted only not to get worse.
-PARAGRAPH_GOLD = {
-    "getnews.jp.html": "//div[contains(@class, 'post-bodycopy')]",
-    "japan.cnet.com.html": "//div[@id='NWrelart:Body']",
-    "news.mynavi.jp.html": "//div[@id='js-articleBody']",
-    "wired.jp.html": "//div[contains(@class, 'body__inner-container')]",
-    "www.asahi.com.html": "//main[@id='main']//div[@class='nfyQp']",
-    "www.gizmodo.jp.html": "//div[contains(@class, 'p-post-content')]",
-    "www.itmedia.co.jp.html": "//div[@id='cmsBody']",
-    "www.publickey1.jp.html": "//div[contains(@class, 'entrybody')]",
-    "www.yomiuri.co.jp.html": "//div[contains(@class, 'p-main-contents')]",
-    "article.auone.jp-tax.html": "//div[@class='article']",
+def test_profile_boxes_and_link_tables_go_layout_tables_open() -> None:
+    part = "<p>" + "市は十日、駅前の再開発計画を発表した。" * 9 + "</p>"
+    page = (f"<html><body><h1>再開発計画</h1><div class='grid'><div class='body-part'>{part}<div class='si_profile'>"
+            "<p>地域の話題を伝えるウェブマガジン。毎日更新しています。</p></div></div></div></body></html>")
+    assert "ウェブマガジン" not in extract_main_text(page, "", 10.0).text
+    assert "ウェブマガジン" in extract_main_text(page.replace("si_profile", "si_note"), "", 10.0).text
+    links = "".join(f"<tr><td><a href='/{i}'>姉妹サイト{i}のご案内</a> 毎日更新</td></tr>" for i in range(6))
+    layout = (f"<html><body><table><tr><td><p>{'肉をくわえたイヌが、橋を渡っていました。' * 8}</p><p>おしまい</p></td>"
+              f"<td><table>{links}</table></td></tr></table></body></html>")
+    text = extract_main_text(layout, "", 10.0).text
+    assert "おしまい" in text and "姉妹サイト" not in text and "|" not in text  # trafilatura alone keeps all three
+
+
+def test_split_body_parts_move_into_the_first() -> None:
+    """wired.jp's case (its real page is in the gold test): the parts of one class end up in one container."""
+    from lxml import html as lxml_html
+
+    from jwc.pipeline.extract.maintext import merge_split_body
+
+    first, second = "<p>" + "前半の段落です。" * 25 + "</p>", "<p>" + "後半の段落です。" * 25 + "</p>"
+    teaser = "<div class='body'><p>短い紹介文。</p></div>"
+    tree = lxml_html.fromstring(f"<html><body><section><div class='body'>{first}</div></section><aside>広告</aside>"
+                                f"<section><div class='body'>{second}</div>{teaser}</section></body></html>")
+    merged = merge_split_body(tree).xpath("//div[@class='body']")
+    assert len(merged) == 2 and "後半" in merged[0].text_content() and merged[1].text_content() == "短い紹介文。"
+
+
+# Our own article gold for the real pages without one, from what each page shows: an XPath per page over its own
+# markup selects the elements whose text is the article (one a line; no page text is copied). The article is its
+# body paragraphs, headings, lists, tables and code; not its photo captions and image credits, related-link lists,
+# ads and product boxes, share buttons, "continue reading at" notices, author profiles and copyright or licence
+# lines (docs/filters.md lists the decision per page). Ruby readings (<rt>) are not text a reader reads. An element
+# without a Japanese letter (code, a bare URL, an English credit) is not counted: the corpus drops such lines by
+# design (the non_japanese_lines cleaner), so the gold is the article's Japanese text; a table counts row by row, as
+# the extractor writes it. An element that is nothing but a link is a related link, not counted either.
+# DEV_GOLD: pages read while the cleaner patterns were written. HELDOUT_GOLD: gold written for pages nobody had
+# measured, before any change they could steer; their first scores are the "unseen" figures of docs/filters.md
+# (four XPaths were corrected afterwards where they missed this definition; the docs give both figures).
+DEV_GOLD = {
+    "getnews.jp.html": "//div[contains(@class, 'post-bodycopy')]//p",
+    "japan.cnet.com.html": "//div[@id='NWrelart:Body']//p",
+    "news.mynavi.jp.html": "//div[@id='js-articleBody']/p",
+    "wired.jp.html": "//div[contains(@class, 'body__inner-container')]/*[self::p or self::h2]",
+    "www.asahi.com.html": "//main[@id='main']//div[@class='nfyQp']//p",
+    "www.gizmodo.jp.html": "//div[contains(@class, 'p-post-content')]/p[not(starts-with(., 'Source:'))]",
+    "www.itmedia.co.jp.html": "//div[@id='cmsBody']/div[@class='inner']/*[self::p or self::h3]",
+    "www.publickey1.jp.html": "//div[contains(@class, 'entrybody')]//p",
+    "www.yomiuri.co.jp.html": "//div[contains(@class, 'p-main-contents')]//p",
+    "article.auone.jp-tax.html": "//div[@class='article']//p",
+    # the story (one paragraph, in the page's layout table) and the closing line every story of the site ends with
+    "hukumusume/source.html": "//p[normalize-space() = 'おしまい'] | //p[normalize-space() = 'おしまい']/"
+                              "preceding-sibling::p[1]",
+}
+HELDOUT_GOLD = {
+    "buzzap.jp.html": "//div[@class='ctiframe']/p[1]",
+    "japan.zdnet.com.html": "//div[@class='article_body']/p[not(contains(., 'でお読みいただけます'))]",
+    "sect.iij.ad.jp.html": "//div[@class='entry-inner']/*[self::p or self::h2 or self::ul or self::div[not(@class)]]"
+                           " | //tr[contains(@class, 'footnotes_plugin_reference_row')]",
+    "takagi-hiromitsu.jp.html": "//div[@class='body']/div[@class='section' or @class='footnote']/*",
+    "techlog.iij.ad.jp.html": "//div[contains(@class, 'entry-content')]/*[self::p or self::h2 or self::h3 or self::ul]",
+    "weekly.ascii.jp.html": "//div[@id='contents_detail']/*[self::p or self::h2]"
+                            " | //div[@id='contents_detail']/table//tr",
+    "www.ipa.go.jp.html": "(//div[@class='text'])[1]/*[self::p or self::ul]",
+    "www.lifehacker.jp.html": "//div[contains(@class, 'postContent')]/p[not(starts-with(., 'Image:') or "
+                              "starts-with(., 'Source:'))]",
+    "www.moongift.jp.html": "//div[@class='post_body']/*[self::p or self::h2 or self::pre]",
+    "www.ossnews.jp.html": "//div[h3[@class='h2smalltitle']]/*[self::h3 or self::p[not(contains(., 'クリエイティブ'))]]",
+    "www.sanwa.co.jp.html": "//div[@class='dual']/*[self::p or self::div[not(@class)]]",
+    "1651753632.html": "//div[@class='entry-body-text']/p",
+    "yomiuri.co.jp-gaza.html": "//div[contains(@class, 'p-main-contents')]/p",
+    "nhk.or.jp.k100.html": "//div[@id='js-article-body']/p",
+    "bookwalker.jp.html": "//div[@id='js-summary-collapse-main-product']",
+}
+# Pages that do not reach the goal: the floors asserted instead (precision, recall), the figures they reach, not to
+# get worse; docs/filters.md says why each falls short.
+BELOW_GOAL: dict[str, tuple[float, float]] = {
+    "hukumusume/source.html": (0.894, MIN_RECALL),  # the story's heading and a reading-mode switch line
+    "takagi-hiromitsu.jp.html": (MIN_PRECISION, 0.940),  # citation header lines the extractor drops
+    "www.ipa.go.jp.html": (MIN_PRECISION, 0.976),  # a dated reference line goes as a date stamp
+    "www.ossnews.jp.html": (0.783, 0.899),  # next article's teaser and licence line in; source line out
+    "www.sanwa.co.jp.html": (0.552, MIN_RECALL),  # the site's list of other releases, press contact block
+    "bookwalker.jp.html": (MIN_PRECISION, 0.932),  # the synopsis's catch line is not extracted
 }
 
 
-def paragraph_gold(path: Path, xpath: str) -> str:
-    """The visible <p> paragraphs of the page's article-body element(s), one a line."""
+_JAPANESE = re.compile(f"[{JA_LETTERS}]")
+_NON_WORD = re.compile(r"[\W_]+")
+
+
+def article_gold(path: Path, xpath: str) -> str:
+    """The text of the visible elements the XPath selects, one a line."""
     from lxml import html as lxml_html
 
     from jwc.pipeline.extract.maintext import prune_hidden
 
     tree = prune_hidden(lxml_html.fromstring(decode_html(path.read_bytes(), "text/html").text))
-    paras = (" ".join(p.text_content().split()) for c in tree.xpath(xpath) for p in c.xpath(".//p"))
-    return "\n".join(p for p in paras if p)
+    for reading in tree.xpath("//rt | //rp | //script | //style"):
+        reading.drop_tree()
+    lines = (" ".join(e.text_content().split()) for e in tree.xpath(xpath) if not _is_link(e))
+    return "\n".join(line for line in lines if _JAPANESE.search(line))
 
 
-def test_paragraph_gold_does_not_get_worse(published) -> None:
-    files = {path.name: path for _, path in real_pages()}
+def _is_link(element) -> bool:
+    """Nothing but a link and a bullet (a "■ see also" line): a related link, not article text."""
+    text = _NON_WORD.sub("", element.text_content())
+    return bool(text) and text == "".join(_NON_WORD.sub("", a.text_content()) for a in element.xpath(".//a"))
+
+
+def article_scores(published, golds: dict[str, str]) -> dict[str, tuple[float, float]]:
+    """name -> (precision, recall) of the published text against the page's article gold."""
+    files = {(f"{p.parent.name}/{p.name}" if p.name == "source.html" else p.name): p for _, p in real_pages()}
     scores = {}
-    for name, xpath in PARAGRAPH_GOLD.items():
-        gold = paragraph_gold(files[name], xpath)
+    for name, xpath in golds.items():
+        gold = article_gold(files[name], xpath)
         assert len(gold) > 150, name
-        scores[name] = [precision_recall(gold, body(text, title)) for title, text in
-                        (published[name]["before"], published[name]["after"])]
+        title, text = published[name]["after"]
+        scores[name] = precision_recall(gold, body(text, title))
     print(json.dumps(scores, indent=1))
-    for name, ((p0, r0), (p1, r1)) in scores.items():
-        assert p1 >= p0 and r1 >= r0 - 0.03, (name, scores[name])
+    return scores
+
+
+@pytest.mark.parametrize("golds", [DEV_GOLD, HELDOUT_GOLD], ids=["development", "held-out"])
+def test_article_gold_precision_and_recall(published, golds: dict[str, str]) -> None:
+    """The issue's goal page by page: recall >= 0.98 and precision >= 0.95, or a named page's measured floor."""
+    misses = {}
+    for name, (p, r) in article_scores(published, golds).items():
+        floor_p, floor_r = BELOW_GOAL.get(name, (MIN_PRECISION, MIN_RECALL))
+        if p < floor_p or r < floor_r:
+            misses[name] = (round(p, 3), round(r, 3))
+    assert misses == {}
 
 # --- Near-duplicate short articles wrapped in varying site furniture ---------------------------------------------
 # Real article text (Wikinews, 300-1,500 characters) in the templates of six invented news sites. Every copy of an

@@ -67,26 +67,39 @@ def wikipedia_documents(min_chars: int = 400) -> list[str]:
     return docs
 
 
-def real_article_texts() -> list[str]:
-    """Main text of every Japanese real page (English pages and byte-identical copies left out), except teasers:
-    pages that say their article continues behind a paywall or on another site (nikkei's 199-character paywalled
-    lead, a ZDNet syndication lead of 196). The furniture cleaner removes their notices, and what is left is
-    shorter than `composition.min_chars`, which is meant to drop such pages: their removal is no false removal."""
+def real_page_texts() -> dict[str, bool]:
+    """Main text of every Japanese real page (English pages and byte-identical copies left out) -> whether it is a
+    teaser: a page that says its article continues behind a paywall or on another site (nikkei's 199-character
+    paywalled lead, a ZDNet syndication lead of 196)."""
     import trafilatura
 
     from tests.realpages import ENGLISH, real_pages
 
     shared_data("ja_html_postlight")
-    texts: dict[str, None] = {}
+    texts: dict[str, bool] = {}
     for _, path in real_pages():
         if any(e in path.name for e in ENGLISH):
             continue
         text = trafilatura.extract(path.read_bytes()) or ""
-        if _TEASER.search(text):
-            continue
         if len(_KANA.findall(text)) >= 0.05 * len(text) > 0:
-            texts[text] = None
-    return list(texts)
+            texts[text] = bool(_TEASER.search(text))
+    return texts
+
+
+def real_article_texts() -> list[str]:
+    """The real pages' texts except teasers: the furniture cleaner removes their notices, and what is left is a
+    lead shorter than `composition.min_chars`, which is meant to drop such fragments (test below): their removal is
+    no false removal."""
+    return [text for text, teaser in real_page_texts().items() if not teaser]
+
+
+def test_real_teasers_are_dropped_as_too_short():
+    """The teasers left out of the false-removal count are dropped, and for their length: a lead cut off by a
+    paywall or pointing to the full article elsewhere is a fragment (the syndicated one a partial copy)."""
+    chain = QualityChain()
+    teasers = [text for text, teaser in real_page_texts().items() if teaser]
+    assert len(teasers) == 2
+    assert all("composition.too_short" in chain.reasons(text) for text in teasers)
 
 
 def crawl_verdicts(out_dir: str, seed: int) -> dict[str, list[bool]]:

@@ -347,6 +347,26 @@ def test_link_list_blocks_and_archive_lines_are_removed_short_lists_stay():
     assert "花見のマナー" in BoilerplateLineRemover({"list_min_lines": 0}).clean(text)
 
 
+def test_diary_lines_in_polite_form_and_table_rows_are_no_list_block():
+    diary = ["駅から川沿いを歩きました", "桜がもう満開でした", "お昼はおにぎりです", "帰りは電車にしました"]
+    rows = ["| 重量 | 62.5g |", "| 価格 | 4万4800円 |", "| 画面 | 3.3型液晶 |", "| 電池 | 800mAh |"]
+    headlines = ["花見のマナー", "市民天文台で土星の観望会", "完了しました", "盆踊り大会に子どもたちの笑顔"]  # a short UI line
+    text = "\n".join([*diary, "", *rows, "", *headlines])
+    assert BoilerplateLineRemover().clean(text) == "\n".join([*diary, "", *rows])
+
+
+def test_disclaimers_dated_headline_lines_and_affiliate_signatures_are_furniture():
+    cleaner = SiteFurnitureRemover()
+    furniture = ["- 記事内の筆者見解は明示のない限り当サイトを代表するものではありません。",
+                 "新製品を発表--春の限定モデル（4/1） 決算は増収増益に（4/4）",
+                 "やさしい家計簿入門posted with amazlet at 19.03.02", "週刊ニュースの最新情報を購読しよう"]
+    keeps = ["総会は4月1日（月）に開く予定だ。", "重量 62.5g", "3.3型液晶を搭載した。",
+             "委員会の見解は分かれたが、結論は来月に持ち越された。"]
+    assert [line for line in furniture if not cleaner.is_furniture(line)] == []
+    assert [line for line in keeps if cleaner.is_furniture(line)] == []
+    assert cleaner.is_stamp("2019.03.08") and cleaner.is_stamp("3月8日") and not cleaner.is_stamp("62.5g")
+
+
 def test_share_bar_flattened_into_a_line_is_cut_but_two_words_in_prose_stay():
     line = ("市は駅前の再開発計画を発表した。 LINEで送る Facebookでシェア リンクをコピー "
             "総事業費は約三百億円で、広告配信の会社も参加する。")

@@ -27,13 +27,20 @@ _TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.I | re.S)
 _DIV_TAG = re.compile(r"<(/?)div\b[^<>]*>", re.I)
 _MAX_PARSER_DEPTH = 255  # libxml2's default nesting limit for HTML
 # Elements a browser does not show: inline display:none / visibility:hidden, the hidden and aria-hidden attributes,
-# and the usual screen-reader-only classes. Templates keep paywall pop-ups and share-bar labels there.
+# the usual screen-reader-only classes, and dialogs (role=dialog, class *-modal: shown only when opened). Templates keep
+# paywall pop-ups, share-bar labels and purchase notices there.
 _HIDDEN_XPATH = (
     "//*[contains(translate(@style, ' ', ''), 'display:none') or contains(translate(@style, ' ', ''), "
     "'visibility:hidden') or @hidden or @aria-hidden='true' or re:test(@class, "
-    "'(^|\\s)(hidden|hide-text|sr-only|visually-hidden|visuallyhidden|screen-reader-text|is-hidden)(\\s|$)')]"
+    "'(^|\\s)(hidden|hide-text|sr-only|visually-hidden|visuallyhidden|screen-reader-text|is-hidden)(\\s|$)')"
+    " or @role='dialog' or @aria-modal='true' or re:test(@class, '(^|\\s)([a-z0-9]+[_-])*modal(\\s|$)', 'i')]"
 )
 _REGEX_NS = {"re": "http://exslt.org/regular-expressions"}
+# Author and site profile boxes: a class word ending in "profile", or author-box / author-info / about-author.
+_PROFILE_XPATH = ("//*[re:test(@class, "
+                  "'(^|\\s)([a-z]+[_-])?(profile|author-?box|author-?info|about-?author)(\\s|$)', 'i')]")
+_LINK_TABLE_SHARE = 0.4  # a table whose text is this much link text is a box of links, not data
+_SPLIT_BODY_MIN_CHARS = 150  # paragraph text of one part of a split article body (a teaser card holds less)
 
 
 class ExtractionTimeout(BaseException):
@@ -103,17 +110,28 @@ def prune_hidden(tree: HtmlElement) -> HtmlElement:
     article text, and paywall pop-ups ("有料会員の方のみ…") and share-bar headings hide there. An element holding
     half the page's text or more stays: a page wrapped whole in a hidden element (the backdrop of an open dialog,
     content a script reveals) is still the page."""
-    hidden = tree.xpath(_HIDDEN_XPATH, namespaces=_REGEX_NS)
-    if not hidden:
+    return _prune(tree, _HIDDEN_XPATH)
+
+
+def prune_profiles(tree: HtmlElement) -> HtmlElement:
+    """Remove author and site profile boxes (class si_profile, author-profile, author-box ...): templates put them
+    inside the article container after the text, so the extractor keeps them. Same half-page guard as above."""
+    return _prune(tree, _PROFILE_XPATH)
+
+
+def _prune(tree: HtmlElement, xpath: str) -> HtmlElement:
+    """Remove the elements the XPath selects, keeping their tail text, unless one holds half the page's text."""
+    found = tree.xpath(xpath, namespaces=_REGEX_NS)
+    if not found:
         return tree
     half = len(tree.text_content()) / 2
-    for element in hidden:
+    for element in found:
         parent = element.getparent()
         if parent is None or element.tag in ("html", "body") or len(element.text_content()) >= half:
             continue
         tail, previous = element.tail, element.getprevious()
         parent.remove(element)
-        if tail:  # text after a hidden element belongs to its parent
+        if tail:  # text after a removed element belongs to its parent
             if previous is not None:
                 previous.tail = (previous.tail or "") + tail
             else:
@@ -121,9 +139,57 @@ def prune_hidden(tree: HtmlElement) -> HtmlElement:
     return tree
 
 
+def merge_split_body(tree: HtmlElement, min_chars: int = _SPLIT_BODY_MIN_CHARS) -> HtmlElement:
+    """Move the paragraphs of an article body split into several containers of one tag and class (ads and
+    recirculation boxes between them) into the first container: trafilatura keeps one main block, so it kept the
+    first part only. Containers count when their own <p> children hold min_chars or more; nested ones do not."""
+    groups: dict[tuple[str, str], list[HtmlElement]] = {}
+    for element in tree.xpath("//*[@class][p]"):
+        if sum(_letters(p) for p in element.xpath("p")) >= min_chars:
+            groups.setdefault((element.tag, element.get("class")), []).append(element)
+    for first, *rest in groups.values():
+        for part in rest:
+            if any(a is first for a in part.iterancestors()) or any(a is part for a in first.iterancestors()):
+                continue
+            if part.text and part.text.strip():  # text before the part's first child moves along
+                if len(first):
+                    first[-1].tail = (first[-1].tail or "") + part.text
+                else:
+                    first.text = (first.text or "") + part.text
+            first.extend(list(part))
+            part.getparent().remove(part)
+    return tree
+
+
+def unwrap_layout_tables(tree: HtmlElement) -> HtmlElement:
+    """Turn tables used for page layout (a table holding another table) into plain blocks, and drop the link
+    tables among what is left (link text LINK_TABLE_SHARE of their text or more: widget boxes). The extractor keeps
+    a table whole, row by row, so a page laid out in one table came out with every sidebar widget in it."""
+    for table in tree.xpath("//table[.//table]"):
+        for element in table.xpath("descendant-or-self::*[self::table or self::thead or self::tbody or self::tfoot "
+                                   "or self::tr or self::td or self::th][not(ancestor-or-self::table[not(.//table)])]"):
+            element.tag = "div"
+    for table in tree.xpath("//table"):
+        text = _letters(table)
+        if text and sum(_letters(a) for a in table.xpath(".//a")) >= _LINK_TABLE_SHARE * text:
+            table.drop_tree()
+    return tree
+
+
+def _letters(element: HtmlElement) -> int:
+    """Characters of the element's text, whitespace not counted."""
+    return len("".join(element.text_content().split()))
+
+
+def _prepared(tree: HtmlElement, hidden: bool) -> HtmlElement:
+    """The tree trafilatura reads: hidden elements (when asked) and profile boxes pruned, layout tables opened and
+    link tables dropped, a split body merged."""
+    return merge_split_body(unwrap_layout_tables(prune_profiles(prune_hidden(tree) if hidden else tree)))
+
+
 def _parsed(page: str, hidden: bool) -> HtmlElement | None:
     tree = load_html(page)
-    return prune_hidden(tree) if tree is not None and hidden else tree
+    return _prepared(tree, hidden) if tree is not None else None
 
 
 def extract_main_text(page: str, url: str, timeout: float, fast: bool = True, hidden: bool = True
@@ -141,7 +207,7 @@ def extract_main_text(page: str, url: str, timeout: float, fast: bool = True, hi
         # Title first: trafilatura's title rules (h1, og:title, <title> without the site name) on the parsed
         # tree, without its metadata pass, whose date parsing costs more than the extraction itself.
         title = extract_title(tree) or page_title(page)
-        text = _run(prune_hidden(tree) if hidden else tree, url, fast=fast, favor_recall=False)
+        text = _run(_prepared(tree, hidden), url, fast=fast, favor_recall=False)
         if text is None and fast:
             text = _run(_parsed(page, hidden), url, fast=False, favor_recall=True)
         if text is None and _div_depth(page) > _MAX_PARSER_DEPTH:
