@@ -69,9 +69,9 @@ def _variants(passage: str, rng: random.Random) -> dict[str, str]:
 
 
 def test_normalise_maps_width_spaces_and_halfwidth_kana_back_to_the_original() -> None:
-    norm, origin = normalise("ＡＢ c\nｶﾞｲﾄﾞ、本")
-    assert norm == "abcガイド本"
-    assert origin == [0, 1, 3, 5, 7, 8, 11]
+    codes, origin = normalise("ＡＢ c\nｶﾞｲﾄﾞ、本")
+    assert "".join(map(chr, codes.tolist())) == "abcガイド本"
+    assert origin.tolist() == [0, 1, 3, 5, 7, 8, 11]
 
 
 def test_each_set_format_is_read_and_items_are_found_in_every_variant(tmp_path: Path) -> None:
@@ -112,7 +112,8 @@ def test_without_sets_the_filter_is_a_no_op_with_nan_signals() -> None:
 def test_cut_mode_cuts_a_small_overlap_from_a_long_document_and_drops_a_short_one(tmp_path: Path) -> None:
     sets = _write_sets(tmp_path)
     options = {"sets": sets, "action": "cut", "cut_min_chars": 500, "cut_max_coverage": 0.2}
-    chain = Chain([], [DecontamFilter(options)])  # alone, so other filters' verdicts on the repeated host are out
+    f = DecontamFilter(options)
+    chain = Chain([], [f])  # alone, so other filters' verdicts on the repeated host are out
     passage = READING[0][1]
     long_doc = HOST * 6 + "\n" + passage + "\n" + HOST * 6
     v = chain.run(long_doc)
@@ -122,6 +123,12 @@ def test_cut_mode_cuts_a_small_overlap_from_a_long_document_and_drops_a_short_on
     short = chain.run(HOST + passage)
     assert not short.keep and short.reject_reason == "decontam.contaminated"
     assert passage in short.text
+    from jwc.filters.decontam import set_summary
+
+    rows = {r["set"]: r for r in set_summary(f.index, f.drain(), sets)}
+    assert {k: rows["reading"][k] for k in ("items_found", "documents", "removed", "cut", "spans_cut")} == {
+        "items_found": 1, "documents": 2, "removed": 1, "cut": 1, "spans_cut": 1}
+    assert rows["quiz"]["documents"] == rows["quiz"]["cut"] == 0 and f.drain() == {}
 
 
 def test_config_errors_are_user_errors_before_any_work(tmp_path: Path) -> None:
@@ -227,3 +234,60 @@ def test_wikinews_split_flags_only_shared_verbatim_runs() -> None:
     assert len(held) > 400 and longest
     assert min(longest) >= 24, sorted(longest)[:5]
     assert sum(n < 50 for n in longest) / len(held) <= 0.01, sorted(longest)[:10]
+
+
+SPECIAL = ["気温は３０℃、面積は５㎡、距離は１０㎞。㈱テスト①②…", "絵文字😀と𠮷野家の𠀋", "ﾃﾞｰﾀﾍﾞｰｽとﾊﾟｿｺﾝ", "本\u3099だ",
+           "e\u0301te", "İstanbul ǅ ﬁ ½", "ア\u309bイ", "\ud800孤立", "", "a"]
+
+
+def _polynomial_hashes(codes: list[int], n: int) -> list[int]:
+    """The n-gram hash written out, one window at a time (the definition `ngram_hashes` vectorises)."""
+    base, mix, mask = 0x9E3779B97F4A7C15, 0xBF58476D1CE4E5B9, 2**64 - 1
+    out = []
+    for i in range(len(codes) - n + 1):
+        h = 0
+        for c in codes[i:i + n]:
+            h = (h * base + c) & mask
+        h ^= h >> 31
+        h = (h * mix) & mask
+        out.append(h ^ (h >> 29))
+    return out
+
+
+def test_table_normalisation_equals_the_per_character_one_on_real_and_special_text() -> None:
+    """The numpy table path and the per-character path give the same code points and origins (so the same
+    decisions): every Wikinews article, GSD sentence, and texts with multi-character forms (℃, ㎡), composing and
+    non-composing combining marks, astral characters and a lone surrogate."""
+    from jwc.filters.decontam import normalise_chars
+
+    docs = _real()
+    for text in docs["wikinews"] + docs["ud_gsd"] + SPECIAL:
+        fast, slow = normalise(text), normalise_chars(text)
+        assert fast[0].tolist() == slow[0].tolist() and fast[1].tolist() == slow[1].tolist(), text[:40]
+    codes, origin = normalise(SPECIAL[0])
+    assert "".join(map(chr, codes.tolist())).startswith("気温は30°c面積は5m2距離は10km株テスト12")
+    assert origin.tolist()[5:8] == [5, 5, 7]  # both characters of ℃'s form point back at it
+    assert "".join(map(chr, normalise("ﾃﾞｰﾀ")[0].tolist())) == "データ"
+
+
+def test_hashes_and_lookup_equal_their_plain_definitions() -> None:
+    """`ngram_hashes` (prefix sums) equals the window-by-window polynomial; `DecontamIndex.find` (bitmap +
+    directory) finds exactly what a binary search of the sorted hashes finds, hits and misses."""
+    import numpy as np
+
+    from jwc.filters.decontam import ngram_hashes
+
+    docs = _real()
+    for text in docs["wikinews"][:50] + SPECIAL:
+        codes = normalise(text)[0]
+        assert ngram_hashes(codes, 15).tolist() == _polynomial_hashes(codes.tolist(), 15)
+    items = [Item("wn", str(i), (a,)) for i, a in enumerate(docs["wikinews"][:300])]
+    index = DecontamIndex(items, 15, {"wn": "x"})
+    queries = np.concatenate([ngram_hashes(normalise(a)[0], 15) for a in docs["wikinews"][250:400]])
+    pos = np.searchsorted(index.hashes, queries)
+    pos[pos == len(index.hashes)] = 0
+    expected = np.where(index.hashes[pos] == queries, pos, -1)
+    found = index.find(queries)
+    assert (found >= 0).sum() > 1000 and (found < 0).sum() > 1000
+    assert found.tolist() == expected.tolist()
+    assert index.lookup_bytes > 0 and index.__getstate__()["_lookup"] is None  # made per process, not shipped

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 
 import pyarrow.parquet as pq
 import pytest
@@ -53,8 +54,26 @@ def test_filter_drops_and_manifest_lists_the_set(spark, run, capsys) -> None:
     assert entry["removed"] == len(hit) and entry["documents"] >= len(hit)
     version = next((store / "datasets").glob("*/versions/v0001"))
     assert json.loads((version / "stats" / "decontam.json").read_text()) == manifest["decontamination"]
+    capsys.readouterr()
     assert cli(["versions", "show", "v0001", "--store", str(store), "--config", str(cfg)]) == 0
-    assert "jsquad-mini" in capsys.readouterr().out
+    assert json.loads(capsys.readouterr().out)["decontamination"] == manifest["decontamination"]
+
+
+def test_report_has_a_decontamination_section_with_the_manifest_numbers(run) -> None:
+    """The run's report.html: per set the same items, items found, documents, removed, cut and spans cut as the
+    manifest (cited cells), and the set's full digest."""
+    store, _, _ = run
+    manifest = json.loads(next((store / "datasets").glob("*/versions/v0001/manifest.json")).read_text())
+    [entry] = manifest["decontamination"]
+    page = (store / "runs" / CRAWL / "report" / "report.html").read_text(encoding="utf-8")
+    section = page[page.index('<section id="decontam"'):]
+    section = section[:section.index("</section>")]
+    cells = dict(re.findall(r'data-src="decontam" data-key="jsquad-mini" data-col="(\w+)" data-value="(\d+)"',
+                            section))
+    counts = ("items", "items_found", "documents", "removed", "cut", "spans_cut")
+    assert {k: int(v) for k, v in cells.items()} == {k: entry[k] for k in counts}
+    assert entry["removed"] >= 1 and entry["cut"] == 0
+    assert f'data-digest="{entry["digest"]}"' in section
 
 
 def test_check_command_reports_a_new_set_against_the_published_version(run, tmp_path, capsys) -> None:
