@@ -285,15 +285,28 @@ class _Lookup:
         return pos
 
 
+def template_ngrams(texts: list[np.ndarray], max_texts: int) -> np.ndarray:
+    """The n-grams (sorted hashes) found in more than `max_texts` distinct texts of the sets: an instruction
+    template, a shared box or boilerplate line, not evidence that one item was copied. A text repeated verbatim (a
+    JSQuAD context under each of its questions) counts once."""
+    distinct = {h.tobytes(): h for h in texts}.values()
+    per_text = [np.unique(h) for h in distinct]
+    if not per_text:
+        return np.empty(0, dtype=np.uint64)
+    values, counts = np.unique(np.concatenate(per_text), return_counts=True)
+    return values[counts > max_texts]
+
+
 class DecontamIndex:
     """The n-gram hashes of every item of some evaluation sets, sorted, each with the item it first came from, and
     how many n-grams each item is credited with (an n-gram two items share counts for the first). Looked up through
     `_Lookup`, made where the index is first used and never shipped."""
 
-    def __init__(self, items: list[Item], n: int, digests: dict[str, str]):
+    def __init__(self, items: list[Item], n: int, digests: dict[str, str], max_ngram_texts: int = 0):
         self.n = n
         self.items = [(it.set_name, it.item_id) for it in items]
         self.digests = digests
+        self.max_ngram_texts = max_ngram_texts
         self.set_items = {name: sum(1 for it in items if it.set_name == name) for name in digests}
         hashes, refs = [], []
         for ref, item in enumerate(items):
@@ -303,6 +316,9 @@ class DecontamIndex:
                 refs.append(np.full(len(h), ref, dtype=np.int32))
         all_h = np.concatenate(hashes) if hashes else np.empty(0, dtype=np.uint64)
         all_r = np.concatenate(refs) if refs else np.empty(0, dtype=np.int32)
+        if max_ngram_texts:
+            keep = ~np.isin(all_h, template_ngrams(hashes, max_ngram_texts))
+            all_h, all_r = all_h[keep], all_r[keep]
         self.hashes, first = np.unique(all_h, return_index=True)
         self.refs = all_r[first]
         self.item_ngrams = np.bincount(self.refs, minlength=len(items))
@@ -313,7 +329,8 @@ class DecontamIndex:
         return {**self.__dict__, "_lookup": None}
 
     @classmethod
-    def from_paths(cls, paths: list[str], fields: list[str], id_field: str, n: int) -> "DecontamIndex":
+    def from_paths(cls, paths: list[str], fields: list[str], id_field: str, n: int, max_ngram_texts: int = 0
+                   ) -> "DecontamIndex":
         """Read every set (any file system) and index it; set names (file stems) must be distinct."""
         items: list[Item] = []
         digests: dict[str, str] = {}
@@ -330,7 +347,7 @@ class DecontamIndex:
                 items += read_items(path, data, fields, id_field)
             except (OSError, EOFError) as exc:  # a damaged .gz
                 raise ValueError(f"decontam: {path}: cannot be read: {exc}") from None
-        return cls(items, n, digests)
+        return cls(items, n, digests, max_ngram_texts)
 
     @property
     def nbytes(self) -> int:
@@ -400,7 +417,8 @@ _indexes: dict[tuple[Any, ...], DecontamIndex] = {}  # one index per worker proc
 
 
 def _index_key(options: Mapping[str, Any]) -> tuple[Any, ...]:
-    return (tuple(options["sets"]), tuple(options["fields"]), options["id_field"], options["ngram"])
+    return (tuple(options["sets"]), tuple(options["fields"]), options["id_field"], options["ngram"],
+            options["max_ngram_texts"])
 
 
 def cached_index(options: Mapping[str, Any]) -> DecontamIndex:
@@ -408,8 +426,10 @@ def cached_index(options: Mapping[str, Any]) -> DecontamIndex:
     index already held for the same file digests and n-gram length is reused instead of a second copy."""
     key = _index_key(options)
     if key not in _indexes:
-        index = DecontamIndex.from_paths(options["sets"], options["fields"], options["id_field"], options["ngram"])
-        same = next((i for i in _indexes.values() if i.digests == index.digests and i.n == index.n), None)
+        index = DecontamIndex.from_paths(options["sets"], options["fields"], options["id_field"], options["ngram"],
+                                         options["max_ngram_texts"])
+        same = next((i for i in _indexes.values() if (i.digests, i.n, i.max_ngram_texts) ==
+                     (index.digests, index.n, index.max_ngram_texts)), None)
         _indexes[key] = same or index
     return _indexes[key]
 
@@ -435,6 +455,10 @@ PARAMS: dict[str, Param] = {
     "id_field": Param("id", "Field holding an item's id; rows without it are numbered from 1"),
     "ngram": Param(15, "Characters per n-gram of the normalised text (chosen on real clean text: "
                    "docs/decontamination.md); text fields shorter than this cannot be found", lo=8, hi=200),
+    "max_ngram_texts": Param(1, "n-grams found in more than this many distinct texts of the sets are left out of "
+                             "the index: instruction templates, shared boxes and boilerplate lines are not evidence "
+                             "that an item was copied (a text repeated verbatim counts once; 0 = keep all; chosen "
+                             "on real text: docs/decontamination.md)", lo=0),
     "max_item_share": Param(0.5, "Drop when more than this share of one item's n-grams is found in the document "
                             "(and was not cut); decides which items count as found", lo=0.0, hi=1.0),
     "min_found_ngrams": Param(10, "An item counts only when at least this many of its n-grams are in the document: "
@@ -537,6 +561,7 @@ def set_summary(index: DecontamIndex, tally: Tally, paths: list[str]) -> list[di
     the spans cut from them)."""
     by_name = {set_name(p): p for p in paths}
     return [{"set": name, "path": by_name[name], "digest": digest, "ngram": index.n,
+             "max_ngram_texts": index.max_ngram_texts,
              "items": index.set_items[name], "items_found": len(tally.get(name, {}).get("items", ())),
              **{count: tally.get(name, {}).get(count, 0) for count in _COUNTS}}
             for name, digest in index.digests.items()]
