@@ -65,7 +65,8 @@ def _decontam(r: dict[str, Any]) -> Summary:
     index = r["index"]
     return Summary(r["decontam_chars_per_s_per_core"], "chars/s (decontam filter, in the chain)",
                    "the filter stage's chain without it", r["stage_time_ratio"],
-                   note=f"{r['items']:,}-item set: index {index['bytes'] / 1e6:.0f} MB shipped + "
+                   note=f"filter's own CPU time +{r['decontam_added_share']:.1%}; "
+                        f"{r['items']:,}-item set: index {index['bytes'] / 1e6:.0f} MB shipped + "
                         f"{index['lookup_bytes'] / 1e6:.0f} MB lookup per process")
 
 
