@@ -102,13 +102,20 @@ def normalise_chars(text: str) -> tuple[np.ndarray, np.ndarray]:
     return np.array([ord(c) for c in chars], dtype=np.uint32), np.array(origin, dtype=np.int64)
 
 
+_CHUNK = 1 << 16  # windows hashed per pass: the power tables stay 1 MB whatever the text's length
+
+
 def ngram_hashes(codes: np.ndarray, n: int) -> np.ndarray:
     """64-bit hash of every n-character window of normalised code points (empty when fewer than n): the polynomial
     sum c[i] B^(n-1) + ... + c[i+n-1] mod 2**64, then a multiply-xorshift so similar windows spread apart. B is odd,
-    so invertible mod 2**64: the window sums come from one prefix sum of c[j] B^-j, times B^(i+n-1)."""
-    if len(codes) < n:
+    so invertible mod 2**64: the window sums come from one prefix sum of c[j] B^-j, times B^(i+n-1). A long text
+    is hashed _CHUNK windows at a time (a window's hash depends on its characters only)."""
+    count = len(codes) - n + 1
+    if count <= 0:
         return np.empty(0, dtype=np.uint64)
-    up, down = _powers(len(codes))
+    if count > _CHUNK:
+        return np.concatenate([ngram_hashes(codes[at:at + _CHUNK + n - 1], n) for at in range(0, count, _CHUNK)])
+    up, down = _POWERS
     with np.errstate(over="ignore"):
         prefix = np.zeros(len(codes) + 1, dtype=np.uint64)
         np.cumsum(codes.astype(np.uint64) * down[:len(codes)], out=prefix[1:])
@@ -119,19 +126,16 @@ def ngram_hashes(codes: np.ndarray, n: int) -> np.ndarray:
     return h
 
 
-_power_cache: list[np.ndarray] = []  # [B^i, B^-i] for i < the longest text hashed so far
+def _powers(size: int) -> tuple[np.ndarray, np.ndarray]:
+    """B^i and B^-i mod 2**64 for i < `size`."""
+    up, down = np.ones(size, dtype=np.uint64), np.ones(size, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        np.cumprod(np.full(size - 1, _BASE, dtype=np.uint64), out=up[1:])
+        np.cumprod(np.full(size - 1, _BASE_INVERSE, dtype=np.uint64), out=down[1:])
+    return up, down
 
 
-def _powers(length: int) -> tuple[np.ndarray, np.ndarray]:
-    """B^i and B^-i mod 2**64 for i < at least `length` (grown by doubling, kept per process)."""
-    if not _power_cache or len(_power_cache[0]) < length:
-        size = max(length, 2 * len(_power_cache[0]) if _power_cache else 4096)
-        up, down = np.ones(size, dtype=np.uint64), np.ones(size, dtype=np.uint64)
-        with np.errstate(over="ignore"):
-            np.cumprod(np.full(size - 1, _BASE, dtype=np.uint64), out=up[1:])
-            np.cumprod(np.full(size - 1, _BASE_INVERSE, dtype=np.uint64), out=down[1:])
-        _power_cache[:] = [up, down]
-    return _power_cache[0], _power_cache[1]
+_POWERS = _powers(_CHUNK + 200)  # up to the longest n-gram the config allows (200)
 
 
 @dataclass(frozen=True)

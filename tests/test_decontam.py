@@ -259,6 +259,12 @@ def test_hashes_and_lookup_equal_their_plain_definitions() -> None:
     for text in docs["wikinews"][:50] + SPECIAL:
         codes = normalise(text)[0]
         assert ngram_hashes(codes, 15).tolist() == _polynomial_hashes(codes.tolist(), 15)
+    long = normalise("".join(docs["wikinews"][:400]))[0]  # hashed 65,536 windows at a time
+    assert len(long) > 150_000
+    hashes = ngram_hashes(long, 15)
+    assert len(hashes) == len(long) - 14
+    for at in (0, 65_536 - 20, 2 * 65_536 - 3, len(long) - 60):
+        assert hashes[at:at + 46].tolist() == _polynomial_hashes(long[at:at + 60].tolist(), 15), at
     items = [Item("wn", str(i), (a,)) for i, a in enumerate(docs["wikinews"][:300])]
     index = DecontamIndex(items, 15, {"wn": "x"})
     queries = np.concatenate([ngram_hashes(normalise(a)[0], 15) for a in docs["wikinews"][250:400]])
