@@ -61,6 +61,15 @@ def _safety(r: dict[str, Any]) -> Summary:
                    note=f"PII detect+mask {r['pii']['detect_and_mask_chars_per_s']:,} chars/s")
 
 
+def _decontam(r: dict[str, Any]) -> Summary:
+    index = r["index"]
+    return Summary(r["decontam_chars_per_s_per_core"], "chars/s (decontam filter, in the chain)",
+                   "the filter stage's chain without it", r["stage_time_ratio"],
+                   note=f"filter's own CPU time +{r['decontam_added_share']:.1%}; "
+                        f"{r['items']:,}-item set: index {index['bytes'] / 1e6:.0f} MB shipped + "
+                        f"{index['lookup_bytes'] / 1e6:.0f} MB lookup per process")
+
+
 def _dedup(r: dict[str, Any]) -> Summary:
     sig, e2e = r["signatures"], r["end_to_end_local2"]
     return Summary(sig["ours_docs_per_s_per_core"], "MinHash signatures/s", "datasketch update per shingle",
@@ -96,6 +105,7 @@ BENCHES: dict[str, tuple[list[str], Callable[[dict[str, Any]], Summary]]] = {
     "extract": (["--records", "4000", "--files", "4", "--cores", str(CORES)], _extract),
     "filters": (["--docs", "300", "--best-of", "1"], _filters),
     "safety": (["--docs", "200", "--repeat", "1"], _safety),
+    "decontam": (["--items", "100000", "--docs", "300", "--best-of", "2"], _decontam),
     "dedup": (["--sizes", "1000,4000", "--datasketch-docs", "20"], _dedup),
     "tokenize": (["--copies", "1", "--best-of", "1"], _tokenize),
     "ccindex": (["--files", "2", "--records", "500", "--repeat", "1", "--cores", str(CORES)], _ccindex),

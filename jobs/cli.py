@@ -319,7 +319,7 @@ def _cmd_decontam_check(a: argparse.Namespace) -> int:
     cfg = config_mod.load(a.config)
     options = {k: v for k, v in cfg.filters.get("decontam", {}).items() if k != "enabled"}
     given = {"sets": a.set, "fields": a.fields, "id_field": a.id_field, "ngram": a.ngram,
-             "max_item_share": a.max_item_share}
+             "max_item_share": a.max_item_share, "max_ngram_texts": a.max_ngram_texts}
     try:
         options.update({k: PARAMS[k].validate(f"--{k.replace('_', '-')}", v) for k, v in given.items()
                         if v is not None})
@@ -529,6 +529,8 @@ def build_parser() -> argparse.ArgumentParser:
     dc.add_argument("--fields", nargs="+", metavar="FIELD", help="fields whose text is matched (default: config)")
     dc.add_argument("--id-field", help="field holding an item's id (default: config)")
     dc.add_argument("--ngram", type=int, help="characters per n-gram (default: config)")
+    dc.add_argument("--max-ngram-texts", type=int,
+                    help="n-grams in more than this many distinct texts of the sets are left out (default: config)")
     dc.add_argument("--max-item-share", type=float,
                     help="a document is removed when more than this share of an item's n-grams is in it")
     _add_store(dc, fallback=".")

@@ -15,8 +15,9 @@ from pyspark.sql import SparkSession
 from jwc.filters.decontam import DecontamFilter, Tally, add_tally, set_summary, tally_match, use_index
 from jwc.pipeline.errors import UserError
 from jwc.pipeline.io.atomic import atomic_write_json
+from jwc.pipeline.stats.tables import DECONTAM
 
-SUMMARY_FILE = "decontam.json"
+SUMMARY_FILE = DECONTAM
 
 
 class TallyParam(AccumulatorParam):

@@ -77,7 +77,8 @@ MANIFEST_SCHEMA: dict[str, Any] = {
             "type": "object", "required": ["set", "path", "digest", "items", "items_found", "documents", "removed"],
             "properties": {"set": {"type": "string"}, "path": {"type": "string"},
                            "digest": {"type": "string", "pattern": "^sha256:[0-9a-f]{64}$"}, "items": _COUNT,
-                           "items_found": _COUNT, "documents": _COUNT, "removed": _COUNT}}},
+                           "items_found": _COUNT, "documents": _COUNT, "removed": _COUNT, "cut": _COUNT,
+                           "spans_cut": _COUNT}}},
         "files": {"type": "array", "items": {
             "type": "object", "required": ["path", "kind", "bytes", "sha256"],
             "properties": {"path": {"type": "string"}, "kind": {"type": "string"}, "bytes": _COUNT,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 
 import pyarrow.parquet as pq
 import pytest
@@ -29,16 +30,20 @@ def run(spark, tmp_path_factory):
     rows = [{"id": f"c{i}", "context": p, "question": "何について書かれているか。"}
             for i, p in enumerate(paragraphs[:3] + ABSENT)]
     eval_set.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    pairs = tmp / "jnli-mini.tsv"  # a second set, another format: one pair whose premise is in the crawl
+    other = next(p for p in paragraphs if p not in paragraphs[:3])
+    pairs.write_text(f"id\tsentence1\tsentence2\nn1\t{other}\t{ABSENT[0]}\nn2\t{ABSENT[0][::-1]}\t短い文。\n",
+                     encoding="utf-8")
     cfg = tmp / "jwc.toml"
-    cfg.write_text(f'[filters.decontam]\nsets = ["{eval_set}"]\n', encoding="utf-8")
+    cfg.write_text(f'[filters.decontam]\nsets = ["{eval_set}", "{pairs}"]\n', encoding="utf-8")
     store = tmp / "store"
     pin_toy_tokenizer(store)  # the deliberate pin a dataset's first nightly needs (tests: a toy one)
     nightly(CRAWL, [str(warc)], str(store), str(cfg))
-    return store, eval_set, cfg
+    return store, (eval_set, pairs), cfg
 
 
-def test_filter_drops_and_manifest_lists_the_set(spark, run, capsys) -> None:
-    store, eval_set, cfg = run
+def test_filter_drops_and_manifest_lists_every_set(spark, run, capsys) -> None:
+    store, sets, cfg = run
     docs = spark.read.parquet(str(store / "runs" / CRAWL / "filter" / "documents"))
     hit = docs.where("sig_decontam_left_share > 0.5").collect()
     assert hit and all(not r["keep"] and "decontam.contaminated" in r["reject_reasons"] for r in hit)
@@ -46,15 +51,39 @@ def test_filter_drops_and_manifest_lists_the_set(spark, run, capsys) -> None:
     assert docs.where("sig_decontam_left_share <= 0.5 AND array_contains(reject_reasons, 'decontam.contaminated')"
                       ).count() == 0
     manifest = json.loads(next((store / "datasets").glob("*/versions/v0001/manifest.json")).read_text())
-    [entry] = manifest["decontamination"]
-    assert entry["set"] == "jsquad-mini" and entry["path"] == str(eval_set)
-    assert entry["digest"] == "sha256:" + hashlib.sha256(eval_set.read_bytes()).hexdigest()
-    assert entry["items"] == 4 and 1 <= entry["items_found"] <= 3
-    assert entry["removed"] == len(hit) and entry["documents"] >= len(hit)
+    entries = {e["set"]: e for e in manifest["decontamination"]}
+    assert sorted(entries) == ["jnli-mini", "jsquad-mini"]
+    for path in sets:
+        entry = entries[path.name.split(".")[0]]
+        assert entry["path"] == str(path)
+        assert entry["digest"] == "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
+        assert 1 <= entry["removed"] <= len(hit) and entry["documents"] >= entry["removed"] and entry["cut"] == 0
+    assert entries["jsquad-mini"]["items"] == 4 and 1 <= entries["jsquad-mini"]["items_found"] <= 3
+    assert entries["jnli-mini"]["items"] == 2 and entries["jnli-mini"]["items_found"] == 1
+    assert sum(e["removed"] for e in entries.values()) >= len(hit)
     version = next((store / "datasets").glob("*/versions/v0001"))
     assert json.loads((version / "stats" / "decontam.json").read_text()) == manifest["decontamination"]
+    capsys.readouterr()
     assert cli(["versions", "show", "v0001", "--store", str(store), "--config", str(cfg)]) == 0
-    assert "jsquad-mini" in capsys.readouterr().out
+    assert json.loads(capsys.readouterr().out)["decontamination"] == manifest["decontamination"]
+
+
+def test_report_has_a_decontamination_section_with_the_manifest_numbers(run) -> None:
+    """The run's report.html: per set the same items, items found, documents, removed, cut and spans cut as the
+    manifest (cited cells), and the set's full digest."""
+    store, _, _ = run
+    manifest = json.loads(next((store / "datasets").glob("*/versions/v0001/manifest.json")).read_text())
+    page = (store / "runs" / CRAWL / "report" / "report.html").read_text(encoding="utf-8")
+    section = page[page.index('<section id="decontam"'):]
+    section = section[:section.index("</section>")]
+    counts = ("items", "items_found", "documents", "removed", "cut", "spans_cut")
+    assert len(manifest["decontamination"]) == 2
+    for entry in manifest["decontamination"]:
+        cells = re.findall(f'data-src="decontam" data-key="{entry["set"]}" data-col="(\\w+)" data-value="(\\d+)"',
+                           section)
+        assert {k: int(v) for k, v in cells} == {k: entry[k] for k in counts}
+        assert entry["removed"] >= 1 and entry["cut"] == 0
+        assert f'data-digest="{entry["digest"]}"' in section
 
 
 def test_check_command_reports_a_new_set_against_the_published_version(run, tmp_path, capsys) -> None:

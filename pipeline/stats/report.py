@@ -24,11 +24,11 @@ from jwc.pipeline.stats.tables import DriftFinding, Stats, drift_findings, read_
 from jwc.pipeline.stats.trend import pivot
 
 SECTIONS = ("summary", "drift", "funnel", "filters", "signals", "hosts", "samples", "kept", "dedup", "safety",
-            "extract", "comparison", "trend")
+            "decontam", "extract", "comparison", "trend")
 _TITLES = {"summary": "At a glance", "drift": "Drift from the parent version", "funnel": "Stage funnel", "filters": "Removal per filter",
            "signals": "Signal distributions and thresholds", "hosts": "Top hosts",
            "samples": "Samples of removed documents", "kept": "Samples of kept documents", "dedup": "Near-duplicate clusters",
-           "safety": "PII and NG words", "extract": "Languages, encodings and extract outcomes",
+           "safety": "PII and NG words", "decontam": "Benchmark decontamination", "extract": "Languages, encodings and extract outcomes",
            "comparison": "Comparison with the parent version", "trend": "Trend over recent versions"}
 _KEPT, _REMOVED, _PARENT, _THRESH = "#4c78a8", "#e45756", "#9d9d9d", "#b00020"
 
@@ -528,6 +528,26 @@ def _safety_section(stats: Stats) -> str:
                               f"category</h3>{ng}</div></div>")
 
 
+def _decontam_section(stats: Stats) -> str:
+    """Per evaluation set: its items, those found in the crawl, documents matched, removed and cut, the spans cut,
+    and the set's digest and path (what the version states it was decontaminated against)."""
+    if stats.decontam is None:
+        return _section("decontam", '<p class="note">No evaluation set configured ([filters.decontam] sets).</p>')
+    rows = []
+    for r in stats.decontam:
+        rows.append(f"<td>{_esc(r['set'])}</td>" + "".join(
+            cell("decontam", r["set"], col, r.get(col)) for col in
+            ("items", "items_found", "documents", "removed", "cut", "spans_cut"))
+            + f'<td><code data-digest="{html.escape(r["digest"])}" title="{html.escape(r["digest"])}">'
+              f'{html.escape(r["digest"][:19])}…</code></td><td><code>{_esc(r["path"])}</code></td>')
+    table = _table(["set", "items", "items found", "documents matched", "removed", "cut", "spans cut", "digest",
+                    "path"], rows)
+    note = ('<p class="note">Counted by the decontam rule alone, whatever other filters decided (a retried Spark '
+            "task can count its documents twice; items found are exact). A cut document keeps everything but the "
+            "spans of the items found; a document matching two sets counts under both.</p>")
+    return _section("decontam", table + note)
+
+
 def _extract_section(stats: Stats) -> str:
     outcomes = _numbers_table(stats, "outcomes", [("outcome", "outcome", "text"), ("records", "records", "int")])
     langs = _numbers_table(stats, "languages", [("language", "lang", "text"), ("records", "records", "int"),
@@ -591,7 +611,7 @@ def render_report(stats: Stats, parent: Stats | None, findings: list[DriftFindin
     body = "".join([
         _summary_section(stats, findings, parent is not None, fail_on_drift), _drift_section(findings, parent is not None, fail_on_drift), _funnel_section(stats), _filters_section(stats),
         _signals_section(stats), _hosts_section(stats), _samples_section(stats), _kept_section(stats),
-        _dedup_section(stats), _safety_section(stats), _extract_section(stats),
+        _dedup_section(stats), _safety_section(stats), _decontam_section(stats), _extract_section(stats),
         _comparison_section(stats, parent, findings), _trend_section(trend)])
     return (f'<!DOCTYPE html><html lang="ja"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
             f'<meta name="viewport" content="width=device-width"><style>{_CSS}</style></head>'

@@ -37,6 +37,7 @@ from jwc.schemas.documents import SIGNAL_PREFIX
 
 STATS_FORMAT = 1
 SUMMARY = "summary.json"
+DECONTAM = "decontam.json"  # per evaluation set: what the filter stage found and removed (jobs/decontam.py)
 
 STATS_PARAMS: dict[str, Param] = {
     "sample_size": Param(5, "Removed documents kept as a sample per reason (smallest hash of doc_id first).", 0, 1000),
@@ -119,6 +120,7 @@ class Stats:
     path: Path
     summary: dict[str, Any]
     tables: dict[str, pd.DataFrame]
+    decontam: list[dict[str, Any]] | None = None  # one row per evaluation set; None when the run had none
 
     def __getitem__(self, table: str) -> pd.DataFrame:
         return self.tables[table]
@@ -137,7 +139,8 @@ def read_stats(stats_dir: str | Path) -> Stats:
     summary = json.loads(summary_path.read_text(encoding="utf-8"))
     tables = {name: pq.read_table(path / f"{name}.parquet").to_pandas() for name in SCHEMAS
               if (path / f"{name}.parquet").is_file()}
-    return Stats(path, summary, tables)
+    decontam = json.loads((path / DECONTAM).read_text(encoding="utf-8")) if (path / DECONTAM).is_file() else None
+    return Stats(path, summary, tables, decontam)
 
 
 def row_key(table: str, row: Mapping[str, Any]) -> str:
