@@ -147,3 +147,27 @@ def test_a_scheme_hadoop_cannot_open_is_refused_with_nothing_created(tmp_path: P
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1 and "No FileSystem for scheme" in err[0], err
     assert sorted(os.listdir(tmp_path)) == ["in.warc.gz", "jwc.toml"]
+
+
+def test_a_run_killed_after_copying_into_the_hadoop_store_publishes_on_rerun(tmp_path: Path, spark,
+                                                                            capsys: pytest.CaptureFixture[str]
+                                                                            ) -> None:
+    """SIGKILL after the version was copied into the Hadoop store's staging folder, before its rename: readers see
+    no version (the staging folder is ignored), and the rerun deletes the leftover and publishes."""
+    folder, work, cfg = tmp_path / "hstore", tmp_path / "work", _config(tmp_path / "jwc.toml")
+    store = {"uri": f"file://{folder}", "cfg": cfg}
+    pin_toy_tokenizer(work)
+    command = _nightly(str(store["uri"]), work, cfg, sample_warc(tmp_path), CRAWL_A)
+    code, err = finish(spawn(command, {"JWC_TEST_DIE_AT": "publish:uploaded"}))
+    dataset = folder / "datasets" / DATASET
+    assert code == -9, err[-3000:]
+    assert (dataset / "staging" / "v0001" / "manifest.json").is_file()
+    assert not (dataset / "versions" / "v0001").exists()
+    code, out = _versions(capsys, store, "list", "--json")
+    assert code == 0 and json.loads(out) == []
+    code, err = finish(spawn(command))
+    assert code == 0, err[-3000:]
+    assert "took over the lock" in err  # the killed run's locks, held by a pid that is gone
+    assert not (dataset / "staging" / "v0001").exists()
+    code, out = _versions(capsys, store, "verify", "v0001")
+    assert code == 0 and out.rstrip().endswith(": OK")

@@ -97,6 +97,11 @@ class HadoopFS:
         with _java_errors(f"cannot look at {self.uri(rel)}"):
             return self.fs.getFileStatus(self._path(rel)).getModificationTime() / 1000.0
 
+    def size(self, rel: str) -> int:
+        """A file's length in bytes."""
+        with _java_errors(f"cannot look at {self.uri(rel)}"):
+            return int(self.fs.getFileStatus(self._path(rel)).getLen())
+
     def touch(self, rel: str) -> None:
         """Set the modification time to now (a lock's heartbeat)."""
         now = self._jvm.java.lang.System.currentTimeMillis()

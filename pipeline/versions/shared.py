@@ -18,6 +18,7 @@ import shutil
 from pathlib import Path
 
 from jwc.pipeline.io.atomic import temp_path
+from jwc.pipeline.io.crash import die_at
 from jwc.pipeline.io.store import SharedStore, StoreError, inside, safe_name
 from jwc.pipeline.versions.ids import MANIFEST, VersionError, checked_version, version_number
 from jwc.pipeline.versions.manifest import read_manifest
@@ -99,17 +100,20 @@ def download_version(shared: SharedStore, dataset: str, version: str, dest: Path
     return dest
 
 
-def _upload(shared: SharedStore, local: Path, staging: str, final: str) -> None:
-    """Copy a local folder into `staging` (emptied first), check every file arrived with its size, then rename
-    it to `final` in one step."""
+def _upload(shared: SharedStore, local: Path, staging: str, final: str, hook: str = "") -> None:
+    """Copy a local folder into `staging` (emptied first), check every file arrived whole (its size), then rename
+    it to `final` in one step. `hook` names the crash-test point between the copy and the rename."""
     fs = shared.fs
     fs.delete(staging)
     fs.mkdirs(posixpath.dirname(staging))
     fs.put(str(local), staging)
     wanted = {p.relative_to(local).as_posix(): p.stat().st_size for p in local.rglob("*") if p.is_file()}
-    arrived = set(fs.files_under(staging))
-    if arrived != set(wanted):
-        raise StoreError(f"copying {local} to {fs.uri(staging)}: {sorted(set(wanted) ^ arrived)[:5]} differ")
+    arrived = {name: fs.size(f"{staging}/{name}") for name in fs.files_under(staging)}
+    if arrived != wanted:
+        differ = sorted(set(wanted.items()) ^ set(arrived.items()))[:5]
+        raise StoreError(f"copying {local} to {fs.uri(staging)}: (file, bytes) {differ} differ")
+    if hook:
+        die_at(hook)
     fs.mkdirs(posixpath.dirname(final))
     fs.rename(staging, final)
 
@@ -146,5 +150,5 @@ def push_version(shared: SharedStore, dataset: str, dataset_dir: Path, version: 
                                "crawl ids on one Hadoop store must share one work folder")
         return False
     push_pin(shared, dataset, dataset_dir)
-    _upload(shared, dataset_dir / "versions" / version, f"{base}/staging/{version}", final)
+    _upload(shared, dataset_dir / "versions" / version, f"{base}/staging/{version}", final, "publish:uploaded")
     return True
