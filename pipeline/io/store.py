@@ -213,8 +213,9 @@ class Store:
 
     def dataset_lock(self, dataset: str, owner: str, params: Mapping[str, Any]) -> StoreLock:
         """The lock of a dataset: publishing a version, changing its dedup index."""
-        return StoreLock(self._lock_file(f"dataset-{safe_name(dataset, 'dataset name')}.lock"),
-                         f"dataset {self.dataset_dir(dataset)}", owner, params)
+        where = self.shared.fs.uri(self.shared.dataset(dataset)) if self.shared else self.dataset_dir(dataset)
+        return StoreLock(self._lock_file(f"dataset-{safe_name(dataset, 'dataset name')}.lock"), f"dataset {where}",
+                         owner, params)
 
     def _lock_file(self, name: str) -> LockFile:
         """Locks live where the things they guard are shared: in the Hadoop store when there is one."""
