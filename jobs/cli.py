@@ -187,7 +187,8 @@ def _cmd_versions_hadoop(a: argparse.Namespace, cfg: "Config", uri: str) -> int:
     with tempfile.TemporaryDirectory(prefix="jwc-versions-") as tmp:
         if a.action == "verify":
             folder = download_version(shared, dataset, a.ids[0], Path(tmp) / a.ids[0])
-            return _verify_and_print(a.ids[0], folder, shared.fs.uri(f"{shared.dataset(dataset)}/versions/{a.ids[0]}"))
+            where = shared.fs.uri(f"{shared.dataset(dataset)}/versions/{a.ids[0]}")
+            return _verify_and_print(a.ids[0], folder, where)
         dataset_dir = Path(tmp) / dataset
         pull_published(shared, dataset, dataset_dir, stats=False)
         return _versions_read(a, dataset_dir)
@@ -415,13 +416,15 @@ def _add_spark_flags(p: argparse.ArgumentParser, what: str = "") -> None:
                         "[spark] keys and spark-submit's")
 
 
-def _add_store(p: argparse.ArgumentParser, creates: bool = False, fallback: str | None = None) -> None:
-    """`--store`, defaulting to $JWC_STORE, else `fallback`; required when neither is there."""
+def _add_store(p: argparse.ArgumentParser, creates: bool = False, fallback: str | None = None,
+               hadoop: bool = False) -> None:
+    """`--store`, defaulting to $JWC_STORE, else `fallback`; required when neither is there. `hadoop`: the command
+    also takes a store on a Hadoop file system."""
     default = os.environ.get("JWC_STORE") or fallback
     shown = "$JWC_STORE" + (f", else {fallback}" if fallback else "")
+    uri = ", or a Hadoop URI (hdfs://nn:8020/jwc, viewfs://...; docs/operations.md)" if hadoop else ""
     p.add_argument("--store", default=default, required=default is None, metavar="DIR",
-                   help=f"dataset store folder{' (created when missing or empty)' if creates else ''}, or for "
-                        "`nightly` a Hadoop URI (hdfs://nn:8020/jwc, viewfs://...; docs/operations.md); "
+                   help=f"dataset store folder{' (created when missing or empty)' if creates else ''}{uri}; "
                         f"default {shown} (now: {default or 'not set'})")
 
 
@@ -459,7 +462,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_input_flags(n)
     n.add_argument("--allow-failed", action="store_true",
                    help="go on past extract although some WARC files could not be read (they stay listed as failed)")
-    _add_store(n, creates=True)
+    _add_store(n, creates=True, hadoop=True)
     n.add_argument("--work", metavar="DIR", help="for a store on a Hadoop file system (hdfs://, viewfs://): the "
                    "local folder the run works in (runs/, staging); default [store] work_dir (jwc-work)")
     n.add_argument("--config", help="TOML config file (see `jwc config defaults`)")
