@@ -24,7 +24,11 @@ from jwc.pipeline.versions.ids import MANIFEST, VersionError, checked_version, v
 from jwc.pipeline.versions.manifest import read_manifest
 from jwc.pipeline.versions.pins import PIN_FILE, read_pin
 
-_SKIPPED = ("_", ".")  # temporaries and Hadoop's checksum files: never part of what is copied
+_SKIPPED = ("_", ".")  # temporaries and hidden files: not part of the metadata a run copies in
+
+
+def _visible(names: list[str]) -> list[str]:
+    return [n for n in names if not any(part.startswith(_SKIPPED) for part in n.split("/"))]
 
 
 def published_ids(shared: SharedStore, dataset: str) -> list[str]:
@@ -42,15 +46,13 @@ def _copy_out(shared: SharedStore, rel: str, dest: Path, files: list[str]) -> No
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = temp_path(dest)
     tmp.mkdir()
-    for name in files:
-        if any(part.startswith(_SKIPPED) or part == ".." for part in name.split("/")):
-            continue
-        local = inside(tmp, tmp / name, f"file of {shared.fs.uri(rel)}")
-        local.parent.mkdir(parents=True, exist_ok=True)
-        shared.fs.get(posixpath.join(rel, name), str(local))
     try:
+        for name in files:
+            local = inside(tmp, tmp / name, f"file of {shared.fs.uri(rel)}")
+            local.parent.mkdir(parents=True, exist_ok=True)
+            shared.fs.get(posixpath.join(rel, name), str(local))
         os.rename(tmp, dest)
-    except OSError:
+    except BaseException:
         shutil.rmtree(tmp)
         if not dest.is_dir():
             raise
@@ -63,14 +65,15 @@ def pull_published(shared: SharedStore, dataset: str, dataset_dir: Path, stats: 
     ids = published_ids(shared, dataset)
     for version in ids:
         rel = f"{base}/versions/{version}"
-        files = [MANIFEST] + ([f"stats/{f}" for f in shared.fs.files_under(f"{rel}/stats")] if stats else [])
+        files = [MANIFEST] + ([f"stats/{f}" for f in _visible(list(shared.fs.files_under(f"{rel}/stats")))]
+                              if stats else [])
         _copy_out(shared, rel, dataset_dir / "versions" / version, files)
         read_manifest(dataset_dir, version)  # checked before anything reads it
     for name, is_dir in shared.fs.children(f"{base}/tokenizer"):
         if is_dir and not name.startswith(_SKIPPED):
             folder = safe_name(name, f"a tokenizer folder of {shared.fs.uri(base)}")
             _copy_out(shared, f"{base}/tokenizer/{folder}", dataset_dir / "tokenizer" / folder,
-                      list(shared.fs.files_under(f"{base}/tokenizer/{folder}")))
+                      _visible(list(shared.fs.files_under(f"{base}/tokenizer/{folder}"))))
     pin = f"{base}/tokenizer/{PIN_FILE}"
     local_pin = dataset_dir / "tokenizer" / PIN_FILE
     if shared.fs.is_file(pin):
