@@ -51,8 +51,12 @@ def _copy_out(shared: SharedStore, rel: str, dest: Path, files: list[str]) -> No
             local = inside(tmp, tmp / name, f"file of {shared.fs.uri(rel)}")
             local.parent.mkdir(parents=True, exist_ok=True)
             shared.fs.get(posixpath.join(rel, name), str(local))
-        os.rename(tmp, dest)
     except BaseException:
+        shutil.rmtree(tmp)
+        raise
+    try:
+        os.rename(tmp, dest)
+    except OSError:
         shutil.rmtree(tmp)
         if not dest.is_dir():
             raise
