@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -171,3 +172,34 @@ def test_a_run_killed_after_copying_into_the_hadoop_store_publishes_on_rerun(tmp
     assert not (dataset / "staging" / "v0001").exists()
     code, out = _versions(capsys, store, "verify", "v0001")
     assert code == 0 and out.rstrip().endswith(": OK")
+
+
+def test_hadoop_locks_refuse_a_live_holder_take_over_a_dead_one_and_beat(spark, tmp_path: Path, capsys) -> None:
+    """The lock protocol on HadoopLockFile (Hadoop's LocalFileSystem through the FileSystem API), no nightly."""
+    from jwc.pipeline.io.hadoop import HadoopExists, HadoopLockFile
+    from jwc.pipeline.io.lock import LOCK_PARAMS, LockHeld, StoreLock
+    from tests.test_store_lock import dead_pid
+
+    fs = HadoopFS(spark, f"file://{tmp_path}/h")
+    params = {**{k: p.default for k, p in LOCK_PARAMS.items()}, "lock_heartbeat_seconds": 0.2}
+
+    def lock(owner: str) -> StoreLock:
+        return StoreLock(HadoopLockFile(fs, "locks/x.lock"), "thing x", owner, params)
+
+    with lock("first").acquire() as held:
+        with pytest.raises(LockHeld, match="locked by first"):
+            lock("second").acquire()
+        beat = fs.modified("locks/x.lock")
+        time.sleep(1.0)
+        assert held.held() and fs.modified("locks/x.lock") > beat  # the heartbeat thread touched it
+    assert not fs.exists("locks/x.lock")
+    holder = {"owner": "dead run", "host": os.uname().nodename, "pid": dead_pid(), "started": "x", "token": "t"}
+    assert fs.create("locks/x.lock", json.dumps(holder).encode())
+    assert not fs.create("locks/x.lock", b"{}")  # exclusive create
+    with lock("third").acquire() as taken:
+        assert json.loads(fs.read_bytes("locks/x.lock"))["owner"] == "third" and taken.held()
+    assert f"pid {holder['pid']} on this host is gone" in capsys.readouterr().err
+    fs.write_atomic("a.txt", b"1")
+    with pytest.raises(HadoopExists):
+        fs.write_atomic("a.txt", b"2")  # never replaces
+    assert fs.read_bytes("a.txt") == b"1" and [n for n, _ in fs.children("")] == ["a.txt", "locks"]

@@ -131,7 +131,11 @@ class HadoopFS:
         tmp = temp_name(rel)
         if not self.create(tmp, data):
             raise HadoopError(f"{self.uri(tmp)} exists already")
-        self.rename(tmp, rel)
+        try:
+            self.rename(tmp, rel)
+        except BaseException:
+            self.delete(tmp)
+            raise
 
     def rename(self, src: str, dst: str) -> None:
         """One FileSystem.rename (atomic on HDFS); refused when the target exists, so nothing is ever replaced."""
