@@ -27,7 +27,7 @@ def _cmd_nightly(a: argparse.Namespace) -> int:
     results = nightly(a.crawl_id, a.input or [], a.store, a.config, a.master, a.restart,
                       input_lists=a.input_list or [], prefix=a.prefix, source=a.source, index=a.index,
                       cc_base=a.cc_base, only_failed=a.only_failed, allow_failed=a.allow_failed,
-                      break_lock=a.break_lock, spark_conf=conf)
+                      break_lock=a.break_lock, spark_conf=conf, work=a.work)
     if a.json:
         print(json.dumps(results, indent=2, sort_keys=True))
     return EXIT_DRIFT if results.get("report", {}).get("drift_alarm") else 0
@@ -141,7 +141,6 @@ def _print_train_args(args: dict) -> None:
 
 def _cmd_versions_verify(a: argparse.Namespace) -> int:
     from jwc.pipeline.errors import UserError
-    from jwc.pipeline.versions.verify import verify_folder
 
     if a.path:
         folder = Path(a.path)
@@ -149,33 +148,82 @@ def _cmd_versions_verify(a: argparse.Namespace) -> int:
         folder = _dataset_dir(a) / "versions" / a.ids[0]
     else:
         raise UserError("versions verify needs --store (the published version) or --path (a copy)")
+    return _verify_and_print(a.ids[0], folder, str(folder))
+
+
+def _verify_and_print(version: str, folder: Path, shown: str) -> int:
+    """Re-hash a version folder against its manifest; one line, and a FAILED line per problem. `shown` names where
+    the version is for people (the Hadoop URI of a version checked through a downloaded copy)."""
+    from jwc.pipeline.errors import UserError
+    from jwc.pipeline.versions.verify import verify_folder
+
     result = verify_folder(folder)
-    if result["version"] != a.ids[0]:
-        raise UserError(f"{folder} holds {result['dataset']} {result['version']}, not {a.ids[0]}")
+    if result["version"] != version:
+        raise UserError(f"{shown} holds {result['dataset']} {result['version']}, not {version}")
     for problem in result["problems"]:
         print(f"FAILED {problem}", file=sys.stderr)
     status = "OK" if result["ok"] else f"FAILED ({len(result['problems'])} problem(s))"
-    print(f"{result['dataset']} {result['version']} at {folder}: {result['files']} files, {result['bytes']:,} bytes: "
+    print(f"{result['dataset']} {result['version']} at {shown}: {result['files']} files, {result['bytes']:,} bytes: "
           f"{status}")
     return 0 if result["ok"] else 1
 
 
+def _cmd_versions_hadoop(a: argparse.Namespace, cfg: "Config", uri: str) -> int:
+    """list, show, chain and verify of a store on a Hadoop file system: the manifests (for verify, the whole
+    version) are copied into a temporary folder through Hadoop's FileSystem API and read there with the same checks
+    as a local store's."""
+    import tempfile
+
+    from jwc.pipeline.errors import UserError
+    from jwc.pipeline.io.hadoop import HadoopFS
+    from jwc.pipeline.io.store import SharedStore
+    from jwc.pipeline.versions.shared import download_version, pull_published
+
+    if a.action not in ("list", "show", "chain", "verify"):
+        raise UserError(f"versions {a.action} reads a local store: copy the versions of {uri} out (hdfs dfs -get), "
+                        "then use the copy (--root, or a store made of it)")
+    shared = SharedStore.open(HadoopFS(_session("jwc-versions", cfg, a), uri), create=False)
+    dataset = a.dataset or cfg["run"]["dataset"]
+    with tempfile.TemporaryDirectory(prefix="jwc-versions-") as tmp:
+        if a.action == "verify":
+            folder = download_version(shared, dataset, a.ids[0], Path(tmp) / a.ids[0])
+            where = shared.fs.uri(f"{shared.dataset(dataset)}/versions/{a.ids[0]}")
+            return _verify_and_print(a.ids[0], folder, where)
+        dataset_dir = Path(tmp) / dataset
+        pull_published(shared, dataset, dataset_dir, stats=False)
+        return _versions_read(a, dataset_dir)
+
+
 def _cmd_versions(a: argparse.Namespace) -> int:
+    from jwc.pipeline.errors import UserError
+
+    wanted = {"list": 0, "show": 1, "diff": 2, "verify": 1, "chain": (0, 1), "resolve": (0, 1),
+              "train-args": (0, 1)}[a.action]
+    if len(a.ids) not in (wanted if isinstance(wanted, tuple) else (wanted,)):
+        raise UserError(f"versions {a.action} takes {wanted} version id(s), got {len(a.ids)}")
+    if a.store and not (a.action == "verify" and a.path):
+        from jwc.pipeline import config as config_mod
+        from jwc.pipeline.io.store import store_location
+
+        cfg = config_mod.load(a.config)
+        location = store_location(a.store, cfg["store"]["api"])
+        if location.uri is not None:
+            return _cmd_versions_hadoop(a, cfg, location.uri)
+    if a.action == "verify":
+        return _cmd_versions_verify(a)
+    if not a.store:
+        raise UserError(f"versions {a.action} needs --store")
+    return _versions_read(a, _dataset_dir(a))
+
+
+def _versions_read(a: argparse.Namespace, dataset_dir: Path) -> int:
+    """Every `jwc versions` action but verify, on a local dataset folder."""
     from jwc.pipeline.errors import UserError
     from jwc.pipeline.versions.chain import chain_view, resolve_dataset, training_args
     from jwc.pipeline.versions.diff import diff_versions
     from jwc.pipeline.versions.ids import latest_version
     from jwc.pipeline.versions.manifest import list_versions, read_manifest
 
-    wanted = {"list": 0, "show": 1, "diff": 2, "verify": 1, "chain": (0, 1), "resolve": (0, 1),
-              "train-args": (0, 1)}[a.action]
-    if len(a.ids) not in (wanted if isinstance(wanted, tuple) else (wanted,)):
-        raise UserError(f"versions {a.action} takes {wanted} version id(s), got {len(a.ids)}")
-    if a.action == "verify":
-        return _cmd_versions_verify(a)
-    if not a.store:
-        raise UserError(f"versions {a.action} needs --store")
-    dataset_dir = _dataset_dir(a)
     if a.action in ("chain", "resolve", "train-args"):
         version = a.ids[0] if a.ids else latest_version(dataset_dir)
         if version is None:
@@ -368,12 +416,15 @@ def _add_spark_flags(p: argparse.ArgumentParser, what: str = "") -> None:
                         "[spark] keys and spark-submit's")
 
 
-def _add_store(p: argparse.ArgumentParser, creates: bool = False, fallback: str | None = None) -> None:
-    """`--store`, defaulting to $JWC_STORE, else `fallback`; required when neither is there."""
+def _add_store(p: argparse.ArgumentParser, creates: bool = False, fallback: str | None = None,
+               hadoop: bool = False) -> None:
+    """`--store`, defaulting to $JWC_STORE, else `fallback`; required when neither is there. `hadoop`: the command
+    also takes a store on a Hadoop file system."""
     default = os.environ.get("JWC_STORE") or fallback
     shown = "$JWC_STORE" + (f", else {fallback}" if fallback else "")
+    uri = ", or a Hadoop URI (hdfs://nn:8020/jwc, viewfs://...; docs/operations.md)" if hadoop else ""
     p.add_argument("--store", default=default, required=default is None, metavar="DIR",
-                   help=f"dataset store folder{' (created when missing or empty)' if creates else ''}; "
+                   help=f"dataset store folder{' (created when missing or empty)' if creates else ''}{uri}; "
                         f"default {shown} (now: {default or 'not set'})")
 
 
@@ -411,7 +462,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_input_flags(n)
     n.add_argument("--allow-failed", action="store_true",
                    help="go on past extract although some WARC files could not be read (they stay listed as failed)")
-    _add_store(n, creates=True)
+    _add_store(n, creates=True, hadoop=True)
+    n.add_argument("--work", metavar="DIR", help="for a store on a Hadoop file system (hdfs://, viewfs://): the "
+                   "local folder the run works in (runs/, staging); default [store] work_dir (jwc-work)")
     n.add_argument("--config", help="TOML config file (see `jwc config defaults`)")
     _add_spark_flags(n)
     n.add_argument("--restart", action="store_true",
@@ -464,7 +517,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="show, verify: one version id; diff: OLD NEW; chain, resolve, train-args: up to which "
                         "version (default: the latest)")
     v.add_argument("--store", default=os.environ.get("JWC_STORE"), metavar="DIR",
-                   help="dataset store folder (not needed by verify --path); default $JWC_STORE")
+                   help="dataset store folder or Hadoop URI (hdfs://...; list, show, chain, verify) (not needed by "
+                        "verify --path); default $JWC_STORE")
     v.add_argument("--path", help="verify: a copied version folder to check instead of the store's")
     v.add_argument("--root", help="resolve, train-args: folder holding the version folders (default: the store's "
                                   "versions/), e.g. where they were copied on the training cluster")

@@ -307,7 +307,7 @@ def published_index(ctx: RunContext, exclude: str, locked: bool = False) -> list
     An index switch (a version being added or compacted) that is in progress or was interrupted by a crash is
     waited for or finished first, under the dataset's lock (`locked`: the caller holds it already).
     """
-    index_dir = str(ctx.store.dataset_dir(ctx.cfg["run"]["dataset"]) / "dedup-index")
+    index_dir = ctx.store.index_dir(ctx.cfg["run"]["dataset"])
     if dedup_index.interrupted(ctx.spark, index_dir):
         if locked:
             _report_recovery(dedup_index.recover(ctx.spark, index_dir))
@@ -329,12 +329,12 @@ def dedup_stage(ctx: RunContext, out: Path) -> dict[str, Any]:
     version's own index entries. The index versions matched against are recorded in `index_seen.json`: publishing
     redoes this stage when others were published since (jobs/publish.py).
     """
-    dataset_dir = ctx.store.dataset_dir(ctx.cfg["run"]["dataset"])
     rv = ctx.version()
     filtered = ctx.spark.read.parquet(str(ctx.stage_dir("filter") / "documents"))
     kept = filtered.where("keep").drop("keep", "reject_reason", "reject_reasons")
-    index_dir = dataset_dir / "dedup-index"
+    index_dir = ctx.store.index_dir(ctx.cfg["run"]["dataset"])
     seen = published_index(ctx, rv.version)
     atomic_write_json(out / INDEX_SEEN, {"versions": seen})
-    return run_dedup(ctx.spark, kept, str(out), ctx.cfg["dedup"], str(index_dir) if index_dir.exists() else None,
+    present = dedup_index.exists(ctx.spark, index_dir)
+    return run_dedup(ctx.spark, kept, str(out), ctx.cfg["dedup"], index_dir if present else None,
                      rv.version, progress=ctx.cfg["run"]["progress_seconds"] > 0, index_versions=seen)

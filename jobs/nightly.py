@@ -31,8 +31,10 @@ from jwc.pipeline.errors import UserError
 from jwc.pipeline.io.inputs import InputFile
 from jwc.pipeline.io.remote import RetryPolicy
 from jwc.pipeline.spark import session_for
-from jwc.pipeline.io.store import Store, safe_name
+from jwc.pipeline.io.hadoop import HadoopFS
+from jwc.pipeline.io.store import SharedStore, Store, safe_name, store_location
 from jwc.pipeline.versions.ids import reserved_version
+from jwc.pipeline.versions.shared import pull_published
 from jwc.pipeline.versions.staging import abandon_staging
 
 STAGES: tuple[Stage, ...] = (
@@ -94,7 +96,8 @@ def nightly(crawl_id: str, inputs: list[str], store: str, config_path: str | Non
             master: str | None = None, restart: bool = False, *, input_lists: list[str] | None = None,
             prefix: str | None = None, source: str | None = None, index: str | None = None,
             cc_base: str | None = None, only_failed: bool = False, allow_failed: bool = False,
-            break_lock: bool = False, spark_conf: dict[str, str] | None = None) -> dict[str, dict[str, Any]]:
+            break_lock: bool = False, spark_conf: dict[str, str] | None = None, work: str | None = None
+            ) -> dict[str, dict[str, Any]]:
     """Run every stage for one crawl; returns each stage's counts.
 
     Inputs: paths/globs (`inputs`), listings (`input_lists`, relative lines joined to `prefix`), the crawl's own
@@ -105,6 +108,7 @@ def nightly(crawl_id: str, inputs: list[str], store: str, config_path: str | Non
     The run folder is locked for the whole run: a second run of the same crawl id is refused at once (LockHeld);
     `break_lock` takes the run folder's and the dataset's locks whatever their state.
     `spark_conf` (the command line's --conf) beats the config's [spark] keys and spark-submit's settings.
+    `work` is the local work folder of a run on a Hadoop store (default [store] work_dir).
     A human summary of the published version ends the run on stderr.
     """
     started = time.monotonic()
@@ -112,7 +116,7 @@ def nightly(crawl_id: str, inputs: list[str], store: str, config_path: str | Non
     validate_chain(cfg)  # filter options (word lists, models) are checked before any work
     safe_name(crawl_id, "crawl id")
     safe_name(cfg["run"]["dataset"], "dataset name")
-    st = Store.open(store)
+    st = _open_store(cfg, store, work, master, spark_conf)
     check_tokenizer_config(st.dataset_dir(cfg["run"]["dataset"]), cfg["tokenize"])
     published = (st.run_dir(crawl_id) / "publish" / DONE).is_file()
     if not published:
@@ -123,6 +127,24 @@ def nightly(crawl_id: str, inputs: list[str], store: str, config_path: str | Non
     with lock:
         return _locked_nightly(cfg, st, crawl_id, inputs, master, restart, input_lists, prefix, source, index,
                                cc_base, only_failed, allow_failed, break_lock, spark_conf, started)
+
+
+def _open_store(cfg: config_mod.Config, store: str, work: str | None, master: str | None,
+                spark_conf: dict[str, str] | None) -> Store:
+    """The run's store: a local folder, or a Hadoop store worked on in a local folder, with the published versions'
+    manifests and the tokenizer pin copied in. Spark starts first for a Hadoop store (its file system is reached
+    through Spark's JVM); an unsupported store is refused before either, with nothing created."""
+    location = store_location(store, cfg["store"]["api"])
+    if location.uri is None:
+        if work:
+            raise UserError(f"--work is for a store on a Hadoop file system; {store} is a local folder")
+        return Store.open(location.path)
+    spark = session_for("jwc-nightly", cfg["spark"], master, spark_conf)
+    shared = SharedStore.open(HadoopFS(spark, location.uri))
+    st = Store.open_shared(shared, work or cfg["store"]["work_dir"])
+    dataset = cfg["run"]["dataset"]
+    pull_published(shared, dataset, st.dataset_dir(dataset))
+    return st
 
 
 def _locked_nightly(cfg: config_mod.Config, st: Store, crawl_id: str, inputs: list[str], master: str | None,
@@ -184,7 +206,7 @@ def print_summary(run_dir: Path, crawl_id: str, results: dict[str, dict[str, Any
              f"{extract['records']:,} WARC records)",
              f"  tokens:    {pub['tokens']:,}",
              f"  version:   {published['path']}",
-             f"  report:    {Path(published['path']) / 'report.html'}",
+             f"  report:    {published['path']}/report.html",
              f"  drift:     {drift_line}"]
     print("\n".join(lines), file=sys.stderr, flush=True)
 

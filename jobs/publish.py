@@ -43,6 +43,7 @@ from jwc.pipeline.io.lock import StoreLock
 from jwc.pipeline.versions.ids import MANIFEST, RunVersion
 from jwc.pipeline.versions.manifest import read_manifest
 from jwc.pipeline.versions.pins import TOKENIZER_INFO, read_pin
+from jwc.pipeline.versions.shared import push_version
 from jwc.pipeline.versions.staging import make_read_only, publish_folder, release_staging, staging_dir
 from jwc.schemas.manifest import MANIFEST_SCHEMA_VERSION, shards_schema, validate_manifest
 
@@ -289,14 +290,19 @@ def _publish_locked(ctx: RunContext, rv: RunVersion, lock: StoreLock, out: Path)
         lock.check()
         publish_folder(staging_dir(dataset_dir, rv.version), final)
         die_at("publish:renamed")
-    index_dir = dataset_dir / "dedup-index"
+    if ctx.store.shared is not None:  # a Hadoop store: the version built in the work folder is copied there
+        lock.check()
+        push_version(ctx.store.shared, rv.dataset, dataset_dir, rv.version)
+        die_at("publish:pushed")
     signatures = ctx.spark.read.parquet(str(ctx.stage_dir("dedup") / "signatures"))
     lock.check()
-    dedup_index.add_to_index(ctx.spark, signatures, str(index_dir), rv.version, ctx.cfg.sections.get("dedup"))
+    dedup_index.add_to_index(ctx.spark, signatures, ctx.store.index_dir(rv.dataset), rv.version,
+                             ctx.cfg.sections.get("dedup"))
     release_staging(dataset_dir, rv.version)
     totals = manifest["totals"]
-    atomic_write_json(out / "published.json", {"dataset": rv.dataset, "version": rv.version, "path": str(final)})
+    where = ctx.store.version_location(rv.dataset, rv.version)
+    atomic_write_json(out / "published.json", {"dataset": rv.dataset, "version": rv.version, "path": where})
     print(f"[publish] {rv.dataset} {rv.version}: {totals['documents']:,} documents, {totals['tokens']:,} tokens, "
-          f"{totals['bytes']:,} bytes -> {final}", file=sys.stderr, flush=True)
+          f"{totals['bytes']:,} bytes -> {where}", file=sys.stderr, flush=True)
     return {"version": rv.version, "documents": totals["documents"], "tokens": totals["tokens"],
             "files": len(manifest["files"]), "bytes": totals["bytes"]}

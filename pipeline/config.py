@@ -18,7 +18,8 @@ from jwc.filters.registry import CLEANERS, FILTERS
 from jwc.pipeline.dedup.minhash import DEDUP_CHECKS, DEDUP_PARAMS
 from jwc.pipeline.errors import UserError
 from jwc.pipeline.io.cclisting import COMMONCRAWL_CHECKS, COMMONCRAWL_PARAMS
-from jwc.pipeline.io.lock import LOCK_PARAMS, lock_problem
+from jwc.pipeline.io.lock import lock_problem
+from jwc.pipeline.io.store import STORE_PARAMS
 from jwc.pipeline.extract.records import EXTRACT_PARAMS, LANGID_PARAMS
 from jwc.pipeline.stats.tables import STATS_PARAMS
 from jwc.pipeline.tokens.tokenizer import TOKENIZE_PARAMS
@@ -46,7 +47,7 @@ def _sections() -> dict[str, Mapping[str, Param]]:
     """Every plain section and its declared keys, in pipeline order."""
     return {"run": RUN_PARAMS, "spark": SPARK_PARAMS, "commoncrawl": COMMONCRAWL_PARAMS, "extract": EXTRACT_PARAMS,
             "langid": LANGID_PARAMS, "dedup": DEDUP_PARAMS, "shards": SHARDS_PARAMS, "tokenize": TOKENIZE_PARAMS,
-            "stats": STATS_PARAMS, "publish": PUBLISH_PARAMS, "store": LOCK_PARAMS}
+            "stats": STATS_PARAMS, "publish": PUBLISH_PARAMS, "store": STORE_PARAMS}
 
 
 def _check_spark(values: dict[str, Any]) -> str | None:

@@ -29,6 +29,7 @@ from pyspark.sql import types as T
 
 from jwc.pipeline.dedup.minhash import NORMALIZATION_VERSION, SIGNATURE_PARAMS, dedup_options
 from jwc.pipeline.io.crash import die_at
+from jwc.pipeline.io.hadoop import HadoopFS
 
 INDEX_COLUMNS = ("doc_id", "cluster_id", "warc_date", "text_hash", "signature", "bands")
 # Files of versions written before text_hash existed read it as null: they are matched by LSH alone.
@@ -74,15 +75,6 @@ def _read_text(spark: SparkSession, path: str) -> str:
     stream = fs.open(hpath)
     try:
         return spark.sparkContext._jvm.org.apache.commons.io.IOUtils.toString(stream, "UTF-8")
-    finally:
-        stream.close()
-
-
-def _write_text(spark: SparkSession, path: str, text: str) -> None:
-    fs, hpath = _path(spark, path)
-    stream = fs.create(hpath, True)
-    try:
-        stream.write(bytearray(text.encode("utf-8")))
     finally:
         stream.close()
 
@@ -140,7 +132,10 @@ def add_to_index(spark: SparkSession, signatures_df: DataFrame, index_dir: str, 
     check_params(spark, root, params or {})
     params_path = f"{root}/{PARAMS_FILE}"
     if not exists(spark, params_path):
-        _write_text(spark, params_path, json.dumps(signature_params(params or {}), sort_keys=True))
+        # Whole or absent (temporary file, then a rename that never replaces): a crash here must not leave a
+        # truncated file that every later run fails to parse.
+        HadoopFS(spark, root).write_atomic(PARAMS_FILE, json.dumps(signature_params(params or {}),
+                                                                   sort_keys=True).encode())
     table = signatures_df.select(*INDEX_COLUMNS)
     return _switch_in(spark, root, version_id, functools.partial(_write_parquet, table), "index:add")
 

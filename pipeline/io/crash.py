@@ -12,7 +12,9 @@ def die_at(point: str) -> None:
 
     Points: stage:<name>:before-rename (a stage's output complete in <name>.partial), stage:<name>:after-rename
     (renamed, not marked done), tokenize:written (bins written, stage not marked done), publish:manifest (staged
-    version complete, not renamed), publish:renamed (version visible, dedup index not updated).
+    version complete, not renamed), publish:renamed (version visible, dedup index not updated), publish:uploaded (a Hadoop store: the version
+    copied into its staging folder there, not renamed), publish:pushed (a Hadoop store: renamed there, index not
+    updated).
     """
     if os.environ.get(DIE_ENV) == point:
         os.kill(os.getpid(), signal.SIGKILL)

@@ -9,6 +9,10 @@
       locks/run-<crawl-id>.lock            held while a run of that crawl id runs (pipeline/io/lock.py)
       locks/dataset-<name>.lock            held while publishing to the dataset or compacting its index
 
+A store may also live on a Hadoop file system with an atomic rename (`hdfs://`, `viewfs://`, or any URI with
+`[store] api = "hadoop"`): there it keeps what is shared and long-lived (the marker, published versions, the dedup
+index, the tokenizer pin, the locks), and a run works in a local store folder (`SharedStore`, `store_location`).
+
 Names and paths read back from store files (version ids, tokenizer folders, manifest paths) are checked with
 `safe_name` and `inside` before they are used: a crafted file must not make the pipeline read, write or delete
 anything outside the store, and symlinks planted in it are never followed.
@@ -20,16 +24,34 @@ import os
 import re
 import time
 from pathlib import Path
-from typing import Any, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Mapping
 
 from jwc.pipeline.errors import UserError
 from jwc.pipeline.io.atomic import temp_path
 from jwc.pipeline.io.paths import local_path
-from jwc.pipeline.io.lock import PosixLockFile, StoreLock
+from jwc.pipeline.io.lock import LOCK_PARAMS, LockFile, PosixLockFile, StoreLock
+from jwc.schemas.config import Param
+
+if TYPE_CHECKING:
+    from jwc.pipeline.io.hadoop import HadoopFS
 
 STORE_FORMAT = 1
 MARKER = "jwc-store.json"
 LOCKS = "locks"
+WORK_MARKER = "jwc-work.json"  # in a run's local work folder: the Hadoop store it works for
+HADOOP_SCHEMES = ("hdfs", "viewfs")  # go through Hadoop's FileSystem API without being asked
+OBJECT_STORES = ("s3", "s3a", "s3n", "gs", "wasb", "wasbs", "abfs", "abfss", "adl", "oss", "cos", "cosn", "obs")
+STORE_PARAMS: dict[str, Param] = {
+    **LOCK_PARAMS,
+    "api": Param("auto", "How the store is reached: auto (a path or file: URI is a POSIX folder; hdfs:// and viewfs:// "
+                         "go through Hadoop's FileSystem API) or hadoop (every URI through Hadoop's FileSystem API, "
+                         "e.g. a file: URI through Hadoop's LocalFileSystem).", kind=str, choices=("auto", "hadoop"),
+                 operational=True),
+    "work_dir": Param("jwc-work", "Local folder where a run on a Hadoop store works (runs/, staging); executors write "
+                                  "some outputs from Python, which needs a POSIX folder. Relative to the current "
+                                  "folder.", kind=str, operational=True),
+}
 
 
 def now_utc() -> str:
@@ -41,9 +63,98 @@ class StoreError(UserError):
     """The store folder cannot be used; the message says why."""
 
 
+@dataclass(frozen=True)
+class Location:
+    """Where a --store points: a local folder (`path`), or a Hadoop URI (`uri`)."""
+
+    path: str | None = None
+    uri: str | None = None
+
+
+def store_location(root: str, api: str = "auto") -> Location:
+    """Classify a --store before any work: a local folder, a Hadoop URI, or a refusal (one line, nothing created).
+
+    Object stores are refused: publishing needs an atomic folder rename, which they do not have."""
+    scheme = root.split(":", 1)[0].lower() if _SCHEME.match(root) else ""
+    if scheme in OBJECT_STORES:
+        raise StoreError(f"store {root}: {scheme}:// is an object store without an atomic rename; a store is a local "
+                         f"or mounted POSIX folder, or on {', '.join(f'{s}://' for s in HADOOP_SCHEMES)} (or any "
+                         "Hadoop file system with [store] api = \"hadoop\"); publish there, copy the version folder "
+                         "to the object store, then check the copy with `jwc versions verify` (docs/operations.md)")
+    if scheme in HADOOP_SCHEMES or (api == "hadoop" and scheme):
+        if "//" not in root.split(":", 1)[1][:2]:
+            raise StoreError(f"store {root}: a Hadoop store is a URI with an authority or an empty one "
+                             f"({scheme}://namenode:8020/path or {scheme}:///path)")
+        return Location(uri=root.rstrip("/"))
+    if api == "hadoop":
+        raise StoreError(f"store {root}: [store] api = \"hadoop\" takes a URI (hdfs://nn:8020/jwc, file:///path)")
+    return Location(path=_local_root(root))
+
+
+class SharedStore:
+    """The shared part of a store on a Hadoop file system: marker, locks, dataset folders, reached by URI."""
+
+    def __init__(self, fs: "HadoopFS") -> None:
+        self.fs = fs
+
+    @classmethod
+    def open(cls, fs: "HadoopFS", create: bool = True) -> "SharedStore":
+        """Open (or create in a missing or empty folder) the store at the root of `fs`; the same checks as
+        Store.open. The marker is written under a temporary name and renamed, so it is whole or absent."""
+        if not fs.is_file(MARKER):
+            if not create:
+                raise StoreError(f"no store at {fs.root}")
+            others = [n for n, _ in fs.children("") if not n.startswith(f"_{MARKER}.")]
+            if others:
+                raise StoreError(f"not a jwc store (no {MARKER}) and not empty: {fs.root}")
+            fs.mkdirs("")
+            try:
+                fs.write_atomic(MARKER, (json.dumps({"format": STORE_FORMAT}) + "\n").encode())
+            except FileExistsError:
+                pass  # created by another process at the same moment
+        try:
+            fmt = json.loads(fs.read_bytes(MARKER))["format"]
+        except (ValueError, KeyError) as exc:
+            raise StoreError(f"{fs.uri(MARKER)} is damaged: {exc}") from None
+        if fmt != STORE_FORMAT:
+            raise StoreError(f"store {fs.root} has format {fmt}; this version reads format {STORE_FORMAT}")
+        return cls(fs)
+
+    def dataset(self, dataset: str) -> str:
+        """The dataset's folder, relative to the store root."""
+        return f"datasets/{safe_name(dataset, 'dataset name')}"
+
+    def lock_file(self, name: str) -> LockFile:
+        from jwc.pipeline.io.hadoop import HadoopLockFile  # noqa: PLC0415 - Hadoop stores only
+
+        return HadoopLockFile(self.fs, f"{LOCKS}/{name}")
+
+
 class Store:
-    def __init__(self, root: str | Path):
+    def __init__(self, root: str | Path, shared: SharedStore | None = None):
         self.root = Path(root)
+        self.shared = shared  # set when the store is on a Hadoop file system and `root` is a run's work folder
+
+    @classmethod
+    def open_shared(cls, shared: SharedStore, work: str | Path) -> "Store":
+        """A run's view of a Hadoop store: the local work folder `work` (a store of its own, bound to that one
+        Hadoop store, so two Hadoop stores never share one work folder's runs) with `shared` for the rest."""
+        local = cls.open(work)
+        binding = local.root / WORK_MARKER
+        if not binding.is_file():
+            tmp = temp_path(binding)
+            tmp.write_text(json.dumps({"store": shared.fs.root}) + "\n")
+            try:
+                os.link(tmp, binding)
+            except FileExistsError:
+                pass
+            finally:
+                tmp.unlink()
+        bound = json.loads(binding.read_text())["store"]
+        if bound != shared.fs.root:
+            raise StoreError(f"work folder {local.root} works for the store {bound}, not {shared.fs.root}: give "
+                             "another one with [store] work_dir or --work")
+        return cls(local.root, shared)
 
     @classmethod
     def open(cls, root: str | Path, create: bool = True) -> "Store":
@@ -97,13 +208,30 @@ class Store:
 
     def run_lock(self, crawl_id: str, owner: str, params: Mapping[str, Any]) -> StoreLock:
         """The lock of a crawl's run folder (outside it: deleting the folder, or refusing a run, leaves no trace)."""
-        file = PosixLockFile(self.root / LOCKS / f"run-{safe_name(crawl_id, 'crawl id')}.lock")
-        return StoreLock(file, f"run folder {self.run_dir(crawl_id)}", owner, params)
+        return StoreLock(self._lock_file(f"run-{safe_name(crawl_id, 'crawl id')}.lock"),
+                         f"run folder {self.run_dir(crawl_id)}", owner, params)
 
     def dataset_lock(self, dataset: str, owner: str, params: Mapping[str, Any]) -> StoreLock:
         """The lock of a dataset: publishing a version, changing its dedup index."""
-        file = PosixLockFile(self.root / LOCKS / f"dataset-{safe_name(dataset, 'dataset name')}.lock")
-        return StoreLock(file, f"dataset {self.dataset_dir(dataset)}", owner, params)
+        where = self.shared.fs.uri(self.shared.dataset(dataset)) if self.shared else self.dataset_dir(dataset)
+        return StoreLock(self._lock_file(f"dataset-{safe_name(dataset, 'dataset name')}.lock"), f"dataset {where}",
+                         owner, params)
+
+    def _lock_file(self, name: str) -> LockFile:
+        """Locks live where the things they guard are shared: in the Hadoop store when there is one."""
+        return self.shared.lock_file(name) if self.shared else PosixLockFile(self.root / LOCKS / name)
+
+    def index_dir(self, dataset: str) -> str:
+        """The dataset's dedup index, as Spark reads it: a local path, or a URI in the Hadoop store."""
+        if self.shared:
+            return self.shared.fs.uri(f"{self.shared.dataset(dataset)}/dedup-index")
+        return str(self.dataset_dir(dataset) / "dedup-index")
+
+    def version_location(self, dataset: str, version: str) -> str:
+        """Where a published version is for people: its local folder, or its URI in the Hadoop store."""
+        if self.shared:
+            return self.shared.fs.uri(f"{self.shared.dataset(dataset)}/versions/{version}")
+        return str(self.dataset_dir(dataset) / "versions" / version)
 
 
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
@@ -117,9 +245,10 @@ def _local_root(root: str) -> str:
     except OSError as exc:
         raise StoreError(str(exc)) from None
     if local is None or (_SCHEME.match(root) and not root.startswith("file:")):
-        raise StoreError(f"store {root}: only a local or mounted POSIX folder (a path or file: URI) can hold a store; "
-                         "for HDFS or an object store, publish into a local or mounted folder, copy the version "
-                         "folder, then check the copy with `jwc versions verify` (docs/operations.md)")
+        raise StoreError(f"store {root}: not a supported store: a local or mounted POSIX folder (a path or file: URI), "
+                         f"or {', '.join(f'{s}://' for s in HADOOP_SCHEMES)} (any Hadoop file system with [store] "
+                         "api = \"hadoop\"); for an object store, publish there, copy the version folder, then check "
+                         "the copy with `jwc versions verify` (docs/operations.md)")
     return local
 
 
