@@ -4,7 +4,7 @@ plus one tally row per file and type of the other records.
 Files are spread over the executors one per task; each task streams its file through the record processor into
 the file's own part (`records/part-<key>.parquet`) and marks the file done (jobs/fileparts.py), so the driver only
 ever sees file names and counts, and a nightly killed during extract redoes only the files that were not done.
-In index mode a task gets one WARC file and the byte ranges of its selected records (pipeline.ccindex) and writes
+In index mode a task gets one WARC file and the byte ranges of its selected records (pipeline.commoncrawl.index) and writes
 the same rows for those records.
 
 A file that cannot be read (after the reader's retries and resumes) ends with one `unreadable_file` row and is
@@ -30,8 +30,8 @@ from jwc.jobs.fileparts import (MARKERS, RECORDS, Inflight, batched, clean_tempo
                                 prepare, read_inflight, write_marker, write_part)
 from jwc.jobs.progress import Progress
 from jwc.pipeline.io.atomic import atomic_write_json, atomic_write_text
-from jwc.pipeline.io.ccindex import SELECTION_DIR, selection_files, write_selection
-from jwc.pipeline.io.cclisting import resolve_run_inputs
+from jwc.pipeline.commoncrawl.index import SELECTION_DIR, selection_files, write_selection
+from jwc.pipeline.commoncrawl.listing import resolve_run_inputs
 from jwc.pipeline.config import Config
 from jwc.pipeline.errors import UserError
 from jwc.pipeline.io.inputs import InputFile
@@ -187,7 +187,7 @@ def run_extract(spark: SparkSession, files: list[InputFile], output_dir: str | P
 
 def run_extract_ranges(spark: SparkSession, selection: Path, output_dir: str | Path, cfg: Config, crawl_id: str,
                        resume: bool = False) -> dict[str, Any]:
-    """Index mode of `run_extract`: the records of a written selection (pipeline.ccindex.write_selection)."""
+    """Index mode of `run_extract`: the records of a written selection (pipeline.commoncrawl.index.write_selection)."""
     out = Path(output_dir)
     todo = _start(out, selection_files(spark, selection), _stamp(cfg, crawl_id), resume)
     if todo:

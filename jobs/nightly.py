@@ -25,8 +25,8 @@ from jwc.jobs.tokenize import check_tokenizer_config, no_pin_warning, tokenize_s
 from jwc.jobs.stages import DONE, RunContext, Stage, run_stage
 from jwc.pipeline import config as config_mod
 from jwc.pipeline.io.atomic import atomic_write_json
-from jwc.pipeline.io.ccindex import SELECTION_DIR, selection_files, write_selection
-from jwc.pipeline.io.cclisting import resolve_run_inputs
+from jwc.pipeline.commoncrawl.index import SELECTION_DIR, selection_files, write_selection
+from jwc.pipeline.commoncrawl.listing import resolve_run_inputs
 from jwc.pipeline.errors import UserError
 from jwc.pipeline.io.inputs import InputFile
 from jwc.pipeline.io.remote import RetryPolicy

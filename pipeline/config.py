@@ -17,7 +17,7 @@ from typing import Any, Mapping
 from jwc.filters.registry import CLEANERS, FILTERS
 from jwc.pipeline.dedup.minhash import DEDUP_CHECKS, DEDUP_PARAMS
 from jwc.pipeline.errors import UserError
-from jwc.pipeline.io.cclisting import COMMONCRAWL_CHECKS, COMMONCRAWL_PARAMS
+from jwc.pipeline.commoncrawl.listing import COMMONCRAWL_CHECKS, COMMONCRAWL_PARAMS
 from jwc.pipeline.io.lock import lock_problem
 from jwc.pipeline.io.store import STORE_PARAMS
 from jwc.pipeline.extract.records import EXTRACT_PARAMS, LANGID_PARAMS

@@ -326,3 +326,10 @@ def pin_toy_tokenizer(store: Path, dataset: str = "ja-web", vocab_size: int = 10
         tok = load_tokenizer(train_sentencepiece(texts, tmp, vocab_size, name=dataset))
     folder = store_tokenizer(dataset_dir, tok, "", {"toy": "tests/conftest.py pin_toy_tokenizer"})
     return pin_tokenizer(dataset_dir, folder, tok.id)["id"]
+
+
+def dead_pid() -> int:
+    """The pid of a process that has already exited: a lock holder that is surely gone."""
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid

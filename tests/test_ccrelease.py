@@ -14,8 +14,8 @@ from jwc.schemas.config import resolve
 from jwc.jobs.cli import main as cli
 from jwc.jobs.extract import FAILED_FILES, extract_command
 from jwc.pipeline import config as config_mod
-from jwc.pipeline.io.ccindex import select_captures
-from jwc.pipeline.io.cclisting import COMMONCRAWL_PARAMS, index_source
+from jwc.pipeline.commoncrawl.index import select_captures
+from jwc.pipeline.commoncrawl.listing import COMMONCRAWL_PARAMS, index_source
 from jwc.pipeline.config import Config
 from jwc.pipeline.sample.generate import generate_sample
 from tests.ccserver import CrawlServer, build_release

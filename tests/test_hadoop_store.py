@@ -17,7 +17,7 @@ from jwc.jobs.cli import main
 from jwc.pipeline import config as config_mod
 from jwc.pipeline.io.hadoop import HadoopFS
 from jwc.pipeline.io.store import SharedStore, Store
-from tests.helpers import DATASET, finish, pin_toy_tokenizer, sample_warc, spawn
+from tests.helpers import DATASET, dead_pid, finish, pin_toy_tokenizer, sample_warc, spawn
 
 CRAWL_A, CRAWL_B = "HSTORE-A", "HSTORE-B"
 
@@ -178,7 +178,6 @@ def test_hadoop_locks_refuse_a_live_holder_take_over_a_dead_one_and_beat(spark, 
     """The lock protocol on HadoopLockFile (Hadoop's LocalFileSystem through the FileSystem API), no nightly."""
     from jwc.pipeline.io.hadoop import HadoopExists, HadoopLockFile
     from jwc.pipeline.io.lock import LOCK_PARAMS, LockHeld, StoreLock
-    from tests.test_store_lock import dead_pid
 
     fs = HadoopFS(spark, f"file://{tmp_path}/h")
     params = {**{k: p.default for k, p in LOCK_PARAMS.items()}, "lock_heartbeat_seconds": 0.2}

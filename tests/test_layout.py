@@ -14,6 +14,7 @@ FLOORS = {"jobs": 3, "pipeline": 2, "filters": 1, "schemas": 0}
 ROOT_MODULES = {"errors", "spark"}
 ROOM_DEPS: dict[str, set[str]] = {
     "io": set(),
+    "commoncrawl": {"io"},
     "extract": {"io"},
     "dedup": {"io"},
     "tokens": {"io"},

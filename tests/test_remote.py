@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from jwc.schemas.config import resolve
-from jwc.pipeline.io.cclisting import COMMONCRAWL_PARAMS, join_prefix, read_listing
+from jwc.pipeline.commoncrawl.listing import COMMONCRAWL_PARAMS, join_prefix, read_listing
 from jwc.pipeline.extract.records import EXTRACT_PARAMS, LANGID_PARAMS, RecordProcessor
 from jwc.pipeline.io.paths import open_input
 from jwc.pipeline.io.remote import (MAX_SPAN, HttpFile, PermanentRemoteError, RemoteError, RetryPolicy, coalesce,

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -19,19 +17,13 @@ from jwc.pipeline.io.store import Store, StoreError, inside
 from jwc.pipeline.versions.ids import VersionError, reserved_version, run_version
 from jwc.pipeline.versions.manifest import read_manifest
 from jwc.pipeline.versions.staging import abandon_staging
-from tests.helpers import manifest_for, publish_fake
+from tests.helpers import dead_pid, manifest_for, publish_fake
 
 PARAMS = {key: p.default for key, p in LOCK_PARAMS.items()}
 
 
 def lock(path: Path, owner: str = "test", **params: float) -> StoreLock:
     return StoreLock(PosixLockFile(path), f"thing {path.name}", owner, {**PARAMS, **params})
-
-
-def dead_pid() -> int:
-    proc = subprocess.Popen([sys.executable, "-c", "pass"])
-    proc.wait()
-    return proc.pid
 
 
 def plant(path: Path, holder: dict, age: float = 0.0) -> None:

@@ -1,1 +1,1 @@
-"""Reading inputs and writing the store: local paths, listings, HTTP ranges, the cc index, WARC files."""
+"""Reading inputs and writing the store: local paths, HTTP ranges, WARC files, Hadoop file systems, locks."""

@@ -24,7 +24,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.utils import AnalysisException
 
-from jwc.pipeline.io.cclisting import IndexSource, read_listing
+from jwc.pipeline.commoncrawl.listing import IndexSource, read_listing
 from jwc.pipeline.errors import UserError
 from jwc.pipeline.io.inputs import InputFile
 from jwc.pipeline.io.paths import open_input

@@ -1,0 +1,1 @@
+"""Common Crawl access: the release listings and the columnar-index selection of WARC records."""
