@@ -12,7 +12,7 @@ driver JVM, so its RSS and heap also hold task buffers (a stage's end is seen wh
 its tasks running), and with a large maximum heap the JVM collects late, so peaks follow the GC more than the data;
 the live heap after the run is what the driver itself keeps. Python workers are separate processes and are not
 counted in the memory, but they are in the CPU seconds: the same sampler charges the CPU time of the whole process
-tree (driver Python, JVM, Python workers) to the stage running at each 0.2 s sample. Then the scaling ratio (time at the largest size over time at the smallest) and, as the
+tree (driver Python, JVM, Python workers; bench.common.TreeCpu) to the stage running at each 0.2 s sample. Then the scaling ratio (time at the largest size over time at the smallest) and, as the
 baseline measured in the same run, the naive one-process loop of bench_extract.py (warcio -> trafilatura ->
 fastText for every HTML response) over the smallest crawl.
 
@@ -39,7 +39,7 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import generated_crawl, save, tree_cpu_seconds  # noqa: E402
+from bench.common import TreeCpu, generated_crawl, save  # noqa: E402
 
 MAX_RECORDS_PER_FILE = 20_000
 
@@ -56,6 +56,8 @@ class DriverMemory:
         self.by_stage: dict[str, dict[str, float]] = {}
         self.live_after: dict[str, float] = {}  # stage -> used heap after a full GC when it ended
         self.cpu_by_stage: dict[str, float] = {}  # stage -> CPU seconds of the process tree while it ran
+        self.cpu = TreeCpu()
+        self._cpu = self.cpu.total()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -70,14 +72,13 @@ class DriverMemory:
 
     def _add_cpu(self, label: str) -> None:
         """Charge the tree's CPU seconds since the last sample to the stage that was running then."""
-        cpu = tree_cpu_seconds()
+        cpu = self.cpu.total()
         key = label or "between stages"
         self.cpu_by_stage[key] = self.cpu_by_stage.get(key, 0.0) + cpu - self._cpu
         self._cpu = cpu
 
     def _run(self) -> None:
         current = ""
-        self._cpu = tree_cpu_seconds()
         while not self._stop.is_set():
             label = self._stage()
             self._add_cpu(current)
@@ -117,9 +118,10 @@ def run_size(spark: Any, work: Path, config: Path, files: list[Path], size: int,
     crawl = f"BENCH-{size}"
     store = work / f"store-{size}"
     with DriverMemory(spark, store / "runs" / crawl) as memory:
-        started, cpu = time.perf_counter(), tree_cpu_seconds()
+        started = time.perf_counter()
         results = nightly(crawl, [str(f) for f in files], str(store), str(config))
-        seconds, cpu = time.perf_counter() - started, tree_cpu_seconds() - cpu
+        seconds = time.perf_counter() - started
+    cpu = sum(memory.cpu_by_stage.values())
     stages = {}
     for stage in results:
         info = json.loads((store / "runs" / crawl / stage / "_STAGE.json").read_text())
@@ -147,8 +149,10 @@ def one_size(args: argparse.Namespace) -> dict[str, Any]:
     return measure(files, args.single, args.cores, cache, args.ja_fraction)
 
 
-def measure(files: list[Path], size: int, cores: int, cache: Path, ja_fraction: float) -> dict[str, Any]:
-    """A warm-up nightly on a small crawl (JVM, workers, models), then the measured nightly on `files`."""
+def measure(files: list[Path], size: int, cores: int, cache: Path, ja_fraction: float, tokenizer: str = ""
+            ) -> dict[str, Any]:
+    """A warm-up nightly on a small crawl (JVM, workers, models), then the measured nightly on `files`; with
+    `tokenizer` (a model file) every store starts with that tokenizer instead of training its first one."""
     from jwc.jobs.nightly import nightly
     from jwc.pipeline.spark import get_session
 
@@ -156,8 +160,10 @@ def measure(files: list[Path], size: int, cores: int, cache: Path, ja_fraction: 
     work = Path(tempfile.mkdtemp(prefix="jwc-bench-nightly-"))
     try:
         config = work / "bench.toml"
-        # It trains and pins the first tokenizer on each store's own shards, as a deliberate toy (size checks off).
-        config.write_text("[run]\nprogress_seconds = 0\n[tokenize]\non_no_pin = \"train\"\nallow_toy = true\n")
+        # Without `tokenizer` it trains and pins the first tokenizer on each store's own shards, as a deliberate toy
+        # (size checks off).
+        given = f"tokenizer = {json.dumps(tokenizer)}\n" if tokenizer else ""
+        config.write_text(f"[run]\nprogress_seconds = 0\n[tokenize]\non_no_pin = \"train\"\nallow_toy = true\n{given}")
         spark = get_session("bench-nightly", master=f"local[{cores}]")
         nightly("BENCH-WARMUP", [str(f) for f in warm], str(work / "store-warmup"), str(config))  # JVM, workers
         return run_size(spark, work, config, files, size, cores)

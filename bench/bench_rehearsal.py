@@ -19,6 +19,11 @@ records, measured in this run by one process reading the same file both ways (Re
 and over the selected byte ranges from the truth file, as bench_ccindex's emulated index selects them); the later
 stages see about the same Japanese documents and cost the same. Reading the index table itself is not counted.
 
+The tokenize stage encodes with a SentencePiece model trained beforehand on a held-out generated file (cached), as
+every nightly after a dataset's first does; `--train-tokenizer` makes each run train its own instead (the first
+nightly of a dataset), whose cost grows with the documents up to `train_sample_docs` and so is not a per-response
+cost of a dump.
+
 Baseline, measured in the same run: the plain warcio loop (every record of one file read with its payload, the
 least any reader does), in CPU seconds per 1,000 responses; the nightly's marginal cost is printed as a multiple
 of it. Inputs come from ../shared/tools/make_warc_corpus.py, cached by their arguments under the temp folder.
@@ -49,6 +54,21 @@ INDEX_MISS_SHARE = 0.1  # Japanese pages the emulated CLD2 labels English only (
 def crawl(cache: Path, files: int, per_file: int, ja_fraction: float) -> list[tuple[Path, Path]]:
     """(WARC, truth) of the rehearsal's first `files` files."""
     return [generated_crawl(cache, per_file, SEED + i, ja_fraction) for i in range(files)]
+
+
+def held_out_tokenizer(cache: Path, ja_fraction: float) -> Path:
+    """A 32k SentencePiece model trained on the Japanese article texts of a generated file that is not an input
+    (cached): the measured runs encode with it, as every nightly after a dataset's first does, instead of training
+    their own on a sample that grows with the input (a dump trains, if at all, once on a capped sample)."""
+    from jwc.pipeline.tokens.tokenizer import train_sentencepiece
+
+    out = cache / f"rehearsal-tokenizer-{ja_fraction}"
+    model = out / "held-out.model"
+    if not model.is_file():
+        _, truth = generated_crawl(cache, 4000, SEED - 1, 0.6)  # a Japanese-rich file outside the inputs
+        texts = [t["article_text"] for t in map(json.loads, truth.read_text().splitlines()) if t.get("article_text")]
+        train_sentencepiece(texts, out, name="held-out")
+    return model
 
 
 def warcio_loop_cpu(warc: Path) -> tuple[int, float]:
@@ -97,7 +117,8 @@ def index_extract_share(warc: Path, truth: Path) -> dict[str, Any]:
 def run_size(args: argparse.Namespace, files: int) -> dict[str, Any]:
     """The nightly over the first `files` files, measured in a fresh driver process."""
     cmd = [sys.executable, __file__, "--single", str(files), "--records-per-file", str(args.records_per_file),
-           "--ja-fraction", str(args.ja_fraction), "--cores", str(args.cores), "--cache", args.cache]
+           "--ja-fraction", str(args.ja_fraction), "--cores", str(args.cores), "--cache", args.cache,
+           "--tokenizer", args.tokenizer]
     proc = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, check=True)
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
@@ -169,16 +190,22 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--cores", type=int, default=2)
     ap.add_argument("--dump-responses", type=float, default=DUMP_RESPONSES)
     ap.add_argument("--cache", default=str(Path(tempfile.gettempdir()) / "jwc-bench-crawls"))
+    ap.add_argument("--train-tokenizer", action="store_true",
+                    help="each run trains its store's first tokenizer (as bench_nightly does) instead of encoding "
+                         "with a held-out one")
     ap.add_argument("--single", type=int, help=argparse.SUPPRESS)  # internal: measure the first N files here
+    ap.add_argument("--tokenizer", default="", help=argparse.SUPPRESS)  # internal: the model --single encodes with
     args = ap.parse_args(argv)
     cache = Path(args.cache)
     if args.single:
         files = [w for w, _ in crawl(cache, args.single, args.records_per_file, args.ja_fraction)]
-        print(json.dumps(measure(files, args.single * args.records_per_file, args.cores, cache, args.ja_fraction)))
+        print(json.dumps(measure(files, args.single * args.records_per_file, args.cores, cache, args.ja_fraction,
+                                 args.tokenizer)))
         return {}
     if args.files < 4:
         ap.error("--files must be at least 4 (the quarter is files / 4)")
     inputs = crawl(cache, args.files, args.records_per_file, args.ja_fraction)
+    args.tokenizer = "" if args.train_tokenizer else str(held_out_tokenizer(cache, args.ja_fraction))
     load_before = round(os.getloadavg()[0], 1)
     quarter, full = run_size(args, args.files // 4), run_size(args, args.files)
     costs = marginal(quarter, full, args.cores)
@@ -188,6 +215,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     index = index_extract_share(*inputs[0])
     total = costs["total"]
     result = {"files": args.files, "records_per_file": args.records_per_file, "ja_fraction": args.ja_fraction,
+              "tokenizer": args.tokenizer or "trained by each run",
               "spark_cores": args.cores, "dump_responses": args.dump_responses, "load_average_before": load_before,
               "load_average_1m": round(os.getloadavg()[0], 1), "quarter": quarter, "full": full, "marginal": costs,
               "marginal_rate": {"per_wall_core_second": round(1000 / total["wall_core_s_per_1k"], 1),
