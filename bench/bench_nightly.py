@@ -12,7 +12,8 @@ driver JVM, so its RSS and heap also hold task buffers (a stage's end is seen wh
 its tasks running), and with a large maximum heap the JVM collects late, so peaks follow the GC more than the data;
 the live heap after the run is what the driver itself keeps. Python workers are separate processes and are not
 counted in the memory, but they are in the CPU seconds: the same sampler charges the CPU time of the whole process
-tree (driver Python, JVM, Python workers; bench.common.TreeCpu) to the stage running at each 0.2 s sample. Then the scaling ratio (time at the largest size over time at the smallest) and, as the
+tree (driver Python, JVM, Python workers; bench.common.TreeCpu) to the stage running at each 0.2 s sample.
+Then the scaling ratio (time at the largest size over time at the smallest) and, as the
 baseline measured in the same run, the naive one-process loop of bench_extract.py (warcio -> trafilatura ->
 fastText for every HTML response) over the smallest crawl.
 
