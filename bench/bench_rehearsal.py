@@ -56,13 +56,13 @@ def crawl(cache: Path, files: int, per_file: int, ja_fraction: float) -> list[tu
     return [generated_crawl(cache, per_file, SEED + i, ja_fraction) for i in range(files)]
 
 
-def held_out_tokenizer(cache: Path, ja_fraction: float) -> Path:
+def held_out_tokenizer(cache: Path) -> Path:
     """A 32k SentencePiece model trained on the Japanese article texts of a generated file that is not an input
     (cached): the measured runs encode with it, as every nightly after a dataset's first does, instead of training
     their own on a sample that grows with the input (a dump trains, if at all, once on a capped sample)."""
     from jwc.pipeline.tokens.tokenizer import train_sentencepiece
 
-    out = cache / f"rehearsal-tokenizer-{ja_fraction}"
+    out = cache / "rehearsal-tokenizer"
     model = out / "held-out.model"
     if not model.is_file():
         _, truth = generated_crawl(cache, 4000, SEED - 1, 0.6)  # a Japanese-rich file outside the inputs
@@ -211,7 +211,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     if args.files < 4:
         ap.error("--files must be at least 4 (the quarter is files / 4)")
     inputs = crawl(cache, args.files, args.records_per_file, args.ja_fraction)
-    args.tokenizer = "" if args.train_tokenizer else str(held_out_tokenizer(cache, args.ja_fraction))
+    args.tokenizer = "" if args.train_tokenizer else str(held_out_tokenizer(cache))
     load_before = round(os.getloadavg()[0], 1)
     quarter, full = run_size(args, args.files // 4), run_size(args, args.files)
     costs = marginal(quarter, full, args.cores)
