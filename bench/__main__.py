@@ -9,7 +9,9 @@ benchmark's full JSON output.
     python -m bench [--only extract,nightly] [--large] [--timeout 3600]
 
 --large runs the nightly at 20,000 and 200,000 response records (the driver-memory check; about 5 minutes on 2
-cores once its 11 crawl files are generated and cached).
+cores once its 11 crawl files are generated and cached). `--only rehearsal` runs the crawl-scale rehearsal
+(bench_rehearsal.py: the nightly on 200,000 responses in 20 files and on a quarter of it, marginal cost per stage,
+core-hours per Common Crawl dump); it is not part of the default run.
 """
 from __future__ import annotations
 
@@ -100,7 +102,17 @@ def _nightly(r: dict[str, Any]) -> Summary:
                         f"peaks {peaks}")
 
 
-# name -> (small arguments, summary of its JSON). The nightly comes last: it is the longest.
+def _rehearsal(r: dict[str, Any]) -> Summary:
+    proj = r["projected_core_hours"]
+    return Summary(r["marginal_rate"]["per_wall_core_second"], "responses/s marginal (every stage)",
+                   "warcio read loop, CPU s per response", round(1 / r["nightly_vs_warcio_cpu"], 4), r["time_ratio"],
+                   note=f"{r['marginal_rate']['per_cpu_second']:,.0f} per CPU-second; core-hours per dump full scan "
+                        f"{proj['wall_core_hours']['full_scan']:,} (CPU {proj['cpu_hours']['full_scan']:,}), index "
+                        f"mode {proj['wall_core_hours']['index_mode']:,} (CPU {proj['cpu_hours']['index_mode']:,})")
+
+
+# name -> (small arguments, summary of its JSON). The nightly comes last: it is the longest. The rehearsal (200,000
+# responses, about 15 minutes on 2 cores) runs only when asked for (--only rehearsal).
 BENCHES: dict[str, tuple[list[str], Callable[[dict[str, Any]], Summary]]] = {
     "extract": (["--records", "4000", "--files", "4", "--cores", str(CORES)], _extract),
     "filters": (["--docs", "300", "--best-of", "1"], _filters),
@@ -110,7 +122,9 @@ BENCHES: dict[str, tuple[list[str], Callable[[dict[str, Any]], Summary]]] = {
     "tokenize": (["--copies", "1", "--best-of", "1"], _tokenize),
     "ccindex": (["--files", "2", "--records", "500", "--repeat", "1", "--cores", str(CORES)], _ccindex),
     "nightly": (["--sizes", "2000,8000", "--cores", str(CORES)], _nightly),
+    "rehearsal": (["--cores", str(CORES)], _rehearsal),
 }
+ON_REQUEST = {"rehearsal"}
 
 
 def last_json(stdout: str) -> dict[str, Any]:
@@ -144,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--large", action="store_true", help="nightly at 20,000 and 200,000 response records")
     ap.add_argument("--timeout", type=float, default=3 * 3600, help="seconds per benchmark")
     a = ap.parse_args(argv)
-    names = a.only.split(",") if a.only else list(BENCHES)
+    names = a.only.split(",") if a.only else [n for n in BENCHES if n not in ON_REQUEST]
     unknown = [n for n in names if n not in BENCHES]
     if unknown:
         ap.error(f"unknown benchmark(s): {', '.join(unknown)}")

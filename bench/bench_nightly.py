@@ -11,7 +11,9 @@ documents to the driver, so these must stay flat while the input grows. In local
 driver JVM, so its RSS and heap also hold task buffers (a stage's end is seen when the next one has started, with
 its tasks running), and with a large maximum heap the JVM collects late, so peaks follow the GC more than the data;
 the live heap after the run is what the driver itself keeps. Python workers are separate processes and are not
-counted. Then the scaling ratio (time at the largest size over time at the smallest) and, as the
+counted in the memory, but they are in the CPU seconds: the same sampler charges the CPU time of the whole process
+tree (driver Python, JVM, Python workers; bench.common.TreeCpu) to the stage running at each 0.2 s sample.
+Then the scaling ratio (time at the largest size over time at the smallest) and, as the
 baseline measured in the same run, the naive one-process loop of bench_extract.py (warcio -> trafilatura ->
 fastText for every HTML response) over the smallest crawl.
 
@@ -38,7 +40,7 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import generated_crawl, save  # noqa: E402
+from bench.common import TreeCpu, generated_crawl, save  # noqa: E402
 
 MAX_RECORDS_PER_FILE = 20_000
 
@@ -54,6 +56,9 @@ class DriverMemory:
         self.peak: dict[str, float] = {"python_rss_mb": 0.0, "jvm_rss_mb": 0.0, "jvm_heap_used_mb": 0.0}
         self.by_stage: dict[str, dict[str, float]] = {}
         self.live_after: dict[str, float] = {}  # stage -> used heap after a full GC when it ended
+        self.cpu_by_stage: dict[str, float] = {}  # stage -> CPU seconds of the process tree while it ran
+        self.cpu = TreeCpu()
+        self._cpu = self.cpu.total()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -66,10 +71,18 @@ class DriverMemory:
         self.runtime.gc()
         return (self.runtime.totalMemory() - self.runtime.freeMemory()) / 2**20
 
+    def _add_cpu(self, label: str) -> None:
+        """Charge the tree's CPU seconds since the last sample to the stage that was running then."""
+        cpu = self.cpu.total()
+        key = label or "between stages"
+        self.cpu_by_stage[key] = self.cpu_by_stage.get(key, 0.0) + cpu - self._cpu
+        self._cpu = cpu
+
     def _run(self) -> None:
         current = ""
         while not self._stop.is_set():
             label = self._stage()
+            self._add_cpu(current)
             if label != current:
                 if current not in ("", "between stages"):
                     self.live_after[current] = self._live_heap_mb()
@@ -82,6 +95,7 @@ class DriverMemory:
                 self.peak[key] = max(self.peak[key], value)
                 stage[key] = max(stage[key], value)
             self._stop.wait(0.2)
+        self._add_cpu(current)
 
     def __enter__(self) -> "DriverMemory":
         self._thread.start()
@@ -108,6 +122,7 @@ def run_size(spark: Any, work: Path, config: Path, files: list[Path], size: int,
         started = time.perf_counter()
         results = nightly(crawl, [str(f) for f in files], str(store), str(config))
         seconds = time.perf_counter() - started
+    cpu = sum(memory.cpu_by_stage.values())
     stages = {}
     for stage in results:
         info = json.loads((store / "runs" / crawl / stage / "_STAGE.json").read_text())
@@ -115,6 +130,8 @@ def run_size(spark: Any, work: Path, config: Path, files: list[Path], size: int,
     warc_records = results["extract"]["records"]
     out = {"response_records": size, "files": len(files), "warc_records": warc_records,
            "input_bytes": sum(f.stat().st_size for f in files), "seconds": round(seconds, 1),
+           "cpu_seconds": round(cpu, 1),
+           "stage_cpu_seconds": {s: round(v, 1) for s, v in memory.cpu_by_stage.items()},
            "warc_records_per_s_per_core": round(warc_records / seconds / cores, 1),
            "japanese_documents": results["extract"]["kept"], "published_documents": results["publish"]["documents"],
            "tokens": results["publish"]["tokens"], "stage_seconds": stages,
@@ -128,20 +145,29 @@ def run_size(spark: Any, work: Path, config: Path, files: list[Path], size: int,
 
 def one_size(args: argparse.Namespace) -> dict[str, Any]:
     """This process: a warm-up run, then the measured run of one size."""
+    cache = Path(args.cache)
+    files = crawl_files(cache, args.single, args.cores, args.ja_fraction)
+    return measure(files, args.single, args.cores, cache, args.ja_fraction)
+
+
+def measure(files: list[Path], size: int, cores: int, cache: Path, ja_fraction: float, tokenizer: str = ""
+            ) -> dict[str, Any]:
+    """A warm-up nightly on a small crawl (JVM, workers, models), then the measured nightly on `files`; with
+    `tokenizer` (a model file) every store starts with that tokenizer instead of training its first one."""
     from jwc.jobs.nightly import nightly
     from jwc.pipeline.spark import get_session
 
-    cache = Path(args.cache)
-    files = crawl_files(cache, args.single, args.cores, args.ja_fraction)
-    warm = crawl_files(cache, 200, 1, args.ja_fraction)
+    warm = crawl_files(cache, 200, 1, ja_fraction)
     work = Path(tempfile.mkdtemp(prefix="jwc-bench-nightly-"))
     try:
         config = work / "bench.toml"
-        # It trains and pins the first tokenizer on each store's own shards, as a deliberate toy (size checks off).
-        config.write_text("[run]\nprogress_seconds = 0\n[tokenize]\non_no_pin = \"train\"\nallow_toy = true\n")
-        spark = get_session("bench-nightly", master=f"local[{args.cores}]")
+        # Without `tokenizer` it trains and pins the first tokenizer on each store's own shards, as a deliberate toy
+        # (size checks off).
+        given = f"tokenizer = {json.dumps(tokenizer)}\n" if tokenizer else ""
+        config.write_text(f"[run]\nprogress_seconds = 0\n[tokenize]\non_no_pin = \"train\"\nallow_toy = true\n{given}")
+        spark = get_session("bench-nightly", master=f"local[{cores}]")
         nightly("BENCH-WARMUP", [str(f) for f in warm], str(work / "store-warmup"), str(config))  # JVM, workers
-        return run_size(spark, work, config, files, args.single, args.cores)
+        return run_size(spark, work, config, files, size, cores)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

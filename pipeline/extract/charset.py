@@ -114,7 +114,7 @@ def decode_html(body: bytes, content_type: str | None = None) -> Decoded | None:
             text = _strict(body[len(bom):], codec)
             if text is not None:
                 return Decoded(text, codec, "bom")
-    if b"\x1b$" in body[:65536] or b"\x1b(" in body[:65536]:
+    if body.find(b"\x1b$", 0, 65536) >= 0 or body.find(b"\x1b(", 0, 65536) >= 0:  # no copies of the head
         # ISO-2022-JP escape sequences: 7-bit and unmistakable, whatever the label says.
         text = _strict(body, "iso2022_jp_ext")
         if text is not None:

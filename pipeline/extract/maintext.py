@@ -27,18 +27,25 @@ _TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.I | re.S)
 _DIV_TAG = re.compile(r"<(/?)div\b[^<>]*>", re.I)
 _MAX_PARSER_DEPTH = 255  # libxml2's default nesting limit for HTML
 # Elements a browser does not show: inline display:none / visibility:hidden, the hidden and aria-hidden attributes,
-# the usual screen-reader-only classes, and dialogs (role=dialog, class *-modal: shown only when opened). Templates keep
-# paywall pop-ups, share-bar labels and purchase notices there.
-_HIDDEN_XPATH = (
-    "//*[contains(translate(@style, ' ', ''), 'display:none') or contains(translate(@style, ' ', ''), "
-    "'visibility:hidden') or @hidden or @aria-hidden='true' or re:test(@class, "
-    "'(^|\\s)(hidden|hide-text|sr-only|visually-hidden|visuallyhidden|screen-reader-text|is-hidden)(\\s|$)')"
-    " or @role='dialog' or @aria-modal='true' or re:test(@class, '(^|\\s)([a-z0-9]+[_-])*modal(\\s|$)', 'i')]"
-)
-_REGEX_NS = {"re": "http://exslt.org/regular-expressions"}
+# the usual screen-reader-only classes, and dialogs (role=dialog, aria-modal, class *-modal: shown only when opened).
+# Templates keep paywall pop-ups, share-bar labels and purchase notices there.
+_HIDDEN_STYLE = ("display:none", "visibility:hidden")  # in the style attribute without its spaces
+_HIDDEN_CLASS = re.compile(
+    r"(^|\s)(hidden|hide-text|sr-only|visually-hidden|visuallyhidden|screen-reader-text|is-hidden)(\s|$)")
+_MODAL_CLASS = re.compile(r"(^|\s)([a-z0-9]+[_-])*modal(\s|$)", re.I)
 # Author and site profile boxes: a class word ending in "profile", or author-box / author-info / about-author.
-_PROFILE_XPATH = ("//*[re:test(@class, "
-                  "'(^|\\s)([a-z]+[_-])?(profile|author-?box|author-?info|about-?author)(\\s|$)', 'i')]")
+_PROFILE_CLASS = re.compile(r"(^|\s)([a-z]+[_-])?(profile|author-?box|author-?info|about-?author)(\s|$)", re.I)
+_LOWER = "translate(@class, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')"
+# The candidates in native XPath: every element hidden by its attributes, plus elements whose class merely contains
+# a word the class regexes need, which Python then tests with the regex. An XPath regex (EXSLT re:test) calls back
+# into Python for every element that has a class, which cost twice the parse of the page.
+_HIDDEN_CANDIDATES = (
+    "//*[@hidden or @aria-hidden='true' or @role='dialog' or @aria-modal='true' or "
+    "contains(translate(@style, ' ', ''), 'display:none') or contains(translate(@style, ' ', ''), 'visibility:hidden')"
+    f" or contains({_LOWER}, 'hid') or contains({_LOWER}, 'sr-only') or contains({_LOWER}, 'screen-reader-text')"
+    f" or contains({_LOWER}, 'modal')]"
+)
+_PROFILE_CANDIDATES = f"//*[contains({_LOWER}, 'profile') or contains({_LOWER}, 'author')]"
 _LINK_TABLE_SHARE = 0.4  # a table whose text is this much link text is a box of links, not data
 _SPLIT_BODY_MIN_CHARS = 150  # paragraph text of one part of a split article body (a teaser card holds less)
 
@@ -110,18 +117,18 @@ def prune_hidden(tree: HtmlElement) -> HtmlElement:
     article text, and paywall pop-ups ("有料会員の方のみ…") and share-bar headings hide there. An element holding
     half the page's text or more stays: a page wrapped whole in a hidden element (the backdrop of an open dialog,
     content a script reveals) is still the page."""
-    return _prune(tree, _HIDDEN_XPATH)
+    return _prune(tree, [element for element in tree.xpath(_HIDDEN_CANDIDATES) if _is_hidden(element)])
 
 
 def prune_profiles(tree: HtmlElement) -> HtmlElement:
     """Remove author and site profile boxes (class si_profile, author-profile, author-box ...): templates put them
     inside the article container after the text, so the extractor keeps them. Same half-page guard as above."""
-    return _prune(tree, _PROFILE_XPATH)
+    return _prune(tree, [element for element in tree.xpath(_PROFILE_CANDIDATES)
+                         if _PROFILE_CLASS.search(element.get("class") or "")])
 
 
-def _prune(tree: HtmlElement, xpath: str) -> HtmlElement:
-    """Remove the elements the XPath selects, keeping their tail text, unless one holds half the page's text."""
-    found = tree.xpath(xpath, namespaces=_REGEX_NS)
+def _prune(tree: HtmlElement, found: list[HtmlElement]) -> HtmlElement:
+    """Remove the elements found, keeping their tail text, unless one holds half the page's text."""
     if not found:
         return tree
     half = len(tree.text_content()) / 2
@@ -185,6 +192,15 @@ def _prepared(tree: HtmlElement, hidden: bool) -> HtmlElement:
     """The tree trafilatura reads: hidden elements (when asked) and profile boxes pruned, layout tables opened and
     link tables dropped, a split body merged."""
     return merge_split_body(unwrap_layout_tables(prune_profiles(prune_hidden(tree) if hidden else tree)))
+
+
+def _is_hidden(element: HtmlElement) -> bool:
+    """Whether a browser hides the element by its own attributes (style, hidden, aria-hidden, dialog, class)."""
+    style = (element.get("style") or "").replace(" ", "")
+    return (any(rule in style for rule in _HIDDEN_STYLE) or element.get("hidden") is not None
+            or element.get("aria-hidden") == "true" or element.get("role") == "dialog"
+            or element.get("aria-modal") == "true" or _HIDDEN_CLASS.search(element.get("class") or "") is not None
+            or _MODAL_CLASS.search(element.get("class") or "") is not None)
 
 
 def _parsed(page: str, hidden: bool) -> HtmlElement | None:
