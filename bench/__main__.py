@@ -117,7 +117,7 @@ BENCHES: dict[str, tuple[list[str], Callable[[dict[str, Any]], Summary]]] = {
     "extract": (["--records", "4000", "--files", "4", "--cores", str(CORES)], _extract),
     "filters": (["--docs", "300", "--best-of", "1"], _filters),
     "safety": (["--docs", "200", "--repeat", "1"], _safety),
-    "decontam": (["--items", "100000", "--docs", "300", "--best-of", "2"], _decontam),
+    "decontam": (["--items", "100000", "--docs", "900", "--best-of", "3"], _decontam),
     "dedup": (["--sizes", "1000,4000", "--datasketch-docs", "20"], _dedup),
     "tokenize": (["--copies", "1", "--best-of", "1"], _tokenize),
     "ccindex": (["--files", "2", "--records", "500", "--repeat", "1", "--cores", str(CORES)], _ccindex),
