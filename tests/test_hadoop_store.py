@@ -202,3 +202,10 @@ def test_hadoop_locks_refuse_a_live_holder_take_over_a_dead_one_and_beat(spark, 
     with pytest.raises(HadoopExists):
         fs.write_atomic("a.txt", b"2")  # never replaces
     assert fs.read_bytes("a.txt") == b"1" and [n for n, _ in fs.children("")] == ["a.txt", "locks"]
+    fs.write_atomic("src/b.txt", b"b")
+    fs.write_atomic("dst/c.txt", b"c")
+    with pytest.raises(HadoopExists):
+        fs.rename("src", "dst")  # FileSystem.rename would have moved src inside dst
+    assert [n for n, _ in fs.children("dst")] == ["c.txt"] and fs.read_bytes("src/b.txt") == b"b"
+    with pytest.raises(FileNotFoundError):
+        fs.rename("nothing", "elsewhere")

@@ -9,7 +9,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from jwc.pipeline.io.atomic import AtomicFile, atomic_write_bytes, atomic_write_json, atomic_write_text
+from jwc.pipeline.io.atomic import (AtomicFile, atomic_folder, atomic_write_bytes, atomic_write_json, atomic_write_text,
+                                    create_once)
 from jwc.pipeline.io.paths import local_path, open_input, read_ranges
 
 
@@ -80,3 +81,25 @@ def test_parquet_written_through_an_atomic_file_is_readable(tmp_path: Path) -> N
     writer.close()
     out.commit()
     assert pq.read_table(tmp_path / "s.parquet").equals(table)
+
+
+def test_atomic_folder_appears_whole_keeps_a_winner_and_drops_a_failed_fill(tmp_path: Path) -> None:
+    dest = tmp_path / "models" / "tok-1"
+    with pytest.raises(RuntimeError):
+        with atomic_folder(dest) as tmp:
+            (tmp / "part").write_text("half")
+            raise RuntimeError("copy failed")
+    assert not dest.exists() and os.listdir(tmp_path / "models") == []
+    with atomic_folder(dest) as tmp:
+        (tmp / "model").write_text("first")
+        assert not dest.exists()  # nothing visible while it is filled
+    with atomic_folder(dest) as tmp:  # a second process that lost the race
+        (tmp / "model").write_text("second")
+    assert (dest / "model").read_text() == "first" and os.listdir(tmp_path / "models") == ["tok-1"]
+
+
+def test_create_once_creates_exactly_once(tmp_path: Path) -> None:
+    target = tmp_path / "PINNED.json"
+    assert create_once(target, lambda tmp: tmp.write_text("a"))
+    assert not create_once(target, lambda tmp: tmp.write_text("b"))
+    assert target.read_text() == "a" and os.listdir(tmp_path) == ["PINNED.json"]

@@ -3,16 +3,19 @@
 Every write goes to a temporary file beside the target (same folder, so the rename cannot cross file systems), is
 fsynced, then renamed over the target; a crash leaves at most a hidden `.<name>.<pid>.<rand>.tmp` file, and a
 retried Spark task never leaves half a file. AtomicFile is the streaming form (Megatron files, Parquet shards);
-atomic_write_bytes/text/json write a value at once.
+atomic_write_bytes/text/json write a value at once; atomic_folder does the same for a folder of files, and create_once makes a file
+that only one of several racing processes may create.
 """
 from __future__ import annotations
 
 import json
 import os
 import secrets
+import shutil
+from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Callable, Iterator
 
 
 def temp_path(path: Path) -> Path:
@@ -75,3 +78,43 @@ def fsync_dir(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+@contextmanager
+def atomic_folder(dest: Path) -> Iterator[Path]:
+    """A new folder filled under a temporary name beside `dest` (the yielded path) and renamed into place on a clean
+    exit, so a folder that appears is whole. When another process placed `dest` first, its folder wins and the copy
+    is removed; an error in the block removes the copy and leaves `dest` as it was."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = temp_path(dest)
+    tmp.mkdir()
+    try:
+        yield tmp
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    try:
+        os.rename(tmp, dest)
+    except OSError:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if not dest.is_dir():
+            raise
+    else:
+        fsync_dir(dest.parent)
+
+
+def create_once(path: Path, fill: Callable[[Path], None]) -> bool:
+    """Create `path` unless it exists, whole or not at all: `fill` writes a private temporary file, which is then
+    hard-linked into place (a link fails when the name exists, so of two racing processes exactly one creates it).
+    True when this call created it."""
+    tmp = temp_path(path)
+    try:
+        fill(tmp)
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.link(tmp, path)
+    except FileExistsError:
+        return False
+    finally:
+        tmp.unlink(missing_ok=True)
+    return True

@@ -34,11 +34,13 @@ class HadoopFS:
 
     def __init__(self, spark: Any, root: str) -> None:
         self._jvm = spark.sparkContext._jvm
+        self._gateway = spark.sparkContext._gateway
         self.root = root.rstrip("/")
         conf = spark.sparkContext._jsc.hadoopConfiguration()
         root_path = self._jvm.org.apache.hadoop.fs.Path(self.root)
         with _java_errors(f"store {self.root}: no Hadoop file system for it"):
             self.fs = root_path.getFileSystem(conf)
+            self.fc = self._jvm.org.apache.hadoop.fs.FileContext.getFileContext(root_path.toUri(), conf)
 
     def uri(self, rel: str = "") -> str:
         """The full URI of a relative path (what Spark reads and writes)."""
@@ -138,12 +140,13 @@ class HadoopFS:
             raise
 
     def rename(self, src: str, dst: str) -> None:
-        """One FileSystem.rename (atomic on HDFS); refused when the target exists, so nothing is ever replaced."""
-        if self.exists(dst):
-            raise HadoopExists(f"{self.uri(dst)} exists already; nothing was replaced")
+        """One FileContext.rename without OVERWRITE: on HDFS it fails atomically when the target exists (HadoopExists),
+        where FileSystem.rename onto an existing folder would move the source *into* it. Nothing is ever replaced."""
+        fs_pkg = self._jvm.org.apache.hadoop.fs
+        no_overwrite = self._gateway.new_array(fs_pkg.Options.Rename, 1)
+        no_overwrite[0] = fs_pkg.Options.Rename.NONE
         with _java_errors(f"cannot rename {self.uri(src)} to {self.uri(dst)}"):
-            if not self.fs.rename(self._path(src), self._path(dst)):
-                raise HadoopError(f"cannot rename {self.uri(src)} to {self.uri(dst)}")
+            self.fc.rename(self._path(src), self._path(dst), no_overwrite)
 
     def delete(self, rel: str) -> None:
         """Delete a file or a folder tree, if present."""
@@ -225,5 +228,6 @@ class _java_errors:
         if not name:
             return False
         message = str(exc.java_exception.getMessage() or name).splitlines()[0]  # type: ignore[union-attr]
-        error = HadoopMissing if name.endswith("FileNotFoundException") else HadoopError
+        error = (HadoopMissing if name.endswith("FileNotFoundException")
+                 else HadoopExists if name.endswith("FileAlreadyExistsException") else HadoopError)
         raise error(f"{self.what}: {message}") from None

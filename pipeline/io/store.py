@@ -20,7 +20,6 @@ anything outside the store, and symlinks planted in it are never followed.
 from __future__ import annotations
 
 import json
-import os
 import re
 import time
 from pathlib import Path
@@ -28,7 +27,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Mapping
 
 from jwc.pipeline.errors import UserError
-from jwc.pipeline.io.atomic import temp_path
+from jwc.pipeline.io.atomic import create_once
 from jwc.pipeline.io.paths import local_path
 from jwc.pipeline.io.lock import LOCK_PARAMS, LockFile, PosixLockFile, StoreLock
 from jwc.schemas.config import Param
@@ -142,14 +141,7 @@ class Store:
         local = cls.open(work)
         binding = local.root / WORK_MARKER
         if not binding.is_file():
-            tmp = temp_path(binding)
-            tmp.write_text(json.dumps({"store": shared.fs.root}) + "\n")
-            try:
-                os.link(tmp, binding)
-            except FileExistsError:
-                pass
-            finally:
-                tmp.unlink()
+            create_once(binding, lambda tmp: tmp.write_text(json.dumps({"store": shared.fs.root}) + "\n"))
         bound = json.loads(binding.read_text())["store"]
         if bound != shared.fs.root:
             raise StoreError(f"work folder {local.root} works for the store {bound}, not {shared.fs.root}: give "
@@ -174,14 +166,8 @@ class Store:
             if not create:
                 raise StoreError(f"no store at {path}")
             path.mkdir(parents=True, exist_ok=True)
-            tmp = temp_path(marker)
-            tmp.write_text(json.dumps({"format": STORE_FORMAT}) + "\n")
-            try:
-                os.link(tmp, marker)
-            except FileExistsError:
-                pass  # created by another process at the same moment
-            finally:
-                tmp.unlink()
+            # another process may create it at the same moment: then both open its store
+            create_once(marker, lambda tmp: tmp.write_text(json.dumps({"format": STORE_FORMAT}) + "\n"))
         try:
             fmt = json.loads(marker.read_text())["format"]
         except (ValueError, KeyError) as exc:

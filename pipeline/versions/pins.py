@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 from pathlib import Path
 from typing import Any, Mapping
 
-from jwc.pipeline.io.atomic import atomic_write_json, temp_path
+from jwc.pipeline.io.atomic import atomic_folder, atomic_write_bytes, atomic_write_json, create_once
 from jwc.pipeline.io.store import now_utc, safe_name
 from jwc.pipeline.tokens.tokenizer import HFTokenizer, SentencePieceTokenizer, Tokenizer
 from jwc.pipeline.versions.ids import VersionError
@@ -30,21 +29,13 @@ def store_tokenizer(dataset_dir: Path, tok: Tokenizer, eos_token: str, source: M
     folder = tokenizer_folder(tok.id)
     if (root / folder / TOKENIZER_INFO).is_file():
         return folder
-    root.mkdir(parents=True, exist_ok=True)
-    tmp = temp_path(root / folder)
-    tmp.mkdir()
     file = f"{tok.name}.model" if isinstance(tok, SentencePieceTokenizer) else "tokenizer.json"
-    (tmp / file).write_bytes(tok.model)
     eos = tok.eos_token if isinstance(tok, HFTokenizer) else eos_token
     info = {"id": tok.id, "kind": tok.kind, "name": tok.name, "file": file, "eos_token": eos, "eos_id": tok.eos_id,
             "vocab_size": tok.vocab_size, "source": dict(source), "stored": now_utc()}
-    atomic_write_json(tmp / TOKENIZER_INFO, info)
-    try:
-        os.rename(tmp, root / folder)
-    except OSError:  # another run stored the same id first
-        for p in tmp.iterdir():
-            p.unlink()
-        tmp.rmdir()
+    with atomic_folder(root / folder) as tmp:  # another run may store the same id first: its folder wins
+        atomic_write_bytes(tmp / file, tok.model)
+        atomic_write_json(tmp / TOKENIZER_INFO, info)
     return folder
 
 
@@ -76,15 +67,8 @@ def read_pin(dataset_dir: Path) -> dict[str, Any] | None:
 def pin_tokenizer(dataset_dir: Path, folder: str, tokenizer_id: str) -> dict[str, Any]:
     """Pin the dataset to a stored tokenizer unless it already is; returns the pin in force.
 
-    The pin is created with a hard link, which fails when the file exists, so two runs cannot both pin.
+    The pin is created once (create_once), so two runs cannot both pin.
     """
-    root = dataset_dir / "tokenizer"
-    tmp = temp_path(root / PIN_FILE)
-    atomic_write_json(tmp, {"id": tokenizer_id, "folder": folder, "pinned": now_utc()})
-    try:
-        os.link(tmp, root / PIN_FILE)
-    except FileExistsError:
-        pass
-    finally:
-        tmp.unlink()
+    pin = {"id": tokenizer_id, "folder": folder, "pinned": now_utc()}
+    create_once(dataset_dir / "tokenizer" / PIN_FILE, lambda tmp: atomic_write_json(tmp, pin))
     return read_pin(dataset_dir) or {}

@@ -12,12 +12,10 @@ becomes a local path.
 from __future__ import annotations
 
 import json
-import os
 import posixpath
-import shutil
 from pathlib import Path
 
-from jwc.pipeline.io.atomic import temp_path
+from jwc.pipeline.io.atomic import atomic_folder, create_once
 from jwc.pipeline.io.crash import die_at
 from jwc.pipeline.io.store import SharedStore, StoreError, inside, safe_name
 from jwc.pipeline.versions.ids import MANIFEST, VersionError, checked_version, version_number
@@ -43,23 +41,11 @@ def _copy_out(shared: SharedStore, rel: str, dest: Path, files: list[str]) -> No
     that appears is whole); `dest` already there is left as it is (another run copied it first)."""
     if dest.exists():
         return
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = temp_path(dest)
-    tmp.mkdir()
-    try:
+    with atomic_folder(dest) as tmp:
         for name in files:
             local = inside(tmp, tmp / name, f"file of {shared.fs.uri(rel)}")
             local.parent.mkdir(parents=True, exist_ok=True)
             shared.fs.get(posixpath.join(rel, name), str(local))
-    except BaseException:
-        shutil.rmtree(tmp)
-        raise
-    try:
-        os.rename(tmp, dest)
-    except OSError:
-        shutil.rmtree(tmp)
-        if not dest.is_dir():
-            raise
 
 
 def pull_published(shared: SharedStore, dataset: str, dataset_dir: Path, stats: bool = True) -> list[str]:
@@ -83,14 +69,7 @@ def pull_published(shared: SharedStore, dataset: str, dataset_dir: Path, stats: 
     if shared.fs.is_file(pin):
         if not local_pin.is_file():
             local_pin.parent.mkdir(parents=True, exist_ok=True)
-            tmp = temp_path(local_pin)
-            shared.fs.get(pin, str(tmp))
-            try:
-                os.link(tmp, local_pin)
-            except FileExistsError:
-                pass
-            finally:
-                tmp.unlink()
+            create_once(local_pin, lambda tmp: shared.fs.get(pin, str(tmp)))
         if read_pin(dataset_dir)["id"] != json.loads(shared.fs.read_bytes(pin))["id"]:
             raise VersionError(f"the work folder's {local_pin} and the store's {shared.fs.uri(pin)} pin different "
                                "tokenizers")
