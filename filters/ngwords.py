@@ -23,11 +23,13 @@ words and stays quiet on news and encyclopaedic text by three means:
 4. Spelling variants (`ng_spelling`): the automaton runs over a folded view of the text in which 伏せ字 masks,
    symbols or spaces between characters, hiragana for katakana, small kana and long-vowel marks read like the
    entry (セ○クス, ち・ん・こ, せっくす, おっぱ〜い); its matches are mapped back to the original offsets and pass the
-   same boundary checks. Only entries of three or more folded characters get variants (いく for イク, あす for アス
-   are ordinary words).
+   same boundary checks. Only entries of three or more folded characters get every variant (いく for イク, あす for
+   アス are ordinary words); those of two, weighing 0.5 or more, only their spaced-out spelling (バ カ, 死・ね).
 5. Morphology beyond boundaries: a verb entry followed by an auxiliary or a conjunctive particle is a conjugation,
    not the entry (死ねば, 死ねず, 死ねない are not 死ね), and a katakana entry inside a longer katakana run needs the
    rest of the run to be a word, not a fragment MeCab cut from a foreign name (キンタマ|ー|ニ, アナル|ディ).
+6. Forms no list enumerates (`ng_forms`): conjugations of verb entries (ぶっ殺して, パコった) become entries, and the
+   lexicon's productive suffixes (`~フィリア`, `~コキ`) match compounds ending in them that no entry matched.
 
 The word lists: hojichar's three dictionaries, the project's lexicon `ng_lexicon_ja.tsv` beside this module (words
 hojichar lacks, by category and weight, documented in the file), and user lists (one word a line, optional tab +
@@ -49,7 +51,8 @@ import ahocorasick
 from jwc.filters.ng_forms import AffixRule, conjugations
 from jwc.filters.base import Doc, Filter, Rule
 from jwc.filters.charclass import is_hiragana, is_kanji, is_katakana
-from jwc.filters.ng_spelling import LONG_MARKS, MASKS, FoldedText, fold, fold_word, kana_pattern, masked_keys, same_script_shape
+from jwc.filters.ng_spelling import (LONG_MARKS, MASKS, FoldedText, fold, fold_word, kana_pattern, masked_keys,
+                                     same_script_shape, spaced_out)
 from jwc.schemas.config import Param
 
 CATEGORIES = ("adult", "sexual_crime", "abuse", "violence", "discrimination", "drugs", "user")
@@ -352,7 +355,8 @@ class NGWordMatcher:
 
     One automaton over the folded text (with `variants`; over the text itself without): the folded spelling of
     every entry, whose hits are kept where the text there is written like the entry, and the masked keys of the
-    entries of 3 or more folded characters weighing 0.5 or more, whose hits are variant spellings. Folding never
+    entries of 3 or more folded characters weighing 0.5 or more (of 2: the folded key, for spaced-out spellings
+    only), whose hits are variant spellings. Folding never
     splits an entry, so every occurrence as written is also a hit in the folded view; one pass instead of two."""
 
     def __init__(self, entries: Mapping[str, Entry], variants: bool = True):
@@ -362,8 +366,8 @@ class NGWordMatcher:
         for entry in self.entries.values():
             key = fold_word(entry.word) if variants else entry.word
             keys.setdefault(key, ([], []))[0].append(entry)
-            if variants and len(key) >= 3 and entry.weight >= 0.5:  # weak entries' variants are ordinary words
-                for k in (key, *masked_keys(key)):  # (パンツ, not ぱんつ)
+            if variants and len(key) >= 2 and entry.weight >= 0.5:  # weak entries' variants are ordinary words
+                for k in (key, *masked_keys(key)):  # (パンツ, not ぱんつ); two characters: spaced out only
                     keys.setdefault(k, ([], []))[1].append(entry)
         self._automaton = _automaton(keys)
 
@@ -399,7 +403,8 @@ class NGWordMatcher:
             # three hiragana are too often something else: くんに is くん + に, not クンニ
             return []
         written = kana_pattern(span)
-        fitting = [e for e in entries if e.word != span and same_script_shape(e.word, span)]
+        fitting = [e for e in entries if e.word != span and (spaced_out(e.word, span) if len(fold_word(e.word)) == 2
+                                                             else same_script_shape(e.word, span))]
         # the entry in the same scripts first (セックス, not せっくす, for セックスー), then the heaviest
         fitting.sort(key=lambda e: (kana_pattern(e.word) == written, e.weight), reverse=True)
         return [(fitting, start, end)] if fitting else []
