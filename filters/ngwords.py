@@ -394,7 +394,7 @@ class NGWordMatcher:
                            ) -> list[tuple[list[Entry], int, int]]:
         """The entries the span text[start:end] may be a variant spelling of, best first (none when the span is an
         entry as written, judged as such, or too short or a reading to count)."""
-        end = _with_trailing_marks(text, end, windows)
+        end = _with_trailing_marks(text, start, end, windows)
         span = text[start:end]
         hiragana = _HIRAGANA_RUN.fullmatch(span) is not None
         if (span in self.entries and not hiragana and not _HAS_MASK.search(span)) \
@@ -426,13 +426,18 @@ _HIRAGANA_RUN = re.compile("[\u3041-\u3096]+")
 _HAS_MASK = re.compile(f"[{re.escape(MASKS)}]")
 
 
-def _with_trailing_marks(text: str, end: int, windows: Windows) -> int:
+def _with_trailing_marks(text: str, start: int, end: int, windows: Windows) -> int:
     """The end of a variant span with the long-vowel marks after it when MeCab cuts the word before them (セックス|ー
-    is セックスー, a stretched セックス), unchanged when they belong to a longer word (ロックフェラー is not フェラ)."""
+    is セックスー, a stretched セックス) or when span and marks are a whole katakana run (イラマー, which MeCab keeps
+    as one unknown word); unchanged when they belong to a longer word (ロックフェラー is not フェラ) or a name."""
     marks = end
     while marks < len(text) and text[marks] in LONG_MARKS:
         marks += 1
-    return marks if marks > end and _on_token_boundary(text, end, windows) else end
+    if marks == end or (start >= 2 and text[start - 1] in "・=" and _script(text[start - 2]) == "kata"):
+        return end  # after ボブ・ the run is a foreign name: ボブ・フェラー is Bob Feller
+    whole_run = (start == 0 or _script(text[start - 1]) != "kata") and (marks == len(text) or _script(text[marks]) != "kata") \
+        and all(_script(ch) == "kata" for ch in text[start:end])
+    return marks if whole_run or _on_token_boundary(text, end, windows) else end
 
 
 def _outermost(matches: list[tuple[Entry, int, int]]) -> list[tuple[Entry, int, int]]:
