@@ -8,7 +8,6 @@ written `~X` at the end of a run of kanji or katakana, as its own kind of hit.
 """
 from __future__ import annotations
 
-import functools
 import re
 from dataclasses import dataclass
 from typing import Iterator
@@ -21,7 +20,6 @@ _GODAN = {
 }
 # A verb entry: a kanji or katakana stem (not a long mark: おなほーる is a noun) and one godan ending.
 _VERB = re.compile(r".*[\u4e00-\u9fff\u30a1-\u30fa][すくぐむぶぬるうつ]")
-_KANJI_OR_KATAKANA = "\u4e00-\u9fff々\u30a1-\u30fa"
 LONG = "ー"
 
 
@@ -53,14 +51,27 @@ class AffixRule:
     category: str
     weight: float
 
-    @functools.cached_property
-    def pattern(self) -> re.Pattern[str]:
-        katakana = "\u30a1" <= self.suffix[-1] <= "\u30fa"
-        follow = "\u30a1-\u30fa" + LONG if katakana else "\u4e00-\u9fff々"
-        return re.compile(f"(?<![{_KANJI_OR_KATAKANA}{LONG}])(?:[\u4e00-\u9fff々]|[{_KANJI_OR_KATAKANA}]"
-                          f"[{_KANJI_OR_KATAKANA}{LONG}]+?){re.escape(self.suffix)}(?![{follow}])")
-
     def find(self, text: str) -> Iterator[tuple[int, int]]:
-        """(start, end) of every compound of `text` ending in the suffix, prefix included."""
-        for m in self.pattern.finditer(text):
-            yield m.start(), m.end()
+        """(start, end) of every compound of `text` ending in the suffix, prefix included. A plain `str.find` of the
+        suffix, then a walk back over the run: suffixes are rare, and a regex tried at every offset is slow."""
+        katakana_end = "\u30a1" <= self.suffix[-1] <= "\u30fa"
+        at = text.find(self.suffix)
+        while at >= 0:
+            end = at + len(self.suffix)
+            start = at
+            while start > 0 and _in_run(text[start - 1]):
+                start -= 1
+            prefix, after = text[start:at], text[end:end + 1]
+            goes_on = bool(after) and (_in_run(after) and not _is_kanji(after) if katakana_end else _is_kanji(after))
+            if prefix and prefix[0] != LONG and (len(prefix) >= 2 or _is_kanji(prefix)) and not goes_on:
+                yield start, end
+            at = text.find(self.suffix, end)
+
+
+def _in_run(ch: str) -> bool:
+    """A character of a kanji/katakana run (long marks included)."""
+    return "\u4e00" <= ch <= "\u9fff" or ch == "々" or "\u30a1" <= ch <= "\u30fa" or ch == LONG
+
+
+def _is_kanji(ch: str) -> bool:
+    return "\u4e00" <= ch <= "\u9fff" or ch == "々"
