@@ -302,7 +302,7 @@ TOXIC_WORDS = """セックス まんこ ちんこ ちんぽ フェラ フェラ�
 def test_clean_text_flag_rate(ng: NGWordFilter) -> None:
     docs = ngeval.clean_documents()
     assert (len(docs["wikinews"]), len(docs["ud_gsd"])) == (1835, 105)
-    assert ngeval.drop_rate(ng, docs["wikinews"]) <= 0.005  # measured 0.49 % (9 articles)
+    assert ngeval.drop_rate(ng, docs["wikinews"]) <= 0.005  # measured 0.44 % (8 articles)
     assert ngeval.drop_rate(ng, docs["ud_gsd"]) <= 0.02  # measured 1.9 % (2 of 105: エロゲー, バカ + 売春)
 
 
@@ -351,7 +351,8 @@ def test_held_out_words_and_their_obfuscations(tmp_path: Path, ng: NGWordFilter)
     obfuscated = ngeval.toxic_pages(tmp_path, ngeval.obfuscate(sets["hojichar_adult"], 61), 3000, 61)
     toxic = ngeval.toxic_pages(tmp_path, sets["published_other_toxic"], 3000, 62)
     assert len(obfuscated) >= 100 and len(toxic) >= 100
-    # measured 0.78 with variants, 0.48 without (seed 61)
-    assert rate(ng, obfuscated) >= 0.75 and rate(plain_off, obfuscated) <= rate(ng, obfuscated) - 0.2
-    # measured 0.72 (seed 62; 0.71 before issue 15's second part); the goal of 0.9 is not met (docs/safety.md)
+    # measured 0.82 with variants (0.78 before issue 15's third part), 0.48 without (seed 61)
+    assert rate(ng, obfuscated) >= 0.80 and rate(plain_off, obfuscated) <= rate(ng, obfuscated) - 0.2
+    # measured 0.72 (seed 62; 0.71 before issue 15's second part, 0.72 before its third); the goal of 0.9 is not
+    # met (docs/safety.md)
     assert rate(ng, toxic) >= 0.70
