@@ -122,6 +122,15 @@ def masked_keys(key: str) -> list[str]:
     return out
 
 
+def spaced_out(entry: str, span: str) -> bool:
+    """Whether `span` is `entry` as written with separators between its characters (ク ソ, 死・ね): the only variant
+    of a two-character entry, whose masked or re-scripted forms are mostly other words (○ね, くそ)."""
+    return len(span) > len(entry) and span.translate(_NO_SEPARATORS) == entry
+
+
+_NO_SEPARATORS = str.maketrans("", "", _SEPARATORS)
+
+
 def kana_pattern(text: str) -> str:
     """The script of each kana or mask in `text` ("h" hiragana, "k" katakana, "?" a mask), long-vowel marks left
     out: a variant spelling must swap the script of a whole word, not of part of it (はメール is not ハメる)."""

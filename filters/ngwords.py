@@ -23,11 +23,13 @@ words and stays quiet on news and encyclopaedic text by three means:
 4. Spelling variants (`ng_spelling`): the automaton runs over a folded view of the text in which 伏せ字 masks,
    symbols or spaces between characters, hiragana for katakana, small kana and long-vowel marks read like the
    entry (セ○クス, ち・ん・こ, せっくす, おっぱ〜い); its matches are mapped back to the original offsets and pass the
-   same boundary checks. Only entries of three or more folded characters get variants (いく for イク, あす for アス
-   are ordinary words).
+   same boundary checks. Only entries of three or more folded characters get every variant (いく for イク, あす for
+   アス are ordinary words); those of two, weighing 0.5 or more, only their spaced-out spelling (バ カ, 死・ね).
 5. Morphology beyond boundaries: a verb entry followed by an auxiliary or a conjunctive particle is a conjugation,
    not the entry (死ねば, 死ねず, 死ねない are not 死ね), and a katakana entry inside a longer katakana run needs the
    rest of the run to be a word, not a fragment MeCab cut from a foreign name (キンタマ|ー|ニ, アナル|ディ).
+6. Forms no list enumerates (`ng_forms`): conjugations of verb entries (ぶっ殺して, パコった) become entries, and the
+   lexicon's productive suffixes (`~フィリア`, `~コキ`) match compounds ending in them that no entry matched.
 
 The word lists: hojichar's three dictionaries, the project's lexicon `ng_lexicon_ja.tsv` beside this module (words
 hojichar lacks, by category and weight, documented in the file), and user lists (one word a line, optional tab +
@@ -46,13 +48,16 @@ from typing import Any, Mapping
 
 import ahocorasick
 
+from jwc.filters.ng_forms import AffixRule, conjugations
 from jwc.filters.base import Doc, Filter, Rule
 from jwc.filters.charclass import is_hiragana, is_kanji, is_katakana
-from jwc.filters.ng_spelling import LONG_MARKS, MASKS, FoldedText, fold, fold_word, kana_pattern, masked_keys, same_script_shape
+from jwc.filters.ng_spelling import (LONG_MARKS, MASKS, FoldedText, fold, fold_word, kana_pattern, masked_keys,
+                                     same_script_shape, spaced_out)
 from jwc.schemas.config import Param
 
 CATEGORIES = ("adult", "sexual_crime", "abuse", "violence", "discrimination", "drugs", "user")
 LEXICON = Path(__file__).with_name("ng_lexicon_ja.tsv")
+AFFIX_MARK = "~"  # a lexicon word written ～フィリア is a suffix (NFKC turns ～ into ~)
 LEXICON_CATEGORIES = frozenset(CATEGORIES) - {"user"}
 HOJICHAR_FILES = {
     "adult": "adult_keywords_ja.txt",
@@ -238,13 +243,21 @@ def build_entries(user_lists: list[str], user_weight: float, categories: list[st
             w = given if given is not None else WEIGHT_OVERRIDES.get(word, default) if category != "user" else default
             rows.append((word, category, w))
     if lexicon is not None:
-        rows += read_lexicon(lexicon)
+        rows += [row for row in read_lexicon(lexicon) if not row[0].startswith(AFFIX_MARK)]
+    rows += [(form, category, w) for word, category, w in rows if w >= 0.5 for form in conjugations(word)]
     cats: dict[str, set[str]] = {}
     weight: dict[str, float] = {}
     for word, category, w in rows:
         cats.setdefault(word, set()).add(category)
         weight[word] = max(weight.get(word, 0.0), w)
     return {w: Entry(w, tuple(sorted(cats[w])), weight[w]) for w in cats}
+
+
+def build_affixes(lexicon: Path | None = LEXICON) -> list[AffixRule]:
+    """The lexicon's productive suffixes, written `~X` (NFKC of `～X`): matched by `AffixRule`, not as words."""
+    rows = read_lexicon(lexicon) if lexicon is not None else []
+    return [AffixRule(word[len(AFFIX_MARK):], category, w) for word, category, w in rows
+            if word.startswith(AFFIX_MARK) and len(word) > len(AFFIX_MARK)]
 
 
 _wakati: Any = None
@@ -342,7 +355,8 @@ class NGWordMatcher:
 
     One automaton over the folded text (with `variants`; over the text itself without): the folded spelling of
     every entry, whose hits are kept where the text there is written like the entry, and the masked keys of the
-    entries of 3 or more folded characters weighing 0.5 or more, whose hits are variant spellings. Folding never
+    entries of 3 or more folded characters weighing 0.5 or more (of 2: the folded key, for spaced-out spellings
+    only), whose hits are variant spellings. Folding never
     splits an entry, so every occurrence as written is also a hit in the folded view; one pass instead of two."""
 
     def __init__(self, entries: Mapping[str, Entry], variants: bool = True):
@@ -352,8 +366,8 @@ class NGWordMatcher:
         for entry in self.entries.values():
             key = fold_word(entry.word) if variants else entry.word
             keys.setdefault(key, ([], []))[0].append(entry)
-            if variants and len(key) >= 3 and entry.weight >= 0.5:  # weak entries' variants are ordinary words
-                for k in (key, *masked_keys(key)):  # (パンツ, not ぱんつ)
+            if variants and len(key) >= 2 and entry.weight >= 0.5:  # weak entries' variants are ordinary words
+                for k in (key, *masked_keys(key)):  # (パンツ, not ぱんつ); two characters: spaced out only
                     keys.setdefault(k, ([], []))[1].append(entry)
         self._automaton = _automaton(keys)
 
@@ -380,7 +394,7 @@ class NGWordMatcher:
                            ) -> list[tuple[list[Entry], int, int]]:
         """The entries the span text[start:end] may be a variant spelling of, best first (none when the span is an
         entry as written, judged as such, or too short or a reading to count)."""
-        end = _with_trailing_marks(text, end, windows)
+        end = _with_trailing_marks(text, start, end, windows)
         span = text[start:end]
         hiragana = _HIRAGANA_RUN.fullmatch(span) is not None
         if (span in self.entries and not hiragana and not _HAS_MASK.search(span)) \
@@ -389,7 +403,8 @@ class NGWordMatcher:
             # three hiragana are too often something else: くんに is くん + に, not クンニ
             return []
         written = kana_pattern(span)
-        fitting = [e for e in entries if e.word != span and same_script_shape(e.word, span)]
+        fitting = [e for e in entries if e.word != span and (spaced_out(e.word, span) if len(fold_word(e.word)) == 2
+                                                             else same_script_shape(e.word, span))]
         # the entry in the same scripts first (セックス, not せっくす, for セックスー), then the heaviest
         fitting.sort(key=lambda e: (kana_pattern(e.word) == written, e.weight), reverse=True)
         return [(fitting, start, end)] if fitting else []
@@ -411,13 +426,18 @@ _HIRAGANA_RUN = re.compile("[\u3041-\u3096]+")
 _HAS_MASK = re.compile(f"[{re.escape(MASKS)}]")
 
 
-def _with_trailing_marks(text: str, end: int, windows: Windows) -> int:
+def _with_trailing_marks(text: str, start: int, end: int, windows: Windows) -> int:
     """The end of a variant span with the long-vowel marks after it when MeCab cuts the word before them (セックス|ー
-    is セックスー, a stretched セックス), unchanged when they belong to a longer word (ロックフェラー is not フェラ)."""
+    is セックスー, a stretched セックス) or when span and marks are a whole katakana run (イラマー, which MeCab keeps
+    as one unknown word); unchanged when they belong to a longer word (ロックフェラー is not フェラ) or a name."""
     marks = end
     while marks < len(text) and text[marks] in LONG_MARKS:
         marks += 1
-    return marks if marks > end and _on_token_boundary(text, end, windows) else end
+    if marks == end or (start >= 2 and text[start - 1] in "・=" and _script(text[start - 2]) == "kata"):
+        return end  # after ボブ・ the run is a foreign name: ボブ・フェラー is Bob Feller
+    whole_run = (start == 0 or _script(text[start - 1]) != "kata") and (marks == len(text) or _script(text[marks]) != "kata") \
+        and all(_script(ch) == "kata" for ch in text[start:end])
+    return marks if whole_run or _on_token_boundary(text, end, windows) else end
 
 
 def _outermost(matches: list[tuple[Entry, int, int]]) -> list[tuple[Entry, int, int]]:
@@ -437,7 +457,7 @@ def _accepted_as_written(entry: Entry, text: str, start: int, end: int) -> bool:
     MeCab cannot segment き.ん.た.ま or せっくす, but it can tell whether キンタマ, セックス fit where they stand."""
     lo, hi = max(0, start - 20), min(len(text), end + 20)
     restored = text[lo:start] + entry.word + text[end:hi]
-    return _accepted(entry, restored, start - lo, start - lo + len(entry.word), [])
+    return _accepted(entry, restored, start - lo, start - lo + len(entry.word), [], written=False)
 
 
 def _automaton(keys: Mapping[str, Key]) -> Any:
@@ -451,16 +471,17 @@ def _automaton(keys: Mapping[str, Key]) -> Any:
     return automaton
 
 
-def _accepted(entry: Entry, text: str, start: int, end: int, windows: Windows) -> bool:
-    """Both edges of the occurrence text[start:end] pass their checks: cheap ones first, MeCab only when needed."""
+def _accepted(entry: Entry, text: str, start: int, end: int, windows: Windows, written: bool = True) -> bool:
+    """Both edges of the occurrence text[start:end] pass their checks: cheap ones first, MeCab only when needed.
+    `written`: the entry stands in the text as written, not restored in place of a variant spelling."""
     checks = (_edge_check(len(entry.word), text[start]), _edge_check(len(entry.word), text[end - 1]))
     length = len(entry.word)
     start_ok, end_ok = _edge_verdict(checks[0], length, text, start, False), _edge_verdict(checks[1], length, text, end, True)
     if start_ok is False or end_ok is False:
         return False
-    if start_ok is None and not _edge_on_tokens(checks[0], entry, text, start, False, windows):
+    if start_ok is None and not _edge_on_tokens(checks[0], entry, text, start, False, windows, written):
         return False
-    if end_ok is None and not _edge_on_tokens(checks[1], entry, text, end, True, windows):
+    if end_ok is None and not _edge_on_tokens(checks[1], entry, text, end, True, windows, written):
         return False
     # a verb entry followed by an auxiliary or conjunctive particle is a conjugation (死ねば, 死ねず)
     return not (checks[1] == "token" and _script(text[end - 1]) == "hira" and end < len(text)
@@ -510,10 +531,28 @@ def _splits_katakana_run(text: str, at: int) -> bool:
     return cut and len(sides) == 2 and not any(_is_fragment(t) for t in sides)
 
 
-def _edge_on_tokens(check: str, entry: Entry, text: str, at: int, is_end: bool, windows: Windows) -> bool:
-    """The MeCab part of the edge check."""
+def _glued_to_words(text: str, at: int, is_end: bool) -> bool:
+    """Whether the rest of the katakana run on one side of an entry is a compound of words (クロンボ|クラブ), read by
+    MeCab apart from the entry, which MeCab may cut wrongly where it does not know it (クロ|ンボクラブ): every piece
+    a dictionary word, not a proper noun and not a fragment (キンタマ|ーニ, アナル|ディ, ジョコ|ビッチ stay apart)."""
+    lo, hi = at, at
+    while lo > 0 and _script(text[lo - 1]) == "kata":
+        lo -= 1
+    while hi < len(text) and _script(text[hi]) == "kata":
+        hi += 1
+    rest = text[at:hi] if is_end else text[lo:at]
+    return all(not w.is_unk and w.feature.pos2 != "固有名詞" and not _is_fragment(w.surface)
+               for w in _mecab(full=True)(rest))
+
+
+def _edge_on_tokens(check: str, entry: Entry, text: str, at: int, is_end: bool, windows: Windows,
+                    written: bool = True) -> bool:
+    """The MeCab part of the edge check. Glued to other words (クロンボ|クラブ) only an entry of weight 1.0 counts,
+    which is abusive or explicit in any compound (ヘルス|ケア is not), and only as written: a variant's folded key
+    finds too many pieces of other words (セクス|トン restored as セクース|トン)."""
     if check == "kata":  # next to katakana: only where the run is a compound of words
-        return _splits_katakana_run(text, at)
+        return _splits_katakana_run(text, at) or (written and entry.weight >= 1.0 and len(entry.word) >= 3
+                                                  and _glued_to_words(text, at, is_end))
     if _on_token_boundary(text, at, windows):
         return True
     if check == "kanji":
@@ -540,6 +579,22 @@ def score_matches(matches: list[tuple[Entry, int, int]], length: int, reference_
     topics = {c for e in strong for c in e.categories}
     weak = sum(v for e, v in parts.items() if e.weight < 0.5 and topics.intersection(e.categories))
     return (sum(strong.values()) + min(weak, weak_cap)) / math.sqrt(max(1.0, length / reference_chars))
+
+
+def affix_hits(rules: list[AffixRule], text: str, matches: list[tuple[Entry, int, int]],
+               ) -> list[tuple[Entry, int, int]]:
+    """Compounds ending in a productive suffix (ズーフィリア, 脇コキ) that no entry matched, as pseudo-entries of the
+    suffix's category and weight (the compound is the word, so two of them count as two distinct words)."""
+    taken = bytearray(len(text))
+    for _, start, end in matches:
+        taken[start:end] = b"\x01" * (end - start)
+    out: list[tuple[Entry, int, int]] = []
+    for rule in rules:
+        for s, e in rule.find(text):
+            if not any(taken[s:e]):
+                taken[s:e] = b"\x01" * (e - s)
+                out.append((Entry(text[s:e], (rule.category,), rule.weight), s, e))
+    return out
 
 
 class NGWordFilter(Filter):
@@ -579,10 +634,12 @@ class NGWordFilter(Filter):
         entries = build_entries(list(self.options["user_lists"]), self.options["user_weight"],
                                 list(self.options["categories"]), LEXICON if self.options["lexicon"] else None)
         self.matcher = NGWordMatcher(entries, self.options["variants"])
+        self.affixes = build_affixes(LEXICON if self.options["lexicon"] else None)
 
     def signals(self, doc: Doc) -> dict[str, float]:
         text = doc.cached("ng_normalised", lambda: _norm(doc.text))
         matches = self.matcher.find(text)
+        matches += affix_hits(self.affixes, text, matches)
         per_category = dict.fromkeys(CATEGORIES, 0)
         covered = bytearray(len(text))
         for entry, start, end in matches:

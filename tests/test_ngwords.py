@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 
 from jwc.filters.base import Doc
-from jwc.filters.ngwords import LEXICON, LEXICON_CATEGORIES, NGWordFilter, hojichar_dict_dir, read_lexicon
+from jwc.filters.ng_forms import AffixRule, conjugations
+from jwc.filters.ngwords import (LEXICON, LEXICON_CATEGORIES, NGWordFilter, affix_hits, hojichar_dict_dir,
+                                read_lexicon)
 from jwc.schemas.config import resolve
 from tests import ngeval
 
@@ -161,6 +163,10 @@ NOT_ENTRIES = [
     "死ねばいいと思わない。", "そんなことでは死ねず、生き延びた。", "まだ死ねない。", "ページをめくらない。",
     "メールはメールで送る。", "テレサ似のパンが盗まれた。", "○チンコで大勝ちした。", "ブスッと刺した。",
     "米国ロックフェラー財団に招かれた。",
+    # issue 15, third part: names and words around the new forms, suffixes, glued and spaced-out matching
+    "ボブ・フェラーが速球を投げた。", "ホセ・フェラー氏が主演した。", "コキアの紅葉を見に行った。", "野郎ども、出発だ。",
+    "教会のセクストンが鐘を鳴らした。", "日・米・英の首脳が会談した。", "ワクチンを接種した。", "ヘルスケア産業が伸びた。",
+    "アナルコキャピタリズムを論じた。",
 ]
 
 
@@ -211,6 +217,43 @@ def test_imperatives_and_compounds_still_hit(ng: NGWordFilter) -> None:
     assert words(ng, "アダルトビデオ") == ["アダルトビデオ"]  # the longest match only, not also アダルト
 
 
+# Forms no list enumerates (filters/ng_forms.py): conjugations of verb entries, productive suffixes, weight-1.0
+# entries glued to dictionary words, spaced-out two-character entries, stretched katakana runs: (text, word found).
+FORMS = [
+    ("お前をぶっ殺してやる。", "ぶっ殺してやる"), ("昨日パコった相手", "パコった"), ("ぶっ殺せ！", "ぶっ殺せ"),
+    ("ハメまくりの夜", "ハメまくり"), ("ズーフィリアの男", "ズーフィリア"), ("ヘベフィリアという嗜好", "ヘベフィリア"),
+    ("脇コキ動画", "脇コキ"), ("屍姦の描写", "屍姦"), ("母子相姦もの", "母子相姦"), ("このブタ野郎が", "ブタ野郎"),
+    ("クロンボクラブW杯", "クロンボ"), ("パイズリサービス", "パイズリ"), ("お前はバ カだ", "バカ"), ("死・ねよ", "死ね"),
+    ("巨・乳の画像", "巨乳"), ("イラマーの動画", "イラマ"), ("オナニーーした", "オナニ"),
+]
+
+
+@pytest.mark.parametrize("text, word", FORMS)
+def test_forms_no_list_enumerates_hit(ng: NGWordFilter, text: str, word: str) -> None:
+    matches = ng.matcher.find(text.lower())
+    assert [e.word for e, _, _ in matches + affix_hits(ng.affixes, text.lower(), matches)] == [word]
+
+
+def test_conjugations_and_suffixes() -> None:
+    assert conjugations("ぶっ殺す") == ["ぶっ殺さない", "ぶっ殺される", "ぶっ殺した", "ぶっ殺したい", "ぶっ殺したら",
+                                    "ぶっ殺して", "ぶっ殺しまくり", "ぶっ殺しまくる", "ぶっ殺します", "ぶっ殺せ"]
+    assert "くわえ込んだ" in conjugations("くわえ込む") and "ハメた" in conjugations("ハメる")  # voiced; ichidan reading
+    assert conjugations("おなほーる") == conjugations("セックス") == []  # nouns: a long mark or no verb ending
+    rule = AffixRule("フィリア", "adult", 0.5)
+    assert list(rule.find("。ズーフィリアは")) == [(1, 7)] and list(rule.find("ヘベフィリア大統領")) == [(0, 6)]
+    assert list(rule.find("アフィリア")) == list(rule.find("ペドフィリアス")) == []  # one-kana prefix; a longer name
+    assert list(AffixRule("姦", "adult", 1.0).find("獣姦罪")) == []  # the compound goes on in kanji
+
+
+def test_affix_hits_score_like_entries(ng: NGWordFilter) -> None:
+    sig = ng.signals(Doc("脇コキと髪コキの動画。"))  # two compounds of ～コキ (1.0): two distinct words
+    assert (sig["ng_adult"], sig["ng_distinct"], sig["ng_score"]) == (2.0, 2.0, 2.0)
+    assert ng.signals(Doc("手コキ動画。"))["ng_distinct"] == 1.0  # an entry itself is not also a suffix hit
+    one = ng.signals(Doc("ヘベフィリアについての記事を読んだが、専門家の解説は丁寧で分かりやすかった。"))  # ～フィリア: 0.5
+    assert one["ng_score"] == 0.5 and not ng.decide(one)
+    assert NGWordFilter({"lexicon": False}).affixes == []
+
+
 def test_lexicon_adds_categories_hojichar_lacks(ng: NGWordFilter, tmp_path: Path) -> None:
     rows = read_lexicon(LEXICON)
     by_category = {c: [w for w, cat, _ in rows if cat == c] for c in LEXICON_CATEGORIES}
@@ -259,7 +302,7 @@ TOXIC_WORDS = """セックス まんこ ちんこ ちんぽ フェラ フェラ�
 def test_clean_text_flag_rate(ng: NGWordFilter) -> None:
     docs = ngeval.clean_documents()
     assert (len(docs["wikinews"]), len(docs["ud_gsd"])) == (1835, 105)
-    assert ngeval.drop_rate(ng, docs["wikinews"]) <= 0.005  # measured 0.49 % (9 articles)
+    assert ngeval.drop_rate(ng, docs["wikinews"]) <= 0.005  # measured 0.44 % (8 articles)
     assert ngeval.drop_rate(ng, docs["ud_gsd"]) <= 0.02  # measured 1.9 % (2 of 105: エロゲー, バカ + 売春)
 
 
@@ -308,7 +351,8 @@ def test_held_out_words_and_their_obfuscations(tmp_path: Path, ng: NGWordFilter)
     obfuscated = ngeval.toxic_pages(tmp_path, ngeval.obfuscate(sets["hojichar_adult"], 61), 3000, 61)
     toxic = ngeval.toxic_pages(tmp_path, sets["published_other_toxic"], 3000, 62)
     assert len(obfuscated) >= 100 and len(toxic) >= 100
-    # measured 0.78 with variants, 0.48 without (seed 61)
-    assert rate(ng, obfuscated) >= 0.75 and rate(plain_off, obfuscated) <= rate(ng, obfuscated) - 0.2
-    # measured 0.72 (seed 62; 0.71 before issue 15's second part); the goal of 0.9 is not met (docs/safety.md)
+    # measured 0.82 with variants (0.78 before issue 15's third part), 0.48 without (seed 61)
+    assert rate(ng, obfuscated) >= 0.80 and rate(plain_off, obfuscated) <= rate(ng, obfuscated) - 0.2
+    # measured 0.72 (seed 62; 0.71 before issue 15's second part, 0.72 before its third); the goal of 0.9 is not
+    # met (docs/safety.md)
     assert rate(ng, toxic) >= 0.70
