@@ -20,6 +20,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+import trafilatura
 
 from jwc.filters.chain import Chain
 from jwc.filters.charclass import JA_LETTERS
@@ -158,6 +159,32 @@ def test_profile_boxes_and_link_tables_go_layout_tables_open() -> None:
               f"<td><table>{links}</table></td></tr></table></body></html>")
     text = extract_main_text(layout, "", 10.0).text
     assert "おしまい" in text and "姉妹サイト" not in text and "|" not in text  # trafilatura alone keeps all three
+
+
+def test_caption_class_without_media_is_text_with_media_a_caption() -> None:
+    story = "<p>" + "町はずれのパン屋に、毎朝一番に来る猫がいました。" * 6 + "</p>"
+    catch = "<p class='summary-caption'>焼きたての香りが結ぶ、小さな友情の物語！</p>"
+    page = f"<html><body><h1>パン屋の猫</h1><article>{catch}{story * 3}</article></body></html>"
+    assert "小さな友情の物語" in extract_main_text(page, "", 10.0).text
+    assert "小さな友情の物語" not in trafilatura.extract(page, fast=True)  # trafilatura alone drops it
+    photo = page.replace(catch, f"<img src='/cat.jpg' alt=''>{catch}")
+    assert "小さな友情の物語" not in extract_main_text(photo, "", 10.0).text  # a photo caption stays out
+
+
+def test_related_boxes_and_teaser_cards_go() -> None:
+    lead = "<p>" + "市は十日、駅前の再開発計画を発表した。" * 10 + "</p>"
+    teasers = "".join(f"<p>{i}日、市は新しい図書館の計画を発表しました。開館は来年の春です。</p>" for i in range(1, 4))
+    box = f"<div class='more'><h3>新着ニュース</h3>{teasers}</div>"
+    card = "<a href='/contact'><div><p>取材のお問い合わせ</p><span>担当窓口をご案内いたします。</span></div></a>"
+    page = f"<html><body><article><h1>再開発計画</h1>{lead}{box}{card}</article></body></html>"
+    text = extract_main_text(page, "", 10.0).text
+    assert "再開発計画を発表" in text and "図書館" not in text and "窓口" not in text
+    # A heading that is not the box's first child, or is no related heading, leaves its box alone.
+    kept = page.replace("<h3>新着ニュース</h3>", "<h3>計画の経緯</h3>")
+    assert "図書館" in extract_main_text(kept, "", 10.0).text
+    # A link around an image only (a photo that opens larger) is no card.
+    photo = page.replace(card, "<a href='/big.jpg'><div><img src='/s.jpg'></div></a>")
+    assert extract_main_text(photo, "", 10.0).text == text
 
 
 def test_split_body_parts_move_into_the_first() -> None:

@@ -21,6 +21,7 @@ from trafilatura.metadata import extract_title
 from trafilatura.settings import Extractor
 from trafilatura.utils import load_html
 
+from jwc.filters.cleaners import RELATED_HEAD_RE
 
 _OG_TITLE = re.compile(r"""<meta[^>]+property=["']og:title["'][^>]+content=["']([^"']+)""", re.I)
 _TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.I | re.S)
@@ -46,6 +47,14 @@ _HIDDEN_CANDIDATES = (
     f" or contains({_LOWER}, 'modal')]"
 )
 _PROFILE_CANDIDATES = f"//*[contains({_LOWER}, 'profile') or contains({_LOWER}, 'author')]"
+# Media a photo caption sits next to (in the caption's parent).
+_MEDIA = ".//img | .//picture | .//figure | .//video | .//iframe | .//svg | .//canvas"
+_CAPTION_CANDIDATES = ("//*[self::div or self::p or self::span or self::section]"
+                       "[contains(@class, 'caption') or contains(@id, 'caption')]")
+_HEADINGS = "//h1 | //h2 | //h3 | //h4 | //h5 | //h6"
+# Links wrapping blocks that hold a sentence: teaser and notice cards (HTML allows an <a> around a whole block).
+_BLOCK_LINKS = ("//a[contains(., '。')][.//p or .//div or .//dl or .//ul or .//ol or .//table or .//h1 or .//h2 "
+                "or .//h3 or .//h4 or .//h5 or .//h6]")
 _LINK_TABLE_SHARE = 0.4  # a table whose text is this much link text is a box of links, not data
 _SPLIT_BODY_MIN_CHARS = 150  # paragraph text of one part of a split article body (a teaser card holds less)
 
@@ -183,15 +192,52 @@ def unwrap_layout_tables(tree: HtmlElement) -> HtmlElement:
     return tree
 
 
+def keep_text_captions(tree: HtmlElement) -> HtmlElement:
+    """Take the word "caption" out of the class and id of blocks with no image, video or figure in their parent:
+    such a "caption" captions nothing (a book's catch line, a lead), but trafilatura drops every caption class when
+    it leaves images out."""
+    for element in tree.xpath(_CAPTION_CANDIDATES):
+        parent = element.getparent()
+        if parent is None or parent.xpath(_MEDIA):
+            continue
+        for attribute in ("class", "id"):
+            words = (element.get(attribute) or "").split()
+            if any("caption" in word for word in words):
+                element.set(attribute, " ".join(word for word in words if "caption" not in word))
+    return tree
+
+
+def prune_titled_boxes(tree: HtmlElement) -> HtmlElement:
+    """Remove a box whose first child is a related/latest/recommended-articles heading ("新着ニュースリリース",
+    "関連記事", "最新TOPICS"): a recirculation box inside the article's container, whose teaser lines are full
+    sentences the line cleaner cannot tell from text. Same half-page guard as hidden elements."""
+    found = []
+    for heading in tree.xpath(_HEADINGS):
+        box, text = heading.getparent(), " ".join(heading.text_content().split())
+        m = RELATED_HEAD_RE.match(text)
+        if (m is not None and m.end() == len(text) and box is not None and heading.getprevious() is None
+                and not (box.text or "").strip()):
+            found.append(box)
+    return _prune(tree, found)
+
+
+def prune_block_links(tree: HtmlElement) -> HtmlElement:
+    """Remove links that wrap blocks (paragraphs, lists, headings) holding a sentence: cards leading to another
+    page (a teaser, the contact page, a newsletter sign-up), whose text is that page's, not the article's; the
+    extractor keeps their sentences (link boxes of bare headlines it already leaves out)."""
+    return _prune(tree, tree.xpath(_BLOCK_LINKS))
+
+
 def _letters(element: HtmlElement) -> int:
     """Characters of the element's text, whitespace not counted."""
     return len("".join(element.text_content().split()))
 
 
 def _prepared(tree: HtmlElement, hidden: bool) -> HtmlElement:
-    """The tree trafilatura reads: hidden elements (when asked) and profile boxes pruned, layout tables opened and
-    link tables dropped, a split body merged."""
-    return merge_split_body(unwrap_layout_tables(prune_profiles(prune_hidden(tree) if hidden else tree)))
+    """The tree trafilatura reads: hidden elements (when asked), profile boxes, related-article boxes and block
+    links pruned, text captions kept, layout tables opened and link tables dropped, a split body merged."""
+    pruned = prune_block_links(prune_titled_boxes(prune_profiles(prune_hidden(tree) if hidden else tree)))
+    return merge_split_body(unwrap_layout_tables(keep_text_captions(pruned)))
 
 
 def _is_hidden(element: HtmlElement) -> bool:
