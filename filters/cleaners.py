@@ -301,9 +301,10 @@ class SiteFurnitureRemover(Cleaner):
     article's container: paywall, membership and newsletter notices (and everything after a paywall notice that
     closes the article: what follows a paywall is recommendations and footer), share and save prompts,
     related-article and recommendation blocks (heading plus its short item lines), bylines and credits, date/time
-    stamp lines, and navigation left-overs (breadcrumbs, previous/next links, "back to the list" links, menus of short bullet items
-    at the very start or end). Only lines up to max_line_chars are judged, so a paragraph that mentions 会員登録
-    stays."""
+    stamp lines (not a list item's date whose entry follows), disclaimers, trademark and licence lines, and
+    navigation left-overs (breadcrumbs, version switches, previous/next links, "back to the list" links, menus of
+    short bullet items at the very start or end). Only lines up to max_line_chars are judged, so a paragraph that
+    mentions 会員登録 stays."""
 
     name = "furniture"
     params = {
