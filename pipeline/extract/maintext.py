@@ -21,7 +21,7 @@ from trafilatura.metadata import extract_title
 from trafilatura.settings import Extractor
 from trafilatura.utils import load_html
 
-from jwc.filters.cleaners import RELATED_HEAD_RE
+from jwc.filters.cleaners import RELATED_HEAD_RE, SENTENCE_END_RE
 
 _OG_TITLE = re.compile(r"""<meta[^>]+property=["']og:title["'][^>]+content=["']([^"']+)""", re.I)
 _TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.I | re.S)
@@ -56,6 +56,11 @@ _HEADINGS = "//h1 | //h2 | //h3 | //h4 | //h5 | //h6"
 _BLOCK_LINKS = ("//a[contains(., '。')][.//p or .//div or .//dl or .//ul or .//ol or .//table or .//h1 or .//h2 "
                 "or .//h3 or .//h4 or .//h5 or .//h6]")
 _LINK_TABLE_SHARE = 0.4  # a table whose text is this much link text is a box of links, not data
+# Where the headline is looked for: the first lines of the text; what may stand before it: label lines (section
+# name, breadcrumb, date) up to this long without a sentence end; what separates it from the site name in <title>.
+_HEADLINE_LINES = 4
+_LABEL_MAX_CHARS = 80
+_TITLE_SEPARATORS = "|｜-－–—:：<＜《【[［(（/／・»«"
 _SPLIT_BODY_MIN_CHARS = 150  # paragraph text of one part of a split article body (a teaser card holds less)
 
 
@@ -276,7 +281,33 @@ def extract_main_text(page: str, url: str, timeout: float, fast: bool = True, hi
             # The HTML parser stops at its nesting limit and drops what lies deeper; <div>s carry no text, so a
             # page nested past it (broken templates, hostile pages) is read again without them.
             text = _run(_parsed(_DIV_TAG.sub("", page), hidden), url, fast=fast, favor_recall=False)
-    return Extracted(title=title, text=text) if text else None
+    if not text:
+        return None
+    return Extracted(*headline_first(title, text, page_title(page)))
+
+
+def headline_first(title: str, text: str, page_head: str) -> tuple[str, str]:
+    """(title, text) starting at the headline: a page's <title> is its headline plus the site name, so when one of
+    the first lines of the text is that headline, with only label lines (a section name, a breadcrumb, a date)
+    before it, it is the title and the labels go. trafilatura's title may be the section heading (the first of two
+    <h1>) or the <title> with the site name, and the labels would be published as text."""
+    lines = text.split("\n")
+    head = " ".join(page_head.split())
+    for k, line in enumerate(lines[:_HEADLINE_LINES]):
+        candidate = " ".join(line.split())
+        if len(candidate) >= 4 and _heads(head, candidate):
+            if all(len(label) <= _LABEL_MAX_CHARS and not SENTENCE_END_RE.search(label.strip()) for label in lines[:k]):
+                return candidate, "\n".join(lines[k:])
+            break
+    return title, text
+
+
+def _heads(page_head: str, line: str) -> bool:
+    """Whether the <title> is the line, or the line followed by a separator and the site name."""
+    if not page_head.startswith(line):
+        return False
+    rest = page_head[len(line):].lstrip("。．！？!? \u3000")
+    return not rest or rest[0] in _TITLE_SEPARATORS
 
 
 def _div_depth(page: str) -> int:
