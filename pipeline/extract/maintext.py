@@ -201,9 +201,12 @@ def keep_text_captions(tree: HtmlElement) -> HtmlElement:
     """Take the word "caption" out of the class and id of blocks with no image, video or figure in their parent:
     such a "caption" captions nothing (a book's catch line, a lead), but trafilatura drops every caption class when
     it leaves images out."""
+    has_media: dict[HtmlElement, bool] = {}  # per parent: many captions in one big block search it once
     for element in tree.xpath(_CAPTION_CANDIDATES):
         parent = element.getparent()
-        if parent is None or parent.xpath(_MEDIA):
+        if parent is not None and parent not in has_media:
+            has_media[parent] = bool(parent.xpath(_MEDIA))
+        if parent is None or has_media[parent]:
             continue
         for attribute in ("class", "id"):
             words = (element.get(attribute) or "").split()
