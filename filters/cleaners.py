@@ -252,12 +252,17 @@ SHARE_RE = re.compile(
 RELATED_HEAD_RE = re.compile(
     r"[【■▼◆●＜<\[［]?\s*(?:関連(?:記事|キーワード|ニュース|タグ|リンク|情報|トピックス|動画|書籍|商品|サイト|ワード)"
     r"|おすすめ(?:情報|記事|ニュース|コンテンツ|の記事)?|オススメ(?:記事|情報)?|(?:あわせて|合わせて)読みたい"
-    r"|こちらも(?:おすすめ|オススメ|読まれています)|よく読まれている記事|(?:人気|注目|新着|最新)(?:の記事|記事|ニュース(?:リリース)?|プレスリリース)"
+    r"|こちらも(?:おすすめ|オススメ|読まれています)|よく読まれている記事|(?:人気|注目|新着|最新)(?:の記事|記事|ニュース(?:リリース)?|プレスリリース|トピックス|TOPICS)"
     r"|アクセスランキング|ランキング|この記事(?:を読んだ人|を見た人|に関連する|の関連)[^\s。]{0,20}|ピックアップ|PICK\s?UP)"
     r"(?=\s|$|[/／|｜・:：】■▼＞>\]］])\s*[】■▼＞>\]］]?\s*[:：]?"  # a whole word: not おすすめの観光地は…
 )
-# A site's disclaimer about its writers' views ("記事内の筆者見解は…を代表するものではありません").
-DISCLAIMER_RE = re.compile(r"(?:見解|意見)[^。]{0,40}(?:代表|反映)する(?:もの)?ではありません")
+# A site's disclaimers: its writers' views ("記事内の筆者見解は…を代表するものではありません"), the trademark notice
+# ("記載の会社名・製品名は各社の商標です") and the change notice of product pages ("仕様は予告なく変更されることがあります").
+DISCLAIMER_RE = re.compile(r"(?:見解|意見)[^。]{0,40}(?:代表|反映)する(?:もの)?ではありません"
+                           r"|(?:会社名|社名|製品名|商品名|サービス名|ブランド名)[^。]{0,40}商標(?:です|であります|となっています|となります)"
+                           r"|予告(?:なく|なしに|無く)[^。]{0,20}(?:変更|中止|終了)[^。]{0,12}(?:場合|こと)が(?:あり|ござい)ます")
+# A licence line under a text ("この作品はクリエイティブ・コモンズ … ライセンスの下に提供されています").
+LICENCE_RE = re.compile(r"(?:クリエイティブ・?コモンズ|Creative\s*Commons)[^。]{0,60}(?:ライセンス|[Ll]icen[cs]e)")
 # A flattened list of dated headlines: two or more items that each end in a date in brackets ("…終了へ（4/1）").
 DATED_ITEMS_RE = re.compile(r"(?:[^。]{4,80}?[（(]\d{1,2}/\d{1,2}[）)]\s*){2,}")
 # The signature line of an affiliate product box ("…posted with amazlet at 19.03.02").
@@ -280,8 +285,10 @@ STAMP_RE = re.compile(
     _DATE_OR_TIME + r"|[(（][月火水木金土日](?:曜日?)?[)）]|[月火水木金土日]曜日?|[（(]?(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*[)）]?"
     r"|(?:最終)?(?:更新|公開|投稿|配信|掲載|発行|発売|公表)(?:日時|日|時)?|posted|updated|published|at|[|｜/／・:：\-–—]"
 )
-# Navigation left-overs: breadcrumbs, previous/next links, "back to the list" links.
+# Navigation left-overs: breadcrumbs, previous/next links, "back to the list" links, version switches
+# ("ひらがな ←→ 日本語・英語 ←→ English": two-way arrows between the labels of other versions of the page).
 CRUMB_SEP_RE = re.compile(r"\s[>＞»›]\s|[＞»›]")
+SWITCH_SEP_RE = re.compile(r"←→|↔|⇔|⇄")
 PREV_NEXT_RE = re.compile(r"[«‹].*|.*[»›]|[<＜]\s.*|.*\s[>＞]")
 LINK_END_RE = re.compile(r"(?:一覧(?:へ|を見る|に戻る|ページ)?|に戻る|へ戻る|をもっと見る|はこちら|こちらから|もっと見る)[>＞»›]*$")
 # List bullets before an item; what a stamp line may keep besides stamps (a source name such as オリコン).
@@ -294,9 +301,10 @@ class SiteFurnitureRemover(Cleaner):
     article's container: paywall, membership and newsletter notices (and everything after a paywall notice that
     closes the article: what follows a paywall is recommendations and footer), share and save prompts,
     related-article and recommendation blocks (heading plus its short item lines), bylines and credits, date/time
-    stamp lines, and navigation left-overs (breadcrumbs, previous/next links, "back to the list" links, menus of short bullet items
-    at the very start or end). Only lines up to max_line_chars are judged, so a paragraph that mentions 会員登録
-    stays."""
+    stamp lines (not a list item's date whose entry follows), disclaimers, trademark and licence lines, and
+    navigation left-overs (breadcrumbs, version switches, previous/next links, "back to the list" links, menus of
+    short bullet items at the very start or end). Only lines up to max_line_chars are judged, so a paragraph that
+    mentions 会員登録 stays."""
 
     name = "furniture"
     params = {
@@ -336,18 +344,21 @@ class SiteFurnitureRemover(Cleaner):
 
     @staticmethod
     def is_navigation(line: str) -> bool:
-        """A breadcrumb (two or more > separators), a previous/next link or a "to the list" link."""
+        """A breadcrumb (two or more > separators), a version switch (two or more two-way arrows), a previous/next
+        link or a "to the list" link."""
         if SENTENCE_END_RE.search(line):
             return False
-        return (len(CRUMB_SEP_RE.findall(line)) >= 2 or bool(PREV_NEXT_RE.fullmatch(line))
+        return (len(CRUMB_SEP_RE.findall(line)) >= 2 or len(SWITCH_SEP_RE.findall(line)) >= 2
+                or bool(PREV_NEXT_RE.fullmatch(line))
                 or (len(line) <= 40 and bool(LINK_END_RE.search(line))))
 
     def is_furniture(self, line: str) -> bool:
-        """One short line that is a notice, a prompt, a byline, a stamp, navigation, a views disclaimer, a line
-        of dated headlines or an affiliate box's signature."""
+        """One short line that is a notice, a prompt, a byline, a stamp, navigation, a disclaimer, a licence line,
+        a line of dated headlines or an affiliate box's signature."""
         bare = BULLET_RE.sub("", line)
         return (self.is_notice(bare) or bool(SHARE_RE.fullmatch(bare)) or bool(BYLINE_RE.fullmatch(bare))
                 or self.is_stamp(bare) or self.is_navigation(bare) or bool(DISCLAIMER_RE.search(bare))
+                or bool(LICENCE_RE.search(bare))
                 or bool(DATED_ITEMS_RE.fullmatch(bare)) or bool(AFFILIATE_RE.search(bare)))
 
     @staticmethod
@@ -405,10 +416,17 @@ class SiteFurnitureRemover(Cleaner):
             if (self.options["cut_at_paywall"] and PAYWALL_RE.search(line) and self.is_notice(line)
                     and self.ends_article(lines, i)):
                 break
-            if not self.is_furniture(line):
+            if not self.is_furniture(line) or self.opens_dated_entry(lines, i):
                 out.append(line)
             i += 1
         return _join(out)
+
+    def opens_dated_entry(self, lines: list[str], i: int) -> bool:
+        """A list item's date whose text goes on in the next line ("- 2019年3月15日公表" then the title it dates: a
+        <br> inside one <li>) belongs to that entry, which is kept or dropped by its own line, not a stamp."""
+        line, following = lines[i], lines[i + 1] if i + 1 < len(lines) else ""
+        return (bool(BULLET_RE.match(line)) and self.is_stamp(BULLET_RE.sub("", line)) and bool(following)
+                and not BULLET_RE.match(following) and not self.is_furniture(following))
 
 
 class RepeatedLineRemover(Cleaner):

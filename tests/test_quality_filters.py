@@ -367,6 +367,28 @@ def test_disclaimers_dated_headline_lines_and_affiliate_signatures_are_furniture
     assert cleaner.is_stamp("2019.03.08") and cleaner.is_stamp("3月8日") and not cleaner.is_stamp("62.5g")
 
 
+def test_legal_notices_licence_lines_and_version_switches_are_furniture():
+    cleaner = SiteFurnitureRemover()
+    furniture = ["- ※ 掲載の会社名・製品名は、各社の商標または登録商標です。",
+                 "※ 価格・仕様は予告なく変更される場合があります。",
+                 "この文章はクリエイティブ・コモンズ 表示 4.0 国際 ライセンスで提供しています。",
+                 "ふりがな ←→ 漢字 ←→ English"]
+    keeps = ["同社は新しい製品名を商標登録したと発表した。", "料金は予告なく変わったと利用者が訴えた。",
+             "東京 ⇔ 大阪の夜行バスに乗った", "まちの話題 2024年5月2日 晴れのち雨で、祭りは午後から始まった"]
+    assert [line for line in furniture if not cleaner.is_furniture(line)] == []
+    assert [line for line in keeps if cleaner.is_furniture(line)] == []
+
+
+def test_a_list_items_date_stays_with_the_entry_it_dates():
+    """A <br> inside an <li> ("- date" then the title on the next line): the date is part of the entry."""
+    lead = "市は大型連休中の詐欺に注意するよう呼びかけている。過去の注意喚起は次のとおり。"
+    entry = ["- 2024年4月1日公表", "「連休に便乗した偽の通販サイトにご注意ください」"]
+    assert SiteFurnitureRemover().clean("\n".join([lead, *entry])) == "\n".join([lead, *entry])
+    # A date item followed by another item, or by furniture, is a stamp as before.
+    assert SiteFurnitureRemover().clean("\n".join([lead, "- 2024年4月1日", "- お知らせ一覧へ"])) == lead
+    assert SiteFurnitureRemover().clean("\n".join([lead, "- 2024年4月1日", "この記事をシェア"])) == lead
+
+
 def test_share_bar_flattened_into_a_line_is_cut_but_two_words_in_prose_stay():
     line = ("市は駅前の再開発計画を発表した。 LINEで送る Facebookでシェア リンクをコピー "
             "総事業費は約三百億円で、広告配信の会社も参加する。")

@@ -21,6 +21,7 @@ from trafilatura.metadata import extract_title
 from trafilatura.settings import Extractor
 from trafilatura.utils import load_html
 
+from jwc.filters.cleaners import RELATED_HEAD_RE, SENTENCE_END_RE
 
 _OG_TITLE = re.compile(r"""<meta[^>]+property=["']og:title["'][^>]+content=["']([^"']+)""", re.I)
 _TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.I | re.S)
@@ -46,7 +47,20 @@ _HIDDEN_CANDIDATES = (
     f" or contains({_LOWER}, 'modal')]"
 )
 _PROFILE_CANDIDATES = f"//*[contains({_LOWER}, 'profile') or contains({_LOWER}, 'author')]"
+# Media a photo caption sits next to (in the caption's parent).
+_MEDIA = ".//img | .//picture | .//figure | .//video | .//iframe | .//svg | .//canvas"
+_CAPTION_CANDIDATES = ("//*[self::div or self::p or self::span or self::section]"
+                       "[contains(@class, 'caption') or contains(@id, 'caption')]")
+_HEADINGS = "//h1 | //h2 | //h3 | //h4 | //h5 | //h6"
+# Links wrapping blocks that hold a sentence: teaser and notice cards (HTML allows an <a> around a whole block).
+_BLOCK_LINKS = ("//a[contains(., '。')][.//p or .//div or .//dl or .//ul or .//ol or .//table or .//h1 or .//h2 "
+                "or .//h3 or .//h4 or .//h5 or .//h6]")
 _LINK_TABLE_SHARE = 0.4  # a table whose text is this much link text is a box of links, not data
+# Where the headline is looked for: the first lines of the text; what may stand before it: label lines (section
+# name, breadcrumb, date) up to this long without a sentence end; what separates it from the site name in <title>.
+_HEADLINE_LINES = 4
+_LABEL_MAX_CHARS = 80
+_TITLE_SEPARATORS = "|｜-－–—:：<＜《【[［(（/／・»«"
 _SPLIT_BODY_MIN_CHARS = 150  # paragraph text of one part of a split article body (a teaser card holds less)
 
 
@@ -183,15 +197,55 @@ def unwrap_layout_tables(tree: HtmlElement) -> HtmlElement:
     return tree
 
 
+def keep_text_captions(tree: HtmlElement) -> HtmlElement:
+    """Take the word "caption" out of the class and id of blocks with no image, video or figure in their parent:
+    such a "caption" captions nothing (a book's catch line, a lead), but trafilatura drops every caption class when
+    it leaves images out."""
+    has_media: dict[HtmlElement, bool] = {}  # per parent: many captions in one big block search it once
+    for element in tree.xpath(_CAPTION_CANDIDATES):
+        parent = element.getparent()
+        if parent is not None and parent not in has_media:
+            has_media[parent] = bool(parent.xpath(_MEDIA))
+        if parent is None or has_media[parent]:
+            continue
+        for attribute in ("class", "id"):
+            words = (element.get(attribute) or "").split()
+            if any("caption" in word for word in words):
+                element.set(attribute, " ".join(word for word in words if "caption" not in word))
+    return tree
+
+
+def prune_titled_boxes(tree: HtmlElement) -> HtmlElement:
+    """Remove a box whose first child is a related/latest/recommended-articles heading ("新着ニュースリリース",
+    "関連記事", "最新TOPICS"): a recirculation box inside the article's container, whose teaser lines are full
+    sentences the line cleaner cannot tell from text. Same half-page guard as hidden elements."""
+    found = []
+    for heading in tree.xpath(_HEADINGS):
+        box, text = heading.getparent(), " ".join(heading.text_content().split())
+        m = RELATED_HEAD_RE.match(text)
+        if (m is not None and m.end() == len(text) and box is not None and heading.getprevious() is None
+                and not (box.text or "").strip()):
+            found.append(box)
+    return _prune(tree, found)
+
+
+def prune_block_links(tree: HtmlElement) -> HtmlElement:
+    """Remove links that wrap blocks (paragraphs, lists, headings) holding a sentence: cards leading to another
+    page (a teaser, the contact page, a newsletter sign-up), whose text is that page's, not the article's; the
+    extractor keeps their sentences (link boxes of bare headlines it already leaves out)."""
+    return _prune(tree, tree.xpath(_BLOCK_LINKS))
+
+
 def _letters(element: HtmlElement) -> int:
     """Characters of the element's text, whitespace not counted."""
     return len("".join(element.text_content().split()))
 
 
 def _prepared(tree: HtmlElement, hidden: bool) -> HtmlElement:
-    """The tree trafilatura reads: hidden elements (when asked) and profile boxes pruned, layout tables opened and
-    link tables dropped, a split body merged."""
-    return merge_split_body(unwrap_layout_tables(prune_profiles(prune_hidden(tree) if hidden else tree)))
+    """The tree trafilatura reads: hidden elements (when asked), profile boxes, related-article boxes and block
+    links pruned, text captions kept, layout tables opened and link tables dropped, a split body merged."""
+    pruned = prune_block_links(prune_titled_boxes(prune_profiles(prune_hidden(tree) if hidden else tree)))
+    return merge_split_body(unwrap_layout_tables(keep_text_captions(pruned)))
 
 
 def _is_hidden(element: HtmlElement) -> bool:
@@ -230,7 +284,33 @@ def extract_main_text(page: str, url: str, timeout: float, fast: bool = True, hi
             # The HTML parser stops at its nesting limit and drops what lies deeper; <div>s carry no text, so a
             # page nested past it (broken templates, hostile pages) is read again without them.
             text = _run(_parsed(_DIV_TAG.sub("", page), hidden), url, fast=fast, favor_recall=False)
-    return Extracted(title=title, text=text) if text else None
+    if not text:
+        return None
+    return Extracted(*headline_first(title, text, page_title(page)))
+
+
+def headline_first(title: str, text: str, page_head: str) -> tuple[str, str]:
+    """(title, text) starting at the headline: a page's <title> is its headline plus the site name, so when one of
+    the first lines of the text is that headline, with only label lines (a section name, a breadcrumb, a date)
+    before it, it is the title and the labels go. trafilatura's title may be the section heading (the first of two
+    <h1>) or the <title> with the site name, and the labels would be published as text."""
+    lines = text.split("\n")
+    head = " ".join(page_head.split())
+    for k, line in enumerate(lines[:_HEADLINE_LINES]):
+        candidate = " ".join(line.split())
+        if len(candidate) >= 4 and _heads(head, candidate):
+            if all(len(label) <= _LABEL_MAX_CHARS and not SENTENCE_END_RE.search(label.strip()) for label in lines[:k]):
+                return candidate, "\n".join(lines[k:])
+            break
+    return title, text
+
+
+def _heads(page_head: str, line: str) -> bool:
+    """Whether the <title> is the line, or the line followed by a separator and the site name."""
+    if not page_head.startswith(line):
+        return False
+    rest = page_head[len(line):].lstrip("。．！？!? \u3000")
+    return not rest or rest[0] in _TITLE_SEPARATORS
 
 
 def _div_depth(page: str) -> int:
