@@ -169,9 +169,9 @@ def _verify_and_print(version: str, folder: Path, shown: str) -> int:
 
 
 def _cmd_versions_hadoop(a: argparse.Namespace, cfg: "Config", uri: str) -> int:
-    """list, show, chain and verify of a store on a Hadoop file system: the manifests (for verify, the whole
-    version) are copied into a temporary folder through Hadoop's FileSystem API and read there with the same checks
-    as a local store's."""
+    """list, show, chain, resolve, train-args and verify of a store on a Hadoop file system: the manifests (for
+    verify, the whole version) are copied into a temporary folder through Hadoop's FileSystem API and read there with
+    the same checks as a local store's."""
     import tempfile
 
     from jwc.pipeline.errors import UserError
@@ -179,9 +179,12 @@ def _cmd_versions_hadoop(a: argparse.Namespace, cfg: "Config", uri: str) -> int:
     from jwc.pipeline.io.store import SharedStore
     from jwc.pipeline.versions.shared import download_version, pull_published
 
-    if a.action not in ("list", "show", "chain", "verify"):
-        raise UserError(f"versions {a.action} reads a local store: copy the versions of {uri} out (hdfs dfs -get), "
-                        "then use the copy (--root, or a store made of it)")
+    if a.action == "diff":
+        raise UserError(f"versions diff reads a local store: copy the versions of {uri} out (hdfs dfs -get), "
+                        "then use the copy (a store made of it)")
+    if a.action == "train-args" and not a.root:
+        raise UserError(f"versions train-args on {uri}: Megatron-LM and NeMo read the token files from a local or "
+                        "mounted folder: copy the versions out (hdfs dfs -get .../versions DIR) and give --root DIR")
     shared = SharedStore.open(HadoopFS(_session("jwc-versions", cfg, a), uri), create=False)
     dataset = a.dataset or cfg["run"]["dataset"]
     with tempfile.TemporaryDirectory(prefix="jwc-versions-") as tmp:
@@ -191,7 +194,7 @@ def _cmd_versions_hadoop(a: argparse.Namespace, cfg: "Config", uri: str) -> int:
             return _verify_and_print(a.ids[0], folder, where)
         dataset_dir = Path(tmp) / dataset
         pull_published(shared, dataset, dataset_dir, stats=False)
-        return _versions_read(a, dataset_dir)
+        return _versions_read(a, dataset_dir, shared.fs.uri(f"{shared.dataset(dataset)}/versions"))
 
 
 def _cmd_versions(a: argparse.Namespace) -> int:
@@ -216,8 +219,9 @@ def _cmd_versions(a: argparse.Namespace) -> int:
     return _versions_read(a, _dataset_dir(a))
 
 
-def _versions_read(a: argparse.Namespace, dataset_dir: Path) -> int:
-    """Every `jwc versions` action but verify, on a local dataset folder."""
+def _versions_read(a: argparse.Namespace, dataset_dir: Path, versions_uri: str | None = None) -> int:
+    """Every `jwc versions` action but verify, on a local dataset folder (for a Hadoop store: its manifests, copied
+    out; `versions_uri` is where its versions are, what resolve lists without --root)."""
     from jwc.pipeline.errors import UserError
     from jwc.pipeline.versions.chain import chain_view, resolve_dataset, training_args
     from jwc.pipeline.versions.diff import diff_versions
@@ -228,7 +232,7 @@ def _versions_read(a: argparse.Namespace, dataset_dir: Path) -> int:
         version = a.ids[0] if a.ids else latest_version(dataset_dir)
         if version is None:
             raise UserError(f"dataset {dataset_dir.name} has no published version")
-        root = Path(a.root) if a.root else None
+        root = Path(a.root) if a.root else versions_uri
         if a.action == "chain":
             rows = chain_view(dataset_dir, version)
             print(json.dumps(rows, indent=2, ensure_ascii=False)) if a.json else _print_chain(rows)
@@ -517,11 +521,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="show, verify: one version id; diff: OLD NEW; chain, resolve, train-args: up to which "
                         "version (default: the latest)")
     v.add_argument("--store", default=os.environ.get("JWC_STORE"), metavar="DIR",
-                   help="dataset store folder or Hadoop URI (hdfs://...; list, show, chain, verify) (not needed by "
+                   help="dataset store folder or Hadoop URI (hdfs://...; every action but diff) (not needed by "
                         "verify --path); default $JWC_STORE")
     v.add_argument("--path", help="verify: a copied version folder to check instead of the store's")
     v.add_argument("--root", help="resolve, train-args: folder holding the version folders (default: the store's "
-                                  "versions/), e.g. where they were copied on the training cluster")
+                                  "versions/), e.g. where they were copied on the training cluster; needed "
+                                  "by train-args on a Hadoop store")
     v.add_argument("--dataset", help="dataset name (default: the config's run.dataset)")
     v.add_argument("--config", help="TOML config file (for the default dataset name)")
     v.add_argument("--json", action="store_true", help="list: print JSON instead of a table")
