@@ -345,20 +345,48 @@ def _cmd_runs(a: argparse.Namespace) -> int:
 
 
 def _cmd_report(a: argparse.Namespace) -> int:
+    """The report of a local store's version, or of a Hadoop store's (its stats copied out first)."""
+    import tempfile
+
     from jwc.jobs.stats import find_version, report_version, stats_params
     from jwc.pipeline.errors import UserError
     from jwc.pipeline import config as config_mod
+    from jwc.pipeline.io.store import store_location
 
-    params = stats_params(config_mod.load(a.config))
+    cfg = config_mod.load(a.config)
+    params = stats_params(cfg)
     if a.fail_on_drift:
         params["fail_on_drift"] = True
     if a.trend < 0:
         raise UserError(f"--trend must be 0 or more versions, got {a.trend}")
-    version_dir = find_version(a.version, a.store, a.dataset)
-    out = a.out or f"{version_dir.name}-report.html"
-    findings = report_version(version_dir, out, params, a.trend)
+    location = store_location(a.store, cfg["store"]["api"]) if a.store else None
+    with tempfile.TemporaryDirectory(prefix="jwc-report-") as tmp:
+        if location is not None and location.uri is not None:
+            version_dir = _pulled_version(a, cfg, location.uri, Path(tmp))
+        else:
+            version_dir = find_version(a.version, a.store, a.dataset)
+        out = a.out or f"{version_dir.name}-report.html"
+        findings = report_version(version_dir, out, params, a.trend)
     print(out)
     return EXIT_DRIFT if findings and params["fail_on_drift"] else 0
+
+
+def _pulled_version(a: argparse.Namespace, cfg: "Config", uri: str, tmp: Path) -> Path:
+    """A version of a Hadoop store with its ancestors' manifests and stats (what the report compares with), copied
+    into `tmp` through Hadoop's FileSystem API."""
+    from jwc.pipeline.errors import UserError
+    from jwc.pipeline.io.hadoop import HadoopFS
+    from jwc.pipeline.io.store import SharedStore
+    from jwc.pipeline.versions.ids import checked_version
+    from jwc.pipeline.versions.shared import pull_published
+
+    version = checked_version(a.version, "version")
+    dataset = a.dataset or cfg["run"]["dataset"]
+    shared = SharedStore.open(HadoopFS(_session("jwc-report", cfg, a), uri), create=False)
+    ids = pull_published(shared, dataset, tmp / dataset)
+    if version not in ids:
+        raise UserError(f"no version {version} of {dataset} in {uri}; published: {', '.join(ids) or 'none'}")
+    return tmp / dataset / "versions" / version
 
 
 def _cmd_decontam_check(a: argparse.Namespace) -> int:
@@ -569,14 +597,16 @@ def build_parser() -> argparse.ArgumentParser:
     rp = add("report", _cmd_report, "Write the self-contained HTML report of a published version, compared with "
              "its parent; exits 3 on drift when [stats] fail_on_drift (or --fail-on-drift) is set.")
     rp.add_argument("version", help="version id (e.g. v0003), or a version folder")
-    _add_store(rp, fallback=".")
-    rp.add_argument("--dataset", help="dataset name (default: the one that has this version)")
+    _add_store(rp, fallback=".", hadoop=True)
+    rp.add_argument("--dataset", help="dataset name (default: the one that has this version; on a Hadoop store "
+                                      "the config's [run] dataset)")
     rp.add_argument("--out", help="HTML file to write (default <version>-report.html)")
     rp.add_argument("--config", help="TOML config file ([stats] drift tolerances)")
     rp.add_argument("--fail-on-drift", action="store_true", help="exit 3 when there is drift, whatever the config")
     rp.add_argument("--trend", type=int, default=0, metavar="N",
                     help="add the trend of the last N versions ending at VERSION: a report section, a text table "
                     "on stdout, and <out>-trend.parquet beside the report (docs/stats.md)")
+    _add_spark_flags(rp, "Hadoop store: ")
 
     dc = add("decontam-check", _cmd_decontam_check,
              "Check a published version against evaluation sets without re-running the pipeline (report only): "

@@ -107,6 +107,22 @@ def test_resolve_and_train_args_read_the_hadoop_store(published_store: dict, spa
     assert "versions diff reads a local store" in refused("diff", "v0001", "v0001")
 
 
+def test_report_of_a_version_in_the_hadoop_store(published_store: dict, spark, tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """`jwc report` copies the version's stats out through the adapter and writes the same report as locally: the
+    published document count is in it, and nothing is left in the temporary folder's place."""
+    stored = json.loads((published_store["folder"] / "datasets" / DATASET / "versions" / "v0001" /
+                         "manifest.json").read_text())
+    out = tmp_path / "v0001.html"
+    code = main(["report", "v0001", "--store", published_store["uri"], "--config", str(published_store["cfg"]),
+                 "--out", str(out)])
+    assert code == 0 and capsys.readouterr().out.strip() == str(out)
+    page = out.read_text(encoding="utf-8")
+    assert "v0001" in page and f"{stored['totals']['documents']:,}" in page
+    code = main(["report", "v0009", "--store", published_store["uri"], "--config", str(published_store["cfg"])])
+    assert code == 2 and "no version v0009" in capsys.readouterr().err
+
+
 def test_verify_through_the_hadoop_api_finds_a_damaged_file(published_store: dict, spark, tmp_path: Path,
                                                               capsys: pytest.CaptureFixture[str]) -> None:
     """A copy of the store with one shard changed by a byte: verify (through the adapter) must fail on it."""
