@@ -169,9 +169,9 @@ def _verify_and_print(version: str, folder: Path, shown: str) -> int:
 
 
 def _cmd_versions_hadoop(a: argparse.Namespace, cfg: "Config", uri: str) -> int:
-    """list, show, chain and verify of a store on a Hadoop file system: the manifests (for verify, the whole
-    version) are copied into a temporary folder through Hadoop's FileSystem API and read there with the same checks
-    as a local store's."""
+    """list, show, chain, resolve, train-args and verify of a store on a Hadoop file system: the manifests (for
+    verify, the whole version) are copied into a temporary folder through Hadoop's FileSystem API and read there with
+    the same checks as a local store's."""
     import tempfile
 
     from jwc.pipeline.errors import UserError
@@ -179,9 +179,12 @@ def _cmd_versions_hadoop(a: argparse.Namespace, cfg: "Config", uri: str) -> int:
     from jwc.pipeline.io.store import SharedStore
     from jwc.pipeline.versions.shared import download_version, pull_published
 
-    if a.action not in ("list", "show", "chain", "verify"):
-        raise UserError(f"versions {a.action} reads a local store: copy the versions of {uri} out (hdfs dfs -get), "
-                        "then use the copy (--root, or a store made of it)")
+    if a.action == "diff":
+        raise UserError(f"versions diff reads a local store: copy the versions of {uri} out (hdfs dfs -get), "
+                        "then use the copy (a store made of it)")
+    if a.action == "train-args" and not a.root:
+        raise UserError(f"versions train-args on {uri}: Megatron-LM and NeMo read the token files from a local or "
+                        "mounted folder: copy the versions out (hdfs dfs -get .../versions DIR) and give --root DIR")
     shared = SharedStore.open(HadoopFS(_session("jwc-versions", cfg, a), uri), create=False)
     dataset = a.dataset or cfg["run"]["dataset"]
     with tempfile.TemporaryDirectory(prefix="jwc-versions-") as tmp:
@@ -191,7 +194,7 @@ def _cmd_versions_hadoop(a: argparse.Namespace, cfg: "Config", uri: str) -> int:
             return _verify_and_print(a.ids[0], folder, where)
         dataset_dir = Path(tmp) / dataset
         pull_published(shared, dataset, dataset_dir, stats=False)
-        return _versions_read(a, dataset_dir)
+        return _versions_read(a, dataset_dir, shared.fs.uri(f"{shared.dataset(dataset)}/versions"))
 
 
 def _cmd_versions(a: argparse.Namespace) -> int:
@@ -216,8 +219,9 @@ def _cmd_versions(a: argparse.Namespace) -> int:
     return _versions_read(a, _dataset_dir(a))
 
 
-def _versions_read(a: argparse.Namespace, dataset_dir: Path) -> int:
-    """Every `jwc versions` action but verify, on a local dataset folder."""
+def _versions_read(a: argparse.Namespace, dataset_dir: Path, versions_uri: str | None = None) -> int:
+    """Every `jwc versions` action but verify, on a local dataset folder (for a Hadoop store: its manifests, copied
+    out; `versions_uri` is where its versions are, what resolve lists without --root)."""
     from jwc.pipeline.errors import UserError
     from jwc.pipeline.versions.chain import chain_view, resolve_dataset, training_args
     from jwc.pipeline.versions.diff import diff_versions
@@ -228,7 +232,7 @@ def _versions_read(a: argparse.Namespace, dataset_dir: Path) -> int:
         version = a.ids[0] if a.ids else latest_version(dataset_dir)
         if version is None:
             raise UserError(f"dataset {dataset_dir.name} has no published version")
-        root = Path(a.root) if a.root else None
+        root = Path(a.root) if a.root else versions_uri
         if a.action == "chain":
             rows = chain_view(dataset_dir, version)
             print(json.dumps(rows, indent=2, ensure_ascii=False)) if a.json else _print_chain(rows)
@@ -341,20 +345,48 @@ def _cmd_runs(a: argparse.Namespace) -> int:
 
 
 def _cmd_report(a: argparse.Namespace) -> int:
+    """The report of a local store's version, or of a Hadoop store's (its stats copied out first)."""
+    import tempfile
+
     from jwc.jobs.stats import find_version, report_version, stats_params
     from jwc.pipeline.errors import UserError
     from jwc.pipeline import config as config_mod
+    from jwc.pipeline.io.store import store_location
 
-    params = stats_params(config_mod.load(a.config))
+    cfg = config_mod.load(a.config)
+    params = stats_params(cfg)
     if a.fail_on_drift:
         params["fail_on_drift"] = True
     if a.trend < 0:
         raise UserError(f"--trend must be 0 or more versions, got {a.trend}")
-    version_dir = find_version(a.version, a.store, a.dataset)
-    out = a.out or f"{version_dir.name}-report.html"
-    findings = report_version(version_dir, out, params, a.trend)
+    location = store_location(a.store, cfg["store"]["api"]) if a.store else None
+    with tempfile.TemporaryDirectory(prefix="jwc-report-") as tmp:
+        if location is not None and location.uri is not None:
+            version_dir = _pulled_version(a, cfg, location.uri, Path(tmp))
+        else:
+            version_dir = find_version(a.version, a.store, a.dataset)
+        out = a.out or f"{version_dir.name}-report.html"
+        findings = report_version(version_dir, out, params, a.trend)
     print(out)
     return EXIT_DRIFT if findings and params["fail_on_drift"] else 0
+
+
+def _pulled_version(a: argparse.Namespace, cfg: "Config", uri: str, tmp: Path) -> Path:
+    """A version of a Hadoop store with its ancestors' manifests and stats (what the report compares with), copied
+    into `tmp` through Hadoop's FileSystem API."""
+    from jwc.pipeline.errors import UserError
+    from jwc.pipeline.io.hadoop import HadoopFS
+    from jwc.pipeline.io.store import SharedStore
+    from jwc.pipeline.versions.ids import checked_version
+    from jwc.pipeline.versions.shared import pull_published
+
+    version = checked_version(a.version, "version")
+    dataset = a.dataset or cfg["run"]["dataset"]
+    shared = SharedStore.open(HadoopFS(_session("jwc-report", cfg, a), uri), create=False)
+    ids = pull_published(shared, dataset, tmp / dataset)
+    if version not in ids:
+        raise UserError(f"no version {version} of {dataset} in {uri}; published: {', '.join(ids) or 'none'}")
+    return tmp / dataset / "versions" / version
 
 
 def _cmd_decontam_check(a: argparse.Namespace) -> int:
@@ -517,11 +549,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="show, verify: one version id; diff: OLD NEW; chain, resolve, train-args: up to which "
                         "version (default: the latest)")
     v.add_argument("--store", default=os.environ.get("JWC_STORE"), metavar="DIR",
-                   help="dataset store folder or Hadoop URI (hdfs://...; list, show, chain, verify) (not needed by "
+                   help="dataset store folder or Hadoop URI (hdfs://...; every action but diff) (not needed by "
                         "verify --path); default $JWC_STORE")
     v.add_argument("--path", help="verify: a copied version folder to check instead of the store's")
     v.add_argument("--root", help="resolve, train-args: folder holding the version folders (default: the store's "
-                                  "versions/), e.g. where they were copied on the training cluster")
+                                  "versions/), e.g. where they were copied on the training cluster; needed "
+                                  "by train-args on a Hadoop store")
     v.add_argument("--dataset", help="dataset name (default: the config's run.dataset)")
     v.add_argument("--config", help="TOML config file (for the default dataset name)")
     v.add_argument("--json", action="store_true", help="list: print JSON instead of a table")
@@ -564,14 +597,16 @@ def build_parser() -> argparse.ArgumentParser:
     rp = add("report", _cmd_report, "Write the self-contained HTML report of a published version, compared with "
              "its parent; exits 3 on drift when [stats] fail_on_drift (or --fail-on-drift) is set.")
     rp.add_argument("version", help="version id (e.g. v0003), or a version folder")
-    _add_store(rp, fallback=".")
-    rp.add_argument("--dataset", help="dataset name (default: the one that has this version)")
+    _add_store(rp, fallback=".", hadoop=True)
+    rp.add_argument("--dataset", help="dataset name (default: the one that has this version; on a Hadoop store "
+                                      "the config's [run] dataset)")
     rp.add_argument("--out", help="HTML file to write (default <version>-report.html)")
     rp.add_argument("--config", help="TOML config file ([stats] drift tolerances)")
     rp.add_argument("--fail-on-drift", action="store_true", help="exit 3 when there is drift, whatever the config")
     rp.add_argument("--trend", type=int, default=0, metavar="N",
                     help="add the trend of the last N versions ending at VERSION: a report section, a text table "
                     "on stdout, and <out>-trend.parquet beside the report (docs/stats.md)")
+    _add_spark_flags(rp, "Hadoop store: ")
 
     dc = add("decontam-check", _cmd_decontam_check,
              "Check a published version against evaluation sets without re-running the pipeline (report only): "

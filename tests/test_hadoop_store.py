@@ -78,6 +78,51 @@ def test_a_nightly_publishes_into_the_hadoop_store_and_versions_read_it_back(pub
     assert code == 0 and out.rstrip().endswith(": OK") and str(published_store["uri"]) in out
 
 
+def test_resolve_and_train_args_read_the_hadoop_store(published_store: dict, spark, tmp_path: Path,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    """resolve lists the store's own URIs; train-args needs --root (trainers read local or mounted files) and then
+    points into it; diff is refused in one line."""
+    stored = json.loads((published_store["folder"] / "datasets" / DATASET / "versions" / "v0001" /
+                         "manifest.json").read_text())
+    versions_uri = f"{published_store['uri']}/datasets/{DATASET}/versions"
+    code, out = _versions(capsys, published_store, "resolve")
+    resolved = json.loads(out)
+    shards = resolved["versions"][0]["shards"]
+    assert code == 0 and resolved["up_to"] == "v0001" and resolved["totals"]["tokens"] == stored["totals"]["tokens"]
+    assert [s["parquet"] for s in shards] == [f"{versions_uri}/v0001/{s['parquet']}" for s in stored["shards"]]
+    assert resolved["tokenizer"]["model"].startswith(f"{versions_uri}/v0001/")
+    def refused(*args: str) -> str:
+        code = main(["versions", *args, "--store", published_store["uri"], "--config", str(published_store["cfg"])])
+        err = capsys.readouterr().err
+        assert code == 2 and len(err.strip().splitlines()) == 1
+        return err
+
+    assert "give --root DIR" in refused("train-args")
+    copy = tmp_path / "copied-versions"
+    code, out = _versions(capsys, published_store, "train-args", "--root", str(copy), "--json")
+    args = json.loads(out)
+    prefixes = args["megatron"][2:2 * len(stored["shards"]) + 1:2]  # --data-path W1 P1 W2 P2 ...
+    assert code == 0 and args["tokens"] == stored["totals"]["tokens"]
+    assert all(p.startswith(f"{copy.resolve()}/v0001/") for p in prefixes)
+    assert "versions diff reads a local store" in refused("diff", "v0001", "v0001")
+
+
+def test_report_of_a_version_in_the_hadoop_store(published_store: dict, spark, tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """`jwc report` copies the version's stats out through the adapter and writes the same report as locally: the
+    published document count is in it, and nothing is left in the temporary folder's place."""
+    stored = json.loads((published_store["folder"] / "datasets" / DATASET / "versions" / "v0001" /
+                         "manifest.json").read_text())
+    out = tmp_path / "v0001.html"
+    code = main(["report", "v0001", "--store", published_store["uri"], "--config", str(published_store["cfg"]),
+                 "--out", str(out)])
+    assert code == 0 and capsys.readouterr().out.strip() == str(out)
+    page = out.read_text(encoding="utf-8")
+    assert "v0001" in page and f"{stored['totals']['documents']:,}" in page
+    code = main(["report", "v0009", "--store", published_store["uri"], "--config", str(published_store["cfg"])])
+    assert code == 2 and "no version v0009" in capsys.readouterr().err
+
+
 def test_verify_through_the_hadoop_api_finds_a_damaged_file(published_store: dict, spark, tmp_path: Path,
                                                               capsys: pytest.CaptureFixture[str]) -> None:
     """A copy of the store with one shard changed by a byte: verify (through the adapter) must fail on it."""

@@ -7,8 +7,9 @@ document and token counts, and the arguments Megatron-LM and NeMo take to train 
 from __future__ import annotations
 
 import json
+import posixpath
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from jwc.pipeline.versions.ids import VersionError
 from jwc.pipeline.versions.manifest import read_manifest
@@ -32,12 +33,12 @@ def version_chain(dataset_dir: Path, version: str) -> list[dict[str, Any]]:
     return chain[::-1]
 
 
-def resolve_dataset(dataset_dir: Path, version: str, root: Path | None = None) -> dict[str, Any]:
+def resolve_dataset(dataset_dir: Path, version: str, root: str | Path | None = None) -> dict[str, Any]:
     """"The dataset up to `version`": every version of the chain with its shards (Parquet path, token prefix,
     documents, tokens), per-version and cumulative totals. Paths are under `root` (default: the store's versions
-    folder), so the same listing can point at a copy of the versions elsewhere."""
+    folder), so the same listing can point at a copy of the versions elsewhere, or at a Hadoop store's URI."""
     chain = version_chain(dataset_dir, version)
-    base = (root if root is not None else dataset_dir / "versions").resolve()
+    under = _versions_root(dataset_dir, root)
     tokenizers = {m["tokenizer"]["id"] for m in chain}
     if len(tokenizers) > 1:
         raise VersionError(f"the chain up to {version} mixes tokenizers {sorted(tokenizers)}")
@@ -45,29 +46,39 @@ def resolve_dataset(dataset_dir: Path, version: str, root: Path | None = None) -
     for m in chain:
         documents += m["totals"]["documents"]
         tokens += m["totals"]["tokens"]
-        folder = base / m["version"]
         versions.append({
             "version": m["version"], "parent": m["parent"], "crawl_ids": m["crawl_ids"], "created": m["created"],
             "documents": m["totals"]["documents"], "tokens": m["totals"]["tokens"],
             "cumulative_documents": documents, "cumulative_tokens": tokens,
-            "shards": [{"parquet": str(folder / s["parquet"]), "tokens_prefix": str(folder / s["tokens_prefix"]),
+            "shards": [{"parquet": under(m["version"], s["parquet"]),
+                        "tokens_prefix": under(m["version"], s["tokens_prefix"]),
                         "documents": s["documents"], "tokens": s["tokens"]} for s in m["shards"]],
         })
     last = chain[-1]
     return {"dataset": dataset_dir.name, "up_to": version, "versions": versions,
             "totals": {"versions": len(chain), "documents": documents, "tokens": tokens,
                        "shards": sum(len(v["shards"]) for v in versions)},
-            "tokenizer": {**last["tokenizer"], "model": str(_tokenizer_model(dataset_dir, base / version, last))}}
+            "tokenizer": {**last["tokenizer"], "model": _tokenizer_model(dataset_dir, under, last)}}
 
 
-def _tokenizer_model(dataset_dir: Path, version_dir: Path, manifest: Mapping[str, Any]) -> Path:
+def _versions_root(dataset_dir: Path, root: str | Path | None) -> Callable[..., str]:
+    """Paths under the versions folder: a local one made absolute, a URI (`hdfs://nn/jwc/...`) joined as written,
+    since a Path would fold its `//`."""
+    if isinstance(root, str) and "://" in root:
+        base = root.rstrip("/")
+        return lambda *parts: posixpath.join(base, *parts)
+    local = (Path(root) if root is not None else dataset_dir / "versions").resolve()
+    return lambda *parts: str(local.joinpath(*parts))
+
+
+def _tokenizer_model(dataset_dir: Path, under: Callable[..., str], manifest: Mapping[str, Any]) -> str:
     """The tokenizer file a trainer loads: the copy inside the version (`tokenizer/`), named in the manifest; for a
     version published before versions held their tokenizer, the dataset's stored one."""
     files = manifest["tokenizer"].get("files")
     if files:
-        return version_dir / files["model"]
+        return under(manifest["version"], files["model"])
     stored = dataset_dir / manifest["tokenizer"]["folder"]
-    return stored / json.loads((stored / TOKENIZER_INFO).read_text(encoding="utf-8"))["file"]
+    return str(stored / json.loads((stored / TOKENIZER_INFO).read_text(encoding="utf-8"))["file"])
 
 
 def training_args(resolved: Mapping[str, Any]) -> dict[str, Any]:
