@@ -12,6 +12,7 @@ if TYPE_CHECKING:  # pyspark and the config load only when a command needs them:
     from pyspark.sql import SparkSession
 
     from jwc.pipeline.config import Config
+    from jwc.pipeline.io.lock import StoreLock
 
 EXIT_USAGE = 2
 EXIT_DRIFT = 3  # `jwc report`: drift from the parent version and fail_on_drift is set
@@ -264,17 +265,37 @@ def _versions_read(a: argparse.Namespace, dataset_dir: Path, versions_uri: str |
 
 
 def _cmd_index(a: argparse.Namespace) -> int:
+    """Show or compact the dataset's dedup index, in a local store or a Hadoop store (where compaction keeps the
+    name node's file count down)."""
+    from jwc.pipeline import config as config_mod
     from jwc.pipeline.dedup import index as dedup_index
     from jwc.pipeline.errors import UserError
+    from jwc.pipeline.io.store import SharedStore, Store, store_location
 
-    index_dir = _dataset_dir(a) / "dedup-index"
-    if not index_dir.is_dir():
-        raise UserError(f"dataset {index_dir.parent.name} has no dedup index yet (no version published)")
+    cfg = config_mod.load(a.config)
+    if a.action == "compact" and a.target_mb <= 0:
+        raise UserError(f"--target-mb must be positive, got {a.target_mb}")
+    if not a.store:
+        raise UserError("no store given: pass --store DIR or set $JWC_STORE")
+    dataset = a.dataset or cfg["run"]["dataset"]
+    location = store_location(a.store, cfg["store"]["api"])
+    if location.uri is not None:
+        from jwc.pipeline.io.hadoop import HadoopFS
+
+        spark = _session("jwc-index", cfg, a)
+        shared = SharedStore.open(HadoopFS(spark, location.uri), create=False)
+        index, lock = shared.index_uri(dataset), shared.dataset_lock(dataset, "jwc index compact", cfg["store"])
+        present = dedup_index.exists(spark, index)
+    else:
+        store = Store.open(a.store, create=False)
+        index, lock = store.index_dir(dataset), store.dataset_lock(dataset, "jwc index compact", cfg["store"])
+        present = Path(index).is_dir()
+    if not present:
+        raise UserError(f"dataset {dataset} has no dedup index yet (no version published)")
     if a.action == "compact":
-        if a.target_mb <= 0:
-            raise UserError(f"--target-mb must be positive, got {a.target_mb}")
-        _compact(a, index_dir)
-    rows = dedup_index.summary(index_dir)
+        _compact(a, cfg, lock, index)
+    rows = (dedup_index.summary_spark(_session("jwc-index", cfg, a), index) if location.uri is not None
+            else dedup_index.summary(index))
     print(f"{'version':<12} {'rows':>12} {'files':>6} {'MB':>10}")
     for r in rows:
         print(f"{r['version']:<12} {r['rows']:>12,} {r['files']:>6} {r['bytes'] / 2**20:>10,.1f}")
@@ -283,20 +304,15 @@ def _cmd_index(a: argparse.Namespace) -> int:
     return 0
 
 
-def _compact(a: argparse.Namespace, index_dir: Path) -> None:
+def _compact(a: argparse.Namespace, cfg: "Config", lock: "StoreLock", index: str) -> None:
     """`jwc index compact` under the dataset's lock: first finish a compaction a crash interrupted, then compact."""
-    from jwc.pipeline import config as config_mod
     from jwc.pipeline.dedup import index as dedup_index
-    from jwc.pipeline.io.store import Store
 
-    cfg = config_mod.load(a.config)
-    params = cfg["store"]
-    lock = Store.open(a.store, create=False).dataset_lock(index_dir.parent.name, "jwc index compact", params)
-    with lock.acquire(params["publish_wait_seconds"], a.break_lock):
+    with lock.acquire(cfg["store"]["publish_wait_seconds"], a.break_lock):
         spark = _session("jwc-index", cfg, a)
-        for action in dedup_index.recover(spark, str(index_dir)):
+        for action in dedup_index.recover(spark, index):
             print(f"recovered an interrupted compaction: {action}")
-        done = dedup_index.compact_index(spark, str(index_dir), int(a.target_mb * 2**20))
+        done = dedup_index.compact_index(spark, index, int(a.target_mb * 2**20))
     for version, files in done.items():
         print(f"compacted {version}: {files} file(s)")
     if not done:
@@ -564,7 +580,7 @@ def build_parser() -> argparse.ArgumentParser:
     ix = add("index", _cmd_index, "Show the dataset's dedup index (rows, files, size per published version), or "
              "compact it: rewrite versions made of more files than their size needs. Run it between nightlies.")
     ix.add_argument("action", choices=("show", "compact"), help="show: rows, files, MB per version; compact: rewrite")
-    _add_store(ix)
+    _add_store(ix, hadoop=True)
     _add_dataset_flags(ix)
     ix.add_argument("--target-mb", type=float, default=128, help="compact: size of a rewritten file (default 128)")
     _add_spark_flags(ix, "compact: ")

@@ -123,6 +123,43 @@ def test_report_of_a_version_in_the_hadoop_store(published_store: dict, spark, t
     assert code == 2 and "no version v0009" in capsys.readouterr().err
 
 
+def test_index_show_and_compact_on_the_hadoop_store(published_store: dict, spark, tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """`jwc index show|compact --store hdfs://...`: the rows Spark counts through the adapter are the local footers'
+    count, compaction under the Hadoop dataset lock leaves the same rows in fewer files and releases the lock."""
+    import shutil
+
+    import pyarrow.parquet as pq
+
+    from jwc.pipeline.dedup.index import summary
+
+    copy = tmp_path / "copy"
+    shutil.copytree(published_store["folder"], copy)
+    index = copy / "datasets" / DATASET / "dedup-index"
+    version = index / "version=v0001"
+    table = pq.read_table(next(version.glob("*.parquet")))
+    for p in version.iterdir():
+        p.unlink()
+    cuts = [k * table.num_rows // 3 for k in range(4)]
+    for k in range(3):  # as an index that grew in small files
+        pq.write_table(table.slice(cuts[k], cuts[k + 1] - cuts[k]), version / f"part-{k}.parquet")
+    before = summary(index)
+    assert before[0]["files"] == 3
+
+    def index_cmd(*args: str) -> list[list[str]]:
+        code = main(["index", *args, "--store", f"file://{copy}", "--config", str(published_store["cfg"])])
+        out = capsys.readouterr().out
+        assert code == 0, out
+        return [line.split() for line in out.splitlines()]
+
+    shown = index_cmd("show")
+    assert shown[1][:3] == ["v0001", f"{before[0]['rows']:,}", str(before[0]["files"])]
+    index_cmd("compact", "--target-mb", "64")
+    after = summary(index)
+    assert [(r["version"], r["rows"], r["files"]) for r in after] == [("v0001", before[0]["rows"], 1)]
+    assert not [p for p in (copy / "locks").iterdir() if p.suffix == ".lock"]
+
+
 def test_verify_through_the_hadoop_api_finds_a_damaged_file(published_store: dict, spark, tmp_path: Path,
                                                               capsys: pytest.CaptureFixture[str]) -> None:
     """A copy of the store with one shard changed by a byte: verify (through the adapter) must fail on it."""

@@ -94,6 +94,20 @@ def summary(index_dir: str | Path) -> list[dict[str, Any]]:
     return rows
 
 
+def summary_spark(spark: SparkSession, index_dir: str) -> list[dict[str, Any]]:
+    """`summary` of an index on any file system Spark reads (a Hadoop store): files and bytes from the listing,
+    rows counted by Spark from the Parquet footers."""
+    root = index_dir.rstrip("/")
+    rows = []
+    for version in versions(spark, root):
+        folder = f"{root}/version={version}"
+        fs, hpath = _path(spark, folder)
+        files = [s for s in fs.listStatus(hpath) if s.isFile() and s.getPath().getName().endswith(".parquet")]
+        rows.append({"version": version, "rows": spark.read.parquet(folder).count() if files else 0,
+                     "files": len(files), "bytes": sum(int(s.getLen()) for s in files)})
+    return rows
+
+
 def signature_params(params: Mapping[str, Any]) -> dict[str, Any]:
     """The parameters that must match between an index and the run that reads it."""
     opts = dedup_options(params)

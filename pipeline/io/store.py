@@ -128,6 +128,20 @@ class SharedStore:
 
         return HadoopLockFile(self.fs, f"{LOCKS}/{name}")
 
+    def dataset_lock(self, dataset: str, owner: str, params: Mapping[str, Any]) -> StoreLock:
+        """The dataset's lock (publishing, changing its dedup index), held in the Hadoop store."""
+        return StoreLock(self.lock_file(dataset_lock_name(dataset)), f"dataset {self.fs.uri(self.dataset(dataset))}",
+                         owner, params)
+
+    def index_uri(self, dataset: str) -> str:
+        """The dataset's dedup index, as Spark reads it."""
+        return self.fs.uri(f"{self.dataset(dataset)}/dedup-index")
+
+
+def dataset_lock_name(dataset: str) -> str:
+    """The lock file of a dataset, the same name in a local and a Hadoop store."""
+    return f"dataset-{safe_name(dataset, 'dataset name')}.lock"
+
 
 class Store:
     def __init__(self, root: str | Path, shared: SharedStore | None = None):
@@ -198,10 +212,12 @@ class Store:
                          f"run folder {self.run_dir(crawl_id)}", owner, params)
 
     def dataset_lock(self, dataset: str, owner: str, params: Mapping[str, Any]) -> StoreLock:
-        """The lock of a dataset: publishing a version, changing its dedup index."""
-        where = self.shared.fs.uri(self.shared.dataset(dataset)) if self.shared else self.dataset_dir(dataset)
-        return StoreLock(self._lock_file(f"dataset-{safe_name(dataset, 'dataset name')}.lock"), f"dataset {where}",
-                         owner, params)
+        """The lock of a dataset: publishing a version, changing its dedup index (in the Hadoop store when there
+        is one)."""
+        if self.shared:
+            return self.shared.dataset_lock(dataset, owner, params)
+        return StoreLock(PosixLockFile(self.root / LOCKS / dataset_lock_name(dataset)),
+                         f"dataset {self.dataset_dir(dataset)}", owner, params)
 
     def _lock_file(self, name: str) -> LockFile:
         """Locks live where the things they guard are shared: in the Hadoop store when there is one."""
@@ -210,7 +226,7 @@ class Store:
     def index_dir(self, dataset: str) -> str:
         """The dataset's dedup index, as Spark reads it: a local path, or a URI in the Hadoop store."""
         if self.shared:
-            return self.shared.fs.uri(f"{self.shared.dataset(dataset)}/dedup-index")
+            return self.shared.index_uri(dataset)
         return str(self.dataset_dir(dataset) / "dedup-index")
 
     def version_location(self, dataset: str, version: str) -> str:
