@@ -170,9 +170,9 @@ def _verify_and_print(version: str, folder: Path, shown: str) -> int:
 
 
 def _cmd_versions_hadoop(a: argparse.Namespace, cfg: "Config", uri: str) -> int:
-    """list, show, chain, resolve, train-args and verify of a store on a Hadoop file system: the manifests (for
-    verify, the whole version) are copied into a temporary folder through Hadoop's FileSystem API and read there with
-    the same checks as a local store's."""
+    """Every `versions` action on a store on a Hadoop file system: the manifests (for verify, the whole version) are
+    copied into a temporary folder through Hadoop's FileSystem API and read there with the same checks as a local
+    store's; diff's Spark reads the shards where they are."""
     import tempfile
 
     from jwc.pipeline.errors import UserError
@@ -180,9 +180,6 @@ def _cmd_versions_hadoop(a: argparse.Namespace, cfg: "Config", uri: str) -> int:
     from jwc.pipeline.io.store import SharedStore
     from jwc.pipeline.versions.shared import download_version, pull_published
 
-    if a.action == "diff":
-        raise UserError(f"versions diff reads a local store: copy the versions of {uri} out (hdfs dfs -get), "
-                        "then use the copy (a store made of it)")
     if a.action == "train-args" and not a.root:
         raise UserError(f"versions train-args on {uri}: Megatron-LM and NeMo read the token files from a local or "
                         "mounted folder: copy the versions out (hdfs dfs -get .../versions DIR) and give --root DIR")
@@ -222,7 +219,7 @@ def _cmd_versions(a: argparse.Namespace) -> int:
 
 def _versions_read(a: argparse.Namespace, dataset_dir: Path, versions_uri: str | None = None) -> int:
     """Every `jwc versions` action but verify, on a local dataset folder (for a Hadoop store: its manifests, copied
-    out; `versions_uri` is where its versions are, what resolve lists without --root)."""
+    out; `versions_uri` is where its versions are: what resolve lists without --root, where diff reads shards)."""
     from jwc.pipeline.errors import UserError
     from jwc.pipeline.versions.chain import chain_view, resolve_dataset, training_args
     from jwc.pipeline.versions.diff import diff_versions
@@ -259,7 +256,7 @@ def _versions_read(a: argparse.Namespace, dataset_dir: Path, versions_uri: str |
     from jwc.pipeline import config as config_mod
 
     spark = _session("jwc-versions", config_mod.load(a.config), a)
-    diff = diff_versions(spark, dataset_dir, a.ids[0], a.ids[1], a.top_hosts)
+    diff = diff_versions(spark, dataset_dir, a.ids[0], a.ids[1], a.top_hosts, versions_uri)
     print(json.dumps(diff, indent=2, ensure_ascii=False))
     return 0
 
@@ -565,7 +562,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="show, verify: one version id; diff: OLD NEW; chain, resolve, train-args: up to which "
                         "version (default: the latest)")
     v.add_argument("--store", default=os.environ.get("JWC_STORE"), metavar="DIR",
-                   help="dataset store folder or Hadoop URI (hdfs://...; every action but diff) (not needed by "
+                   help="dataset store folder or Hadoop URI (hdfs://...) (not needed by "
                         "verify --path); default $JWC_STORE")
     v.add_argument("--path", help="verify: a copied version folder to check instead of the store's")
     v.add_argument("--root", help="resolve, train-args: folder holding the version folders (default: the store's "

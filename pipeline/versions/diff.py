@@ -34,16 +34,18 @@ def removal_rates(counts: Mapping[str, Mapping[str, Any]]) -> dict[str, float]:
     return rates
 
 
-def diff_versions(spark: Any, dataset_dir: Path, old: str, new: str, top_hosts: int = 20) -> dict[str, Any]:
+def diff_versions(spark: Any, dataset_dir: Path, old: str, new: str, top_hosts: int = 20,
+                  versions_uri: str | None = None) -> dict[str, Any]:
     """What changed from `old` to `new`: documents added and removed (by doc_id), by host, totals, and the change
-    of every removal rate. The doc_id sets are compared by Spark; only per-host counts reach the driver."""
+    of every removal rate. The doc_id sets are compared by Spark; only per-host counts reach the driver.
+    `versions_uri`: where Spark reads the shards when the manifests were copied out of a Hadoop store."""
     from pyspark.sql import functions as F
 
     manifests = {v: read_manifest(dataset_dir, v) for v in (old, new)}
 
     def ids(version: str, flag: str) -> Any:
-        root = dataset_dir / "versions" / version
-        paths = [str(root / s["parquet"]) for s in manifests[version]["shards"]]
+        root = f"{versions_uri.rstrip('/')}/{version}" if versions_uri else str(dataset_dir / "versions" / version)
+        paths = [f"{root}/{s['parquet']}" for s in manifests[version]["shards"]]
         if not paths:
             return spark.createDataFrame([], "doc_id string, host string").withColumn(flag, F.lit(True))
         return spark.read.parquet(*paths).select("doc_id", "host", F.lit(True).alias(flag))
