@@ -276,7 +276,7 @@ def extract_main_text(page: str, url: str, timeout: float, fast: bool = True, hi
             return None
         # Title first: trafilatura's title rules (h1, og:title, <title> without the site name) on the parsed
         # tree, without its metadata pass, whose date parsing costs more than the extraction itself.
-        title = extract_title(tree) or page_title(page)
+        title = extract_title(tree)
         text = _run(_prepared(tree, hidden), url, fast=fast, favor_recall=False)
         if text is None and fast:
             text = _run(_parsed(page, hidden), url, fast=False, favor_recall=True)
@@ -286,7 +286,8 @@ def extract_main_text(page: str, url: str, timeout: float, fast: bool = True, hi
             text = _run(_parsed(_DIV_TAG.sub("", page), hidden), url, fast=fast, favor_recall=False)
     if not text:
         return None
-    return Extracted(*headline_first(title, text, page_title(page)))
+    head = page_title(page)  # og:title or <title>: the title when trafilatura's rules found none, and the headline
+    return Extracted(*headline_first(title or head, text, head))
 
 
 def headline_first(title: str, text: str, page_head: str) -> tuple[str, str]:
