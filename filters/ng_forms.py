@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass
 from typing import Iterator
 
+from jwc.filters.charclass import KANJI, is_kanji, is_katakana
+
 # Godan endings: (stem before た/て, before ない/れる, before たい/まくる, imperative), and whether た/て are voiced.
 _GODAN = {
     "す": ("し", "さ", "し", "せ", False), "く": ("い", "か", "き", "け", False), "ぐ": ("い", "が", "ぎ", "げ", True),
@@ -19,7 +21,7 @@ _GODAN = {
     "る": ("っ", "ら", "り", "れ", False), "う": ("っ", "わ", "い", "え", False), "つ": ("っ", "た", "ち", "て", False),
 }
 # A verb entry: a kanji or katakana stem (not a long mark: おなほーる is a noun) and one godan ending.
-_VERB = re.compile(r".*[\u4e00-\u9fff\u30a1-\u30fa][すくぐむぶぬるうつ]")
+_VERB = re.compile(f".*[{KANJI}\u30a1-\u30fa][すくぐむぶぬるうつ]")
 LONG = "ー"
 
 
@@ -36,7 +38,7 @@ def conjugations(word: str) -> list[str]:
     forms += [stem + mizen + s for s in ("ない", "れる")]
     forms += [stem + renyou + s for s in ("たい", "まくる", "まくり", "ます")]
     forms.append(stem + imperative)
-    if ending == "る" and "\u30a1" <= stem[-1] <= "\u30fa":
+    if ending == "る" and is_katakana(stem[-1]):
         forms += [stem + s for s in ("た", "て", "たら", "ない", "たい", "まくる", "まくり", "ろ")]
     return sorted(set(forms))
 
@@ -54,7 +56,7 @@ class AffixRule:
     def find(self, text: str) -> Iterator[tuple[int, int]]:
         """(start, end) of every compound of `text` ending in the suffix, prefix included. A plain `str.find` of the
         suffix, then a walk back over the run: suffixes are rare, and a regex tried at every offset is slow."""
-        katakana_end = "\u30a1" <= self.suffix[-1] <= "\u30fa"
+        katakana_end = is_katakana(self.suffix[-1])
         at = text.find(self.suffix)
         while at >= 0:
             end = at + len(self.suffix)
@@ -62,16 +64,13 @@ class AffixRule:
             while start > 0 and _in_run(text[start - 1]):
                 start -= 1
             prefix, after = text[start:at], text[end:end + 1]
-            goes_on = bool(after) and (_in_run(after) and not _is_kanji(after) if katakana_end else _is_kanji(after))
-            if prefix and prefix[0] != LONG and (len(prefix) >= 2 or _is_kanji(prefix)) and not goes_on:
+            goes_on = bool(after) and (_in_run(after) and not is_kanji(after) if katakana_end else is_kanji(after))
+            if prefix and prefix[0] != LONG and (len(prefix) >= 2 or is_kanji(prefix)) and not goes_on:
                 yield start, end
             at = text.find(self.suffix, end)
 
 
+
 def _in_run(ch: str) -> bool:
     """A character of a kanji/katakana run (long marks included)."""
-    return "\u4e00" <= ch <= "\u9fff" or ch == "々" or "\u30a1" <= ch <= "\u30fa" or ch == LONG
-
-
-def _is_kanji(ch: str) -> bool:
-    return "\u4e00" <= ch <= "\u9fff" or ch == "々"
+    return is_kanji(ch) or is_katakana(ch)
