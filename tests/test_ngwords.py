@@ -234,6 +234,16 @@ def test_forms_no_list_enumerates_hit(ng: NGWordFilter, text: str, word: str) ->
     assert [e.word for e, _, _ in matches + affix_hits(ng.affixes, text.lower(), matches)] == [word]
 
 
+
+# Native slang the published lists lack, added to the lexicon from own knowledge (issue 15): (text, word found).
+NATIVE_SLANG = [("ちっぱい女子の画像", "ちっぱい"), ("あの害児が", "害児"), ("シナ人は出ていけ", "シナ人"),
+                ("この糞ガキ！", "糞ガキ"), ("ナマポのくせに", "ナマポ"), ("あいつをボコる", "ボコる")]
+
+
+@pytest.mark.parametrize("text, word", NATIVE_SLANG)
+def test_native_slang_of_the_lexicon_hits(ng: NGWordFilter, text: str, word: str) -> None:
+    assert [e.word for e, _, _ in ng.matcher.find(text.lower())] == [word]
+
 def test_conjugations_and_suffixes() -> None:
     assert conjugations("ぶっ殺す") == ["ぶっ殺さない", "ぶっ殺される", "ぶっ殺した", "ぶっ殺したい", "ぶっ殺したら",
                                     "ぶっ殺して", "ぶっ殺しまくり", "ぶっ殺しまくる", "ぶっ殺します", "ぶっ殺せ"]
@@ -243,6 +253,7 @@ def test_conjugations_and_suffixes() -> None:
     assert list(rule.find("。ズーフィリアは")) == [(1, 7)] and list(rule.find("ヘベフィリア大統領")) == [(0, 6)]
     assert list(rule.find("アフィリア")) == list(rule.find("ペドフィリアス")) == []  # one-kana prefix; a longer name
     assert list(AffixRule("姦", "adult", 1.0).find("獣姦罪")) == []  # the compound goes on in kanji
+    assert list(AffixRule("野郎", "abuse", 0.5).find("「〇〇野郎」")) == [(1, 5)]  # 〇 is kanji (filters/charclass)
 
 
 def test_affix_hits_score_like_entries(ng: NGWordFilter) -> None:
