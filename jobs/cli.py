@@ -109,15 +109,27 @@ def _cmd_config(a: argparse.Namespace) -> int:
     return 0
 
 
-def _dataset_dir(a: argparse.Namespace, create: bool = False) -> Path:
-    from jwc.pipeline import config as config_mod
+def _store_given(a: argparse.Namespace) -> str:
+    """--store (or $JWC_STORE), refused in one line when given empty (`--store ""`)."""
     from jwc.pipeline.errors import UserError
-    from jwc.pipeline.io.store import Store
 
     if not a.store:
         raise UserError("no store given: pass --store DIR or set $JWC_STORE")
-    name = a.dataset or config_mod.load(a.config)["run"]["dataset"]
-    return Store.open(a.store, create=create).dataset_dir(name)
+    return a.store
+
+
+def _dataset_name(a: argparse.Namespace, cfg: "Config") -> str:
+    """--dataset, else the config's [run] dataset: the one rule every store command names its dataset by."""
+    return a.dataset or cfg["run"]["dataset"]
+
+
+def _dataset_dir(a: argparse.Namespace, create: bool = False) -> Path:
+    from jwc.pipeline import config as config_mod
+    from jwc.pipeline.io.store import Store
+
+    store = _store_given(a)
+    name = _dataset_name(a, config_mod.load(a.config))
+    return Store.open(store, create=create).dataset_dir(name)
 
 
 def _print_chain(rows: list[dict]) -> None:
@@ -184,7 +196,7 @@ def _cmd_versions_hadoop(a: argparse.Namespace, cfg: "Config", uri: str) -> int:
         raise UserError(f"versions train-args on {uri}: Megatron-LM and NeMo read the token files from a local or "
                         "mounted folder: copy the versions out (hdfs dfs -get .../versions DIR) and give --root DIR")
     shared = SharedStore.open(HadoopFS(_session("jwc-versions", cfg, a), uri), create=False)
-    dataset = a.dataset or cfg["run"]["dataset"]
+    dataset = _dataset_name(a, cfg)
     with tempfile.TemporaryDirectory(prefix="jwc-versions-") as tmp:
         if a.action == "verify":
             folder = download_version(shared, dataset, a.ids[0], Path(tmp) / a.ids[0])
@@ -272,10 +284,8 @@ def _cmd_index(a: argparse.Namespace) -> int:
     cfg = config_mod.load(a.config)
     if a.action == "compact" and a.target_mb <= 0:
         raise UserError(f"--target-mb must be positive, got {a.target_mb}")
-    if not a.store:
-        raise UserError("no store given: pass --store DIR or set $JWC_STORE")
-    dataset = a.dataset or cfg["run"]["dataset"]
-    location = store_location(a.store, cfg["store"]["api"])
+    dataset = _dataset_name(a, cfg)
+    location = store_location(_store_given(a), cfg["store"]["api"])
     if location.uri is not None:
         from jwc.pipeline.io.hadoop import HadoopFS
 
@@ -394,7 +404,7 @@ def _pulled_version(a: argparse.Namespace, cfg: "Config", uri: str, tmp: Path) -
     from jwc.pipeline.versions.shared import pull_published
 
     version = checked_version(a.version, "version")
-    dataset = a.dataset or cfg["run"]["dataset"]
+    dataset = _dataset_name(a, cfg)
     shared = SharedStore.open(HadoopFS(_session("jwc-report", cfg, a), uri), create=False)
     ids = pull_published(shared, dataset, tmp / dataset)
     if version not in ids:
