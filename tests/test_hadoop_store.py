@@ -112,11 +112,16 @@ def test_resolve_and_train_args_read_the_hadoop_store(published_store: dict, spa
 
 
 def test_report_of_a_version_in_the_hadoop_store(published_store: dict, spark, tmp_path: Path,
-                                                capsys: pytest.CaptureFixture[str]) -> None:
+                                                capsys: pytest.CaptureFixture[str], monkeypatch) -> None:
     """`jwc report` copies the version's stats out through the adapter and writes the same report as locally: the
     published document count is in it, and nothing is left in the temporary folder's place."""
+    import tempfile
+
     stored = json.loads((published_store["folder"] / "datasets" / DATASET / "versions" / "v0001" /
                          "manifest.json").read_text())
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temporary))
     out = tmp_path / "v0001.html"
     code = main(["report", "v0001", "--store", published_store["uri"], "--config", str(published_store["cfg"]),
                  "--out", str(out)])
@@ -125,6 +130,7 @@ def test_report_of_a_version_in_the_hadoop_store(published_store: dict, spark, t
     assert "v0001" in page and f"{stored['totals']['documents']:,}" in page
     code = main(["report", "v0009", "--store", published_store["uri"], "--config", str(published_store["cfg"])])
     assert code == 2 and "no version v0009" in capsys.readouterr().err
+    assert list(temporary.iterdir()) == []
 
 
 def test_index_show_and_compact_on_the_hadoop_store(published_store: dict, spark, tmp_path: Path,
