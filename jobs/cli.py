@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, Iterator
 
 if TYPE_CHECKING:  # pyspark and the config load only when a command needs them: `jwc --help` stays fast
     from pyspark.sql import SparkSession
@@ -109,15 +110,27 @@ def _cmd_config(a: argparse.Namespace) -> int:
     return 0
 
 
-def _dataset_dir(a: argparse.Namespace, create: bool = False) -> Path:
-    from jwc.pipeline import config as config_mod
+def _store_given(a: argparse.Namespace) -> str:
+    """--store (or $JWC_STORE), refused in one line when given empty (`--store ""`)."""
     from jwc.pipeline.errors import UserError
-    from jwc.pipeline.io.store import Store
 
     if not a.store:
         raise UserError("no store given: pass --store DIR or set $JWC_STORE")
-    name = a.dataset or config_mod.load(a.config)["run"]["dataset"]
-    return Store.open(a.store, create=create).dataset_dir(name)
+    return a.store
+
+
+def _dataset_name(a: argparse.Namespace, cfg: "Config") -> str:
+    """--dataset, else the config's [run] dataset: the one rule every store command names its dataset by."""
+    return a.dataset or cfg["run"]["dataset"]
+
+
+def _dataset_dir(a: argparse.Namespace, create: bool = False) -> Path:
+    from jwc.pipeline import config as config_mod
+    from jwc.pipeline.io.store import Store
+
+    store = _store_given(a)
+    name = _dataset_name(a, config_mod.load(a.config))
+    return Store.open(store, create=create).dataset_dir(name)
 
 
 def _print_chain(rows: list[dict]) -> None:
@@ -184,7 +197,7 @@ def _cmd_versions_hadoop(a: argparse.Namespace, cfg: "Config", uri: str) -> int:
         raise UserError(f"versions train-args on {uri}: Megatron-LM and NeMo read the token files from a local or "
                         "mounted folder: copy the versions out (hdfs dfs -get .../versions DIR) and give --root DIR")
     shared = SharedStore.open(HadoopFS(_session("jwc-versions", cfg, a), uri), create=False)
-    dataset = a.dataset or cfg["run"]["dataset"]
+    dataset = _dataset_name(a, cfg)
     with tempfile.TemporaryDirectory(prefix="jwc-versions-") as tmp:
         if a.action == "verify":
             folder = download_version(shared, dataset, a.ids[0], Path(tmp) / a.ids[0])
@@ -272,10 +285,8 @@ def _cmd_index(a: argparse.Namespace) -> int:
     cfg = config_mod.load(a.config)
     if a.action == "compact" and a.target_mb <= 0:
         raise UserError(f"--target-mb must be positive, got {a.target_mb}")
-    if not a.store:
-        raise UserError("no store given: pass --store DIR or set $JWC_STORE")
-    dataset = a.dataset or cfg["run"]["dataset"]
-    location = store_location(a.store, cfg["store"]["api"])
+    dataset = _dataset_name(a, cfg)
+    location = store_location(_store_given(a), cfg["store"]["api"])
     if location.uri is not None:
         from jwc.pipeline.io.hadoop import HadoopFS
 
@@ -359,8 +370,6 @@ def _cmd_runs(a: argparse.Namespace) -> int:
 
 def _cmd_report(a: argparse.Namespace) -> int:
     """The report of a local store's version, or of a Hadoop store's (its stats copied out first)."""
-    import tempfile
-
     from jwc.jobs.stats import find_version, report_version, stats_params
     from jwc.pipeline.errors import UserError
     from jwc.pipeline import config as config_mod
@@ -372,21 +381,22 @@ def _cmd_report(a: argparse.Namespace) -> int:
         params["fail_on_drift"] = True
     if a.trend < 0:
         raise UserError(f"--trend must be 0 or more versions, got {a.trend}")
-    location = store_location(a.store, cfg["store"]["api"]) if a.store else None
-    with tempfile.TemporaryDirectory(prefix="jwc-report-") as tmp:
-        if location is not None and location.uri is not None:
-            version_dir = _pulled_version(a, cfg, location.uri, Path(tmp))
-        else:
-            version_dir = find_version(a.version, a.store, a.dataset)
+    uri = store_location(a.store, cfg["store"]["api"]).uri if a.store else None
+    found = (_pulled_version(a, cfg, uri) if uri is not None
+             else contextlib.nullcontext(find_version(a.version, a.store, a.dataset)))
+    with found as version_dir:
         out = a.out or f"{version_dir.name}-report.html"
         findings = report_version(version_dir, out, params, a.trend)
     print(out)
     return EXIT_DRIFT if findings and params["fail_on_drift"] else 0
 
 
-def _pulled_version(a: argparse.Namespace, cfg: "Config", uri: str, tmp: Path) -> Path:
+@contextlib.contextmanager
+def _pulled_version(a: argparse.Namespace, cfg: "Config", uri: str) -> Iterator[Path]:
     """A version of a Hadoop store with its ancestors' manifests and stats (what the report compares with), copied
-    into `tmp` through Hadoop's FileSystem API."""
+    through Hadoop's FileSystem API into a temporary folder that lasts as long as the `with`."""
+    import tempfile
+
     from jwc.pipeline.errors import UserError
     from jwc.pipeline.io.hadoop import HadoopFS
     from jwc.pipeline.io.store import SharedStore
@@ -394,12 +404,13 @@ def _pulled_version(a: argparse.Namespace, cfg: "Config", uri: str, tmp: Path) -
     from jwc.pipeline.versions.shared import pull_published
 
     version = checked_version(a.version, "version")
-    dataset = a.dataset or cfg["run"]["dataset"]
+    dataset = _dataset_name(a, cfg)
     shared = SharedStore.open(HadoopFS(_session("jwc-report", cfg, a), uri), create=False)
-    ids = pull_published(shared, dataset, tmp / dataset)
-    if version not in ids:
-        raise UserError(f"no version {version} of {dataset} in {uri}; published: {', '.join(ids) or 'none'}")
-    return tmp / dataset / "versions" / version
+    with tempfile.TemporaryDirectory(prefix="jwc-report-") as tmp:
+        ids = pull_published(shared, dataset, Path(tmp) / dataset)
+        if version not in ids:
+            raise UserError(f"no version {version} of {dataset} in {uri}; published: {', '.join(ids) or 'none'}")
+        yield Path(tmp) / dataset / "versions" / version
 
 
 def _cmd_decontam_check(a: argparse.Namespace) -> int:

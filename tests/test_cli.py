@@ -53,3 +53,10 @@ def test_jwc_store_is_used_by_a_command(monkeypatch, tmp_path, capsys) -> None:
     with pytest.raises(SystemExit) as exc:
         main(["index", "show"])
     assert exc.value.code == 2 and "--store" in capsys.readouterr().err
+
+
+def test_an_empty_store_is_refused_in_one_line(capsys) -> None:
+    """`--store ""` (a script's unset variable): the same one-line refusal from index and from train-tokenizer."""
+    for command in (["index", "show"], ["train-tokenizer"]):
+        assert main([*command, "--store", ""]) == 2, command
+        assert "no store given: pass --store DIR or set $JWC_STORE" in capsys.readouterr().err, command

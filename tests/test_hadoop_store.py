@@ -112,11 +112,16 @@ def test_resolve_and_train_args_read_the_hadoop_store(published_store: dict, spa
 
 
 def test_report_of_a_version_in_the_hadoop_store(published_store: dict, spark, tmp_path: Path,
-                                                capsys: pytest.CaptureFixture[str]) -> None:
+                                                capsys: pytest.CaptureFixture[str], monkeypatch) -> None:
     """`jwc report` copies the version's stats out through the adapter and writes the same report as locally: the
     published document count is in it, and nothing is left in the temporary folder's place."""
+    import tempfile
+
     stored = json.loads((published_store["folder"] / "datasets" / DATASET / "versions" / "v0001" /
                          "manifest.json").read_text())
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temporary))
     out = tmp_path / "v0001.html"
     code = main(["report", "v0001", "--store", published_store["uri"], "--config", str(published_store["cfg"]),
                  "--out", str(out)])
@@ -125,12 +130,14 @@ def test_report_of_a_version_in_the_hadoop_store(published_store: dict, spark, t
     assert "v0001" in page and f"{stored['totals']['documents']:,}" in page
     code = main(["report", "v0009", "--store", published_store["uri"], "--config", str(published_store["cfg"])])
     assert code == 2 and "no version v0009" in capsys.readouterr().err
+    assert list(temporary.iterdir()) == []
 
 
 def test_index_show_and_compact_on_the_hadoop_store(published_store: dict, spark, tmp_path: Path,
                                                    capsys: pytest.CaptureFixture[str]) -> None:
     """`jwc index show|compact --store hdfs://...`: the rows Spark counts through the adapter are the local footers'
-    count, compaction under the Hadoop dataset lock leaves the same rows in fewer files and releases the lock."""
+    count for each version (v0001 in three files, v0002 a third of it, v0003 a folder without files), compaction
+    under the Hadoop dataset lock leaves the same rows in fewer files and releases the lock."""
     import shutil
 
     import pyarrow.parquet as pq
@@ -147,8 +154,13 @@ def test_index_show_and_compact_on_the_hadoop_store(published_store: dict, spark
     cuts = [k * table.num_rows // 3 for k in range(4)]
     for k in range(3):  # as an index that grew in small files
         pq.write_table(table.slice(cuts[k], cuts[k + 1] - cuts[k]), version / f"part-{k}.parquet")
+    (index / "version=v0002").mkdir()
+    pq.write_table(table.slice(0, cuts[1]), index / "version=v0002" / "part-0.parquet")
+    (index / "version=v0003").mkdir()
     before = summary(index)
-    assert before[0]["files"] == 3
+    assert [(r["version"], r["rows"], r["files"]) for r in before] == [
+        ("v0001", table.num_rows, 3), ("v0002", cuts[1], 1), ("v0003", 0, 0)]
+    assert 0 < cuts[1] < table.num_rows
 
     def index_cmd(*args: str) -> list[list[str]]:
         code = main(["index", *args, "--store", f"file://{copy}", "--config", str(published_store["cfg"])])
@@ -157,10 +169,13 @@ def test_index_show_and_compact_on_the_hadoop_store(published_store: dict, spark
         return [line.split() for line in out.splitlines()]
 
     shown = index_cmd("show")
-    assert shown[1][:3] == ["v0001", f"{before[0]['rows']:,}", str(before[0]["files"])]
+    assert [line[:3] for line in shown[1:]] == [
+        *([r["version"], f"{r['rows']:,}", str(r["files"])] for r in before),
+        ["total", f"{table.num_rows + cuts[1]:,}", "4"]]
     index_cmd("compact", "--target-mb", "64")
     after = summary(index)
-    assert [(r["version"], r["rows"], r["files"]) for r in after] == [("v0001", before[0]["rows"], 1)]
+    assert [(r["version"], r["rows"], r["files"]) for r in after] == [
+        ("v0001", table.num_rows, 1), ("v0002", cuts[1], 1), ("v0003", 0, 0)]
     assert not [p for p in (copy / "locks").iterdir() if p.suffix == ".lock"]
 
 

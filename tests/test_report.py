@@ -209,6 +209,19 @@ def test_drift_is_flagged_in_the_report_and_the_exit_code(versions, tmp_path) ->
     assert cli(["report", "v0009", "--store", str(store), "--out", str(first)]) == 2
 
 
+def test_a_local_store_report_needs_no_temporary_folder(versions, tmp_path, monkeypatch) -> None:
+    """Only a Hadoop store's report copies anything out: with the temporary folder pointed at a path that does not
+    exist (any temporary folder made there would fail), a local store's report is still written, the same page."""
+    import tempfile
+
+    store, _ = versions
+    first, again = tmp_path / "v2.html", tmp_path / "v2-again.html"
+    assert cli(["report", "v0002", "--store", str(store), "--out", str(first)]) == 0
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "absent"))
+    assert cli(["report", "v0002", "--store", str(store), "--out", str(again)]) == 0
+    assert again.read_bytes() == first.read_bytes() and not (tmp_path / "absent").exists()
+
+
 def test_parent_version_is_the_head_of_the_chain(versions, tmp_path) -> None:
     store, root = versions
     assert parent_version(root.parent) == root / "v0002"

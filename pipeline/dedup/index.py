@@ -96,16 +96,20 @@ def summary(index_dir: str | Path) -> list[dict[str, Any]]:
 
 def summary_spark(spark: SparkSession, index_dir: str) -> list[dict[str, Any]]:
     """`summary` of an index on any file system Spark reads (a Hadoop store): files and bytes from the listing,
-    rows counted by Spark from the Parquet footers."""
+    rows counted by Spark in one grouped count over every version (one job however many versions there are); a
+    version folder without Parquet files has 0 rows."""
     root = index_dir.rstrip("/")
-    rows = []
-    for version in versions(spark, root):
-        folder = f"{root}/version={version}"
-        fs, hpath = _path(spark, folder)
-        files = [s for s in fs.listStatus(hpath) if s.isFile() and s.getPath().getName().endswith(".parquet")]
-        rows.append({"version": version, "rows": spark.read.parquet(folder).count() if files else 0,
-                     "files": len(files), "bytes": sum(int(s.getLen()) for s in files)})
-    return rows
+    listed = {version: _parquet_files(spark, f"{root}/version={version}") for version in versions(spark, root)}
+    table = read_index(spark, root, only=[version for version, files in listed.items() if files])
+    counts = {} if table is None else {r["version"]: r["count"] for r in table.groupBy("version").count().collect()}
+    return [{"version": version, "rows": counts.get(version, 0), "files": len(files),
+             "bytes": sum(int(s.getLen()) for s in files)} for version, files in listed.items()]
+
+
+def _parquet_files(spark: SparkSession, folder: str) -> list[Any]:
+    """The Parquet files directly in a version folder, as Hadoop FileStatus (name, length)."""
+    fs, hpath = _path(spark, folder)
+    return [s for s in fs.listStatus(hpath) if s.isFile() and s.getPath().getName().endswith(".parquet")]
 
 
 def signature_params(params: Mapping[str, Any]) -> dict[str, Any]:
@@ -272,8 +276,7 @@ def compact_index(spark: SparkSession, index_dir: str, target_file_bytes: int = 
     done: dict[str, int] = {}
     for version in versions(spark, root):
         source = f"{root}/version={version}"
-        fs, hpath = _path(spark, source)
-        files = [s for s in fs.listStatus(hpath) if s.isFile() and s.getPath().getName().endswith(".parquet")]
+        files = _parquet_files(spark, source)
         size = sum(s.getLen() for s in files)
         wanted = max(1, math.ceil(size / target_file_bytes))
         if len(files) <= wanted:
