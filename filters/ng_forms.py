@@ -70,7 +70,6 @@ class AffixRule:
             at = text.find(self.suffix, end)
 
 
-
 def _in_run(ch: str) -> bool:
     """A character of a kanji/katakana run (long marks included)."""
     return is_kanji(ch) or is_katakana(ch)

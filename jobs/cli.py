@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import json
 import os
 import sys
@@ -294,16 +295,17 @@ def _cmd_index(a: argparse.Namespace) -> int:
         shared = SharedStore.open(HadoopFS(spark, location.uri), create=False)
         index, lock = shared.index_uri(dataset), shared.dataset_lock(dataset, "jwc index compact", cfg["store"])
         present = dedup_index.exists(spark, index)
+        summarize = functools.partial(dedup_index.summary_spark, spark, index)
     else:
         store = Store.open(a.store, create=False)
         index, lock = store.index_dir(dataset), store.dataset_lock(dataset, "jwc index compact", cfg["store"])
         present = Path(index).is_dir()
+        summarize = functools.partial(dedup_index.summary, index)
     if not present:
         raise UserError(f"dataset {dataset} has no dedup index yet (no version published)")
     if a.action == "compact":
         _compact(a, cfg, lock, index)
-    rows = (dedup_index.summary_spark(_session("jwc-index", cfg, a), index) if location.uri is not None
-            else dedup_index.summary(index))
+    rows = summarize()
     print(f"{'version':<12} {'rows':>12} {'files':>6} {'MB':>10}")
     for r in rows:
         print(f"{r['version']:<12} {r['rows']:>12,} {r['files']:>6} {r['bytes'] / 2**20:>10,.1f}")

@@ -234,7 +234,6 @@ def test_forms_no_list_enumerates_hit(ng: NGWordFilter, text: str, word: str) ->
     assert [e.word for e, _, _ in matches + affix_hits(ng.affixes, text.lower(), matches)] == [word]
 
 
-
 # Native slang the published lists lack, added to the lexicon from own knowledge (issue 15): (text, word found).
 NATIVE_SLANG = [("ちっぱい女子の画像", "ちっぱい"), ("あの害児が", "害児"), ("シナ人は出ていけ", "シナ人"),
                 ("この糞ガキ！", "糞ガキ"), ("ナマポのくせに", "ナマポ"), ("あいつをボコる", "ボコる")]
@@ -243,6 +242,7 @@ NATIVE_SLANG = [("ちっぱい女子の画像", "ちっぱい"), ("あの害児�
 @pytest.mark.parametrize("text, word", NATIVE_SLANG)
 def test_native_slang_of_the_lexicon_hits(ng: NGWordFilter, text: str, word: str) -> None:
     assert [e.word for e, _, _ in ng.matcher.find(text.lower())] == [word]
+
 
 def test_conjugations_and_suffixes() -> None:
     assert conjugations("ぶっ殺す") == ["ぶっ殺さない", "ぶっ殺される", "ぶっ殺した", "ぶっ殺したい", "ぶっ殺したら",

@@ -216,8 +216,8 @@ class Store:
         is one)."""
         if self.shared:
             return self.shared.dataset_lock(dataset, owner, params)
-        return StoreLock(PosixLockFile(self.root / LOCKS / dataset_lock_name(dataset)),
-                         f"dataset {self.dataset_dir(dataset)}", owner, params)
+        return StoreLock(self._lock_file(dataset_lock_name(dataset)), f"dataset {self.dataset_dir(dataset)}", owner,
+                         params)
 
     def _lock_file(self, name: str) -> LockFile:
         """Locks live where the things they guard are shared: in the Hadoop store when there is one."""
